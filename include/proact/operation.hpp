@@ -1,0 +1,63 @@
+// operation: the caller-owned record of one asynchronous operation (the
+// OVERLAPPED analogue), and completion: what wait() hands back for it.
+//
+// An operation has a stable address for as long as it is in flight: from the
+// start call that succeeded until wait() returns its completion. Starting (or
+// posting) an operation that is in flight fails with errc::operation_in_progress.
+// Derive from operation to attach your own context; the completion gives back
+// the same pointer.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+#include "proact/buffer.hpp"
+#include "proact/detail/config.hpp"
+
+namespace proact {
+
+class endpoint;
+
+namespace detail {
+struct op_access;
+}
+
+class operation {
+ public:
+  operation() noexcept = default;
+  operation(const operation&) = delete;
+  operation& operator=(const operation&) = delete;
+  ~operation() = default;
+
+  // True from a successful start (or post) until wait() hands out its
+  // completion.
+  bool in_flight() const noexcept { return state_.load(std::memory_order_acquire) != 0; }
+
+ private:
+  friend struct detail::op_access;
+
+  // What was asked for, written by the backend-neutral layer at start; the
+  // backend keeps its own state in backend_.
+  std::atomic<std::uint8_t> state_{0};
+  std::uint8_t kind_ = 0;
+  std::uint16_t flags_ = 0;
+  std::uint32_t buffer_count_ = 0;
+  const void* buffers_ = nullptr;  // buffer[] or const_buffer[] (buffer_count_ entries)
+  buffer single_;                  // storage for a single-buffer operation
+  void* target_ = nullptr;         // accept: the tcp_socket to fill
+  endpoint* address_ = nullptr;    // accept: where to put the peer address
+  std::uintptr_t key_ = 0;         // completion key of the handle
+  alignas(16) unsigned char backend_[detail::op_backend_storage] = {};
+};
+
+// One dequeued completion packet.
+struct completion {
+  std::uintptr_t key = 0;    // the handle's completion key, or post()'s key
+  operation* op = nullptr;   // the operation, or post()'s pointer (may be null)
+  std::size_t bytes = 0;     // bytes transferred, or post()'s value
+  std::error_code error;     // empty on success
+};
+
+}  // namespace proact

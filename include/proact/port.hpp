@@ -1,0 +1,90 @@
+// port: the completion port.
+//
+//   proact::port p;
+//   if (auto ec = p.open({})) ...;          // backend from options or PROACT_BACKEND
+//   p.associate(socket, key);
+//   socket.recv(op, buf);                   // completes through p
+//   proact::completion c;
+//   p.wait(c, proact::infinite);            // c.key, c.op, c.bytes, c.error
+//
+// The full contract is in docs/semantics.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+#include "proact/operation.hpp"
+
+namespace proact {
+
+class handle;
+
+namespace detail {
+class port_backend;
+}
+
+enum class backend_kind : std::uint8_t {
+  automatic,  // PROACT_BACKEND if set, else the platform default
+  epoll,      // Linux: completions emulated over epoll readiness
+  io_uring,   // Linux: native completions
+  iocp,       // Windows: native I/O completion ports
+};
+
+std::string_view to_string(backend_kind kind) noexcept;
+// "epoll", "io_uring", "iocp", "automatic"/"auto"/""; invalid_argument otherwise.
+backend_kind backend_from_string(std::string_view name, std::error_code& ec) noexcept;
+
+struct port_options {
+  backend_kind backend = backend_kind::automatic;
+  // Most threads allowed to run completions at once; 0 = number of processors.
+  unsigned concurrency = 0;
+};
+
+using timeout = std::chrono::milliseconds;
+inline constexpr timeout infinite = timeout::max();
+
+class port {
+ public:
+  port() noexcept = default;
+  // Convenience: opens or throws std::system_error.
+  explicit port(const port_options& options);
+  port(port&& other) noexcept;
+  port& operator=(port&& other) noexcept;
+  port(const port&) = delete;
+  port& operator=(const port&) = delete;
+  // Closes the port (see close()) and releases it once no handle uses it.
+  ~port();
+
+  std::error_code open(const port_options& options = {});
+  bool is_open() const noexcept { return backend_ != nullptr; }
+
+  // Ties an open handle to this port; its operations complete here with `key`.
+  std::error_code associate(handle& h, std::uintptr_t key);
+
+  // Queues a user packet, delivered verbatim. A non-null op is in flight until
+  // dequeued.
+  std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op);
+
+  // Dequeues one completion. Returns errc::timed_out if none arrived in time
+  // (0 = poll), errc::port_closed once the port is closed and drained.
+  std::error_code wait(completion& out, timeout t = infinite);
+  // Dequeues 1..out.size() completions in queue order.
+  std::error_code wait_many(std::span<completion> out, std::size_t& count, timeout t = infinite);
+
+  // Wakes every waiter, cancels pending operations of associated handles,
+  // refuses new work with errc::port_closed; queued completions stay
+  // dequeuable. Idempotent.
+  std::error_code close();
+
+  backend_kind backend() const noexcept;
+  unsigned concurrency() const noexcept;
+
+ private:
+  detail::port_backend* backend_ = nullptr;
+};
+
+}  // namespace proact

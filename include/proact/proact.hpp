@@ -1,0 +1,10 @@
+// proact: one proactor (completion-based) event loop with the semantics of
+// Windows I/O completion ports, on IOCP, epoll and io_uring.
+#pragma once
+
+#include "proact/buffer.hpp"
+#include "proact/endpoint.hpp"
+#include "proact/error.hpp"
+#include "proact/operation.hpp"
+#include "proact/port.hpp"
+#include "proact/socket.hpp"

@@ -1,0 +1,72 @@
+// Backend-side access to proact::operation internals.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+
+#include "proact/operation.hpp"
+
+namespace proact::detail {
+
+enum class op_kind : std::uint8_t { none, post, accept, connect, recv, send };
+
+struct op_access {
+  // in_flight flag: 0 idle, 1 in flight.
+  static bool try_begin(operation& op) noexcept {
+    std::uint8_t idle = 0;
+    return op.state_.compare_exchange_strong(idle, 1, std::memory_order_acq_rel);
+  }
+  static void end(operation& op) noexcept { op.state_.store(0, std::memory_order_release); }
+
+  static op_kind kind(const operation& op) noexcept { return static_cast<op_kind>(op.kind_); }
+  static void set_kind(operation& op, op_kind k) noexcept { op.kind_ = static_cast<std::uint8_t>(k); }
+
+  // Buffers: for recv a buffer[], for send a const_buffer[]; both are
+  // {pointer, size} pairs, laid out like struct iovec on POSIX.
+  static void set_buffers(operation& op, const void* buffers, std::size_t count) noexcept {
+    op.buffers_ = buffers;
+    op.buffer_count_ = static_cast<std::uint32_t>(count);
+  }
+  static void set_single_buffer(operation& op, void* data, std::size_t size) noexcept {
+    op.single_ = buffer{data, size};
+    op.buffers_ = &op.single_;
+    op.buffer_count_ = 1;
+  }
+  static const buffer* buffers(const operation& op) noexcept {
+    return static_cast<const buffer*>(op.buffers_);
+  }
+  static std::size_t buffer_count(const operation& op) noexcept { return op.buffer_count_; }
+
+  static void set_target(operation& op, void* target, endpoint* address) noexcept {
+    op.target_ = target;
+    op.address_ = address;
+  }
+  static void* target(const operation& op) noexcept { return op.target_; }
+  static endpoint* address(const operation& op) noexcept { return op.address_; }
+
+  static void set_key(operation& op, std::uintptr_t key) noexcept { op.key_ = key; }
+  static std::uintptr_t key(const operation& op) noexcept { return op.key_; }
+
+  // The backend's per-operation state, constructed in place.
+  template <class T>
+  static T& backend(operation& op) noexcept {
+    static_assert(sizeof(T) <= sizeof(op.backend_), "backend op state too large");
+    static_assert(alignof(T) <= 16, "backend op state over-aligned");
+    static_assert(std::is_trivially_destructible_v<T>, "backend op state must be trivial");
+    return *std::launder(reinterpret_cast<T*>(op.backend_));
+  }
+  template <class T>
+  static T& construct_backend(operation& op) noexcept {
+    static_assert(sizeof(T) <= sizeof(op.backend_), "backend op state too large");
+    return *::new (static_cast<void*>(op.backend_)) T{};
+  }
+  // The operation that owns a backend state (e.g. from an OVERLAPPED*).
+  static operation* from_backend(void* state) noexcept {
+    return reinterpret_cast<operation*>(static_cast<unsigned char*>(state) -
+                                        offsetof(operation, backend_));
+  }
+};
+
+}  // namespace proact::detail

@@ -1,0 +1,24 @@
+// Plain (synchronous) socket calls the neutral layer needs, implemented once
+// per platform (src/linux/sys_posix.cpp, src/win/sys_win.cpp). Sockets are
+// created ready for the platform's backends: non-blocking and close-on-exec on
+// POSIX, overlapped on Windows.
+#pragma once
+
+#include <system_error>
+
+#include "proact/detail/config.hpp"
+#include "proact/endpoint.hpp"
+
+namespace proact::detail::sys {
+
+native_handle_type open_tcp_socket(address_family family, std::error_code& ec) noexcept;
+// A listening-to-be socket with address reuse enabled.
+native_handle_type open_tcp_listener(address_family family, std::error_code& ec) noexcept;
+std::error_code close(native_handle_type fd) noexcept;
+std::error_code bind(native_handle_type fd, const endpoint& local) noexcept;
+std::error_code listen(native_handle_type fd, int backlog) noexcept;
+std::error_code set_no_delay(native_handle_type fd, bool on) noexcept;
+endpoint local_endpoint(native_handle_type fd, std::error_code& ec) noexcept;
+endpoint remote_endpoint(native_handle_type fd, std::error_code& ec) noexcept;
+
+}  // namespace proact::detail::sys
