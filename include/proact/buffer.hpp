@@ -29,7 +29,9 @@ struct const_buffer {
   constexpr const_buffer(buffer b) noexcept : data(b.data), size(b.size) {}  // NOLINT
 };
 
-inline buffer make_buffer(void* data, std::size_t size) noexcept { return {data, size}; }
+inline buffer make_buffer(void* data, std::size_t size) noexcept {
+  return {data, size};
+}
 template <class T, std::size_t N>
 buffer make_buffer(T (&array)[N]) noexcept {
   return {array, sizeof(array)};
@@ -37,6 +39,8 @@ buffer make_buffer(T (&array)[N]) noexcept {
 inline const_buffer make_buffer(const void* data, std::size_t size) noexcept {
   return {data, size};
 }
-inline const_buffer make_buffer(std::string_view s) noexcept { return {s.data(), s.size()}; }
+inline const_buffer make_buffer(std::string_view s) noexcept {
+  return {s.data(), s.size()};
+}
 
 }  // namespace proact

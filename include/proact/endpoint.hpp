@@ -34,7 +34,9 @@ class endpoint {
   std::size_t size() const noexcept { return size_; }
   static constexpr std::size_t capacity() noexcept { return sizeof(storage_); }
   // Sets the size after the kernel filled data(); invalid sizes leave it empty.
-  void resize(std::size_t n) noexcept { size_ = n <= capacity() ? static_cast<std::uint32_t>(n) : 0; }
+  void resize(std::size_t n) noexcept {
+    size_ = n <= capacity() ? static_cast<std::uint32_t>(n) : 0;
+  }
 
   friend bool operator==(const endpoint& a, const endpoint& b) noexcept;
 

@@ -15,28 +15,28 @@ namespace proact {
 
 // Portable error conditions (std::error_condition values).
 enum class errc {
-  operation_aborted = 1,   // cancelled, or its handle/port was closed
-  eof,                     // orderly end of stream / end of file
-  connection_reset,        // peer reset the connection (or the pipe broke)
-  connection_refused,      // nothing listening at the address
-  connection_aborted,      // connection aborted locally or by the network
-  timed_out,               // wait() timeout, or a network timeout
-  port_closed,             // the port was closed
-  not_found,               // cancel: no such pending operation
-  already_associated,      // handle is already associated with a port
-  not_associated,          // operation on a handle that has no port
-  operation_in_progress,   // operation object still in flight
-  invalid_argument,        // bad argument (null, empty, too many buffers...)
-  message_size,            // datagram truncated / too large
-  address_in_use,          // bind: address already in use
-  address_not_available,   // bind/connect: address not available here
-  bad_handle,              // handle not open, closed, or not a socket
-  network_unreachable,     // no route to the network
-  host_unreachable,        // no route to the host
-  not_connected,           // stream operation on an unconnected socket
-  buffer_too_large,        // a transfer larger than proact::max_transfer_size
-  backend_unavailable,     // the requested backend cannot run here
-  no_resources,            // out of memory, descriptors or buffers
+  operation_aborted = 1,  // cancelled, or its handle/port was closed
+  eof,                    // orderly end of stream / end of file
+  connection_reset,       // peer reset the connection (or the pipe broke)
+  connection_refused,     // nothing listening at the address
+  connection_aborted,     // connection aborted locally or by the network
+  timed_out,              // wait() timeout, or a network timeout
+  port_closed,            // the port was closed
+  not_found,              // cancel: no such pending operation
+  already_associated,     // handle is already associated with a port
+  not_associated,         // operation on a handle that has no port
+  operation_in_progress,  // operation object still in flight
+  invalid_argument,       // bad argument (null, empty, too many buffers...)
+  message_size,           // datagram truncated / too large
+  address_in_use,         // bind: address already in use
+  address_not_available,  // bind/connect: address not available here
+  bad_handle,             // handle not open, closed, or not a socket
+  network_unreachable,    // no route to the network
+  host_unreachable,       // no route to the host
+  not_connected,          // stream operation on an unconnected socket
+  buffer_too_large,       // a transfer larger than proact::max_transfer_size
+  backend_unavailable,    // the requested backend cannot run here
+  no_resources,           // out of memory, descriptors or buffers
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -66,7 +66,9 @@ inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), library_category()};
 }
 // A native error code (errno, or GetLastError()/WSAGetLastError()).
-inline std::error_code native_error(int code) noexcept { return {code, native_category()}; }
+inline std::error_code native_error(int code) noexcept {
+  return {code, native_category()};
+}
 
 }  // namespace proact
 

@@ -54,10 +54,10 @@ class operation {
 
 // One dequeued completion packet.
 struct completion {
-  std::uintptr_t key = 0;    // the handle's completion key, or post()'s key
-  operation* op = nullptr;   // the operation, or post()'s pointer (may be null)
-  std::size_t bytes = 0;     // bytes transferred, or post()'s value
-  std::error_code error;     // empty on success
+  std::uintptr_t key = 0;   // the handle's completion key, or post()'s key
+  operation* op = nullptr;  // the operation, or post()'s pointer (may be null)
+  std::size_t bytes = 0;    // bytes transferred, or post()'s value
+  std::error_code error;    // empty on success
 };
 
 }  // namespace proact

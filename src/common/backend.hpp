@@ -50,9 +50,8 @@ class port_backend {
   virtual unsigned concurrency() const noexcept = 0;
 
   // Associates an open native handle; on success `out` is the new state.
-  virtual std::error_code associate(native_handle_type fd, handle_kind kind,
-                                    address_family family, std::uintptr_t key,
-                                    io_handle*& out) = 0;
+  virtual std::error_code associate(native_handle_type fd, handle_kind kind, address_family family,
+                                    std::uintptr_t key, io_handle*& out) = 0;
   // Starts the request recorded in `op` (kind, buffers, target, key).
   virtual std::error_code start(io_handle& h, operation& op, const endpoint* remote) = 0;
   // Cancels `op` if pending on h, or every pending operation of h if op is null.

@@ -10,30 +10,47 @@ namespace detail {
 
 int generic_condition(int code) noexcept {
   switch (code) {
-    case ECANCELED: return static_cast<int>(errc::operation_aborted);
+    case ECANCELED:
+      return static_cast<int>(errc::operation_aborted);
     case ECONNRESET:
-    case EPIPE: return static_cast<int>(errc::connection_reset);
-    case ECONNREFUSED: return static_cast<int>(errc::connection_refused);
-    case ECONNABORTED: return static_cast<int>(errc::connection_aborted);
-    case ETIMEDOUT: return static_cast<int>(errc::timed_out);
-    case ENOENT: return static_cast<int>(errc::not_found);
+    case EPIPE:
+      return static_cast<int>(errc::connection_reset);
+    case ECONNREFUSED:
+      return static_cast<int>(errc::connection_refused);
+    case ECONNABORTED:
+      return static_cast<int>(errc::connection_aborted);
+    case ETIMEDOUT:
+      return static_cast<int>(errc::timed_out);
+    case ENOENT:
+      return static_cast<int>(errc::not_found);
     case EINPROGRESS:
-    case EALREADY: return static_cast<int>(errc::operation_in_progress);
-    case EINVAL: return static_cast<int>(errc::invalid_argument);
-    case EMSGSIZE: return static_cast<int>(errc::message_size);
-    case EADDRINUSE: return static_cast<int>(errc::address_in_use);
-    case EADDRNOTAVAIL: return static_cast<int>(errc::address_not_available);
+    case EALREADY:
+      return static_cast<int>(errc::operation_in_progress);
+    case EINVAL:
+      return static_cast<int>(errc::invalid_argument);
+    case EMSGSIZE:
+      return static_cast<int>(errc::message_size);
+    case EADDRINUSE:
+      return static_cast<int>(errc::address_in_use);
+    case EADDRNOTAVAIL:
+      return static_cast<int>(errc::address_not_available);
     case EBADF:
-    case ENOTSOCK: return static_cast<int>(errc::bad_handle);
+    case ENOTSOCK:
+      return static_cast<int>(errc::bad_handle);
     case ENETUNREACH:
-    case ENETDOWN: return static_cast<int>(errc::network_unreachable);
-    case EHOSTUNREACH: return static_cast<int>(errc::host_unreachable);
-    case ENOTCONN: return static_cast<int>(errc::not_connected);
+    case ENETDOWN:
+      return static_cast<int>(errc::network_unreachable);
+    case EHOSTUNREACH:
+      return static_cast<int>(errc::host_unreachable);
+    case ENOTCONN:
+      return static_cast<int>(errc::not_connected);
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:
-    case ENFILE: return static_cast<int>(errc::no_resources);
-    default: return 0;
+    case ENFILE:
+      return static_cast<int>(errc::no_resources);
+    default:
+      return 0;
   }
 }
 
@@ -46,28 +63,50 @@ class condition_category_impl final : public std::error_category {
   const char* name() const noexcept override { return "proact"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::operation_aborted: return "operation aborted";
-      case errc::eof: return "end of file";
-      case errc::connection_reset: return "connection reset by peer";
-      case errc::connection_refused: return "connection refused";
-      case errc::connection_aborted: return "connection aborted";
-      case errc::timed_out: return "timed out";
-      case errc::port_closed: return "port closed";
-      case errc::not_found: return "no such pending operation";
-      case errc::already_associated: return "handle already associated with a port";
-      case errc::not_associated: return "handle not associated with a port";
-      case errc::operation_in_progress: return "operation already in progress";
-      case errc::invalid_argument: return "invalid argument";
-      case errc::message_size: return "message too long";
-      case errc::address_in_use: return "address in use";
-      case errc::address_not_available: return "address not available";
-      case errc::bad_handle: return "bad handle";
-      case errc::network_unreachable: return "network unreachable";
-      case errc::host_unreachable: return "host unreachable";
-      case errc::not_connected: return "not connected";
-      case errc::buffer_too_large: return "buffer larger than proact::max_transfer_size";
-      case errc::backend_unavailable: return "backend not available";
-      case errc::no_resources: return "out of resources";
+      case errc::operation_aborted:
+        return "operation aborted";
+      case errc::eof:
+        return "end of file";
+      case errc::connection_reset:
+        return "connection reset by peer";
+      case errc::connection_refused:
+        return "connection refused";
+      case errc::connection_aborted:
+        return "connection aborted";
+      case errc::timed_out:
+        return "timed out";
+      case errc::port_closed:
+        return "port closed";
+      case errc::not_found:
+        return "no such pending operation";
+      case errc::already_associated:
+        return "handle already associated with a port";
+      case errc::not_associated:
+        return "handle not associated with a port";
+      case errc::operation_in_progress:
+        return "operation already in progress";
+      case errc::invalid_argument:
+        return "invalid argument";
+      case errc::message_size:
+        return "message too long";
+      case errc::address_in_use:
+        return "address in use";
+      case errc::address_not_available:
+        return "address not available";
+      case errc::bad_handle:
+        return "bad handle";
+      case errc::network_unreachable:
+        return "network unreachable";
+      case errc::host_unreachable:
+        return "host unreachable";
+      case errc::not_connected:
+        return "not connected";
+      case errc::buffer_too_large:
+        return "buffer larger than proact::max_transfer_size";
+      case errc::backend_unavailable:
+        return "backend not available";
+      case errc::no_resources:
+        return "out of resources";
     }
     return "unknown proact condition";
   }
@@ -97,16 +136,26 @@ class library_category_impl final : public std::error_category {
  private:
   static errc condition_of(int value) noexcept {
     switch (static_cast<error>(value)) {
-      case error::eof: return errc::eof;
-      case error::port_closed: return errc::port_closed;
-      case error::not_associated: return errc::not_associated;
-      case error::already_associated: return errc::already_associated;
-      case error::operation_in_progress: return errc::operation_in_progress;
-      case error::invalid_argument: return errc::invalid_argument;
-      case error::bad_handle: return errc::bad_handle;
-      case error::buffer_too_large: return errc::buffer_too_large;
-      case error::backend_unavailable: return errc::backend_unavailable;
-      case error::timed_out: return errc::timed_out;
+      case error::eof:
+        return errc::eof;
+      case error::port_closed:
+        return errc::port_closed;
+      case error::not_associated:
+        return errc::not_associated;
+      case error::already_associated:
+        return errc::already_associated;
+      case error::operation_in_progress:
+        return errc::operation_in_progress;
+      case error::invalid_argument:
+        return errc::invalid_argument;
+      case error::bad_handle:
+        return errc::bad_handle;
+      case error::buffer_too_large:
+        return errc::buffer_too_large;
+      case error::backend_unavailable:
+        return errc::backend_unavailable;
+      case error::timed_out:
+        return errc::timed_out;
     }
     return errc::invalid_argument;
   }

@@ -21,7 +21,9 @@ struct op_access {
   static void end(operation& op) noexcept { op.state_.store(0, std::memory_order_release); }
 
   static op_kind kind(const operation& op) noexcept { return static_cast<op_kind>(op.kind_); }
-  static void set_kind(operation& op, op_kind k) noexcept { op.kind_ = static_cast<std::uint8_t>(k); }
+  static void set_kind(operation& op, op_kind k) noexcept {
+    op.kind_ = static_cast<std::uint8_t>(k);
+  }
 
   // Buffers: for recv a buffer[], for send a const_buffer[]; both are
   // {pointer, size} pairs, laid out like struct iovec on POSIX.

@@ -17,10 +17,14 @@ using detail::op_access;
 
 std::string_view to_string(backend_kind kind) noexcept {
   switch (kind) {
-    case backend_kind::automatic: return "automatic";
-    case backend_kind::epoll: return "epoll";
-    case backend_kind::io_uring: return "io_uring";
-    case backend_kind::iocp: return "iocp";
+    case backend_kind::automatic:
+      return "automatic";
+    case backend_kind::epoll:
+      return "epoll";
+    case backend_kind::io_uring:
+      return "io_uring";
+    case backend_kind::iocp:
+      return "iocp";
   }
   return "unknown";
 }
@@ -118,6 +122,8 @@ backend_kind port::backend() const noexcept {
   return backend_ ? backend_->kind() : backend_kind::automatic;
 }
 
-unsigned port::concurrency() const noexcept { return backend_ ? backend_->concurrency() : 0; }
+unsigned port::concurrency() const noexcept {
+  return backend_ ? backend_->concurrency() : 0;
+}
 
 }  // namespace proact

@@ -41,8 +41,7 @@ std::error_code no_association(const handle& h) noexcept {
 // Claims `op`, records the request, and starts it on the handle's backend.
 // `fill` writes the request-specific fields once the operation is ours.
 template <class Fill>
-std::error_code start(handle& h, operation& op, op_kind kind, const endpoint* remote,
-                      Fill&& fill) {
+std::error_code start(handle& h, operation& op, op_kind kind, const endpoint* remote, Fill&& fill) {
   detail::io_handle* io = handle_access::io(h);
   if (io == nullptr) return no_association(h);
   if (!op_access::try_begin(op)) return make_error_code(error::operation_in_progress);
@@ -76,7 +75,9 @@ handle& handle::operator=(handle&& other) noexcept {
   return *this;
 }
 
-handle::~handle() { reset(); }
+handle::~handle() {
+  reset();
+}
 
 void handle::reset() noexcept {
   if (detail::io_handle* io = io_.exchange(nullptr)) {
@@ -129,7 +130,9 @@ std::error_code handle::close() {
 
 // ---- tcp_socket ------------------------------------------------------------
 
-std::error_code tcp_socket::open(address_family family) { return open_socket(family, false); }
+std::error_code tcp_socket::open(address_family family) {
+  return open_socket(family, false);
+}
 
 std::error_code tcp_socket::bind(const endpoint& local) {
   const native_handle_type fd = native_handle();
@@ -153,9 +156,8 @@ std::error_code tcp_socket::recv(operation& op, buffer b) {
 
 std::error_code tcp_socket::recv(operation& op, std::span<const buffer> buffers) {
   if (auto ec = check_buffers(buffers)) return ec;
-  return start(*this, op, op_kind::recv, nullptr, [&](operation& o) {
-    op_access::set_buffers(o, buffers.data(), buffers.size());
-  });
+  return start(*this, op, op_kind::recv, nullptr,
+               [&](operation& o) { op_access::set_buffers(o, buffers.data(), buffers.size()); });
 }
 
 std::error_code tcp_socket::send(operation& op, const_buffer b) {
@@ -167,9 +169,8 @@ std::error_code tcp_socket::send(operation& op, const_buffer b) {
 
 std::error_code tcp_socket::send(operation& op, std::span<const const_buffer> buffers) {
   if (auto ec = check_buffers(buffers)) return ec;
-  return start(*this, op, op_kind::send, nullptr, [&](operation& o) {
-    op_access::set_buffers(o, buffers.data(), buffers.size());
-  });
+  return start(*this, op, op_kind::send, nullptr,
+               [&](operation& o) { op_access::set_buffers(o, buffers.data(), buffers.size()); });
 }
 
 std::error_code tcp_socket::set_no_delay(bool on) {
@@ -198,7 +199,9 @@ endpoint tcp_socket::remote_endpoint(std::error_code& ec) const {
 
 // ---- tcp_listener ----------------------------------------------------------
 
-std::error_code tcp_listener::open(address_family family) { return open_socket(family, true); }
+std::error_code tcp_listener::open(address_family family) {
+  return open_socket(family, true);
+}
 
 std::error_code tcp_listener::bind(const endpoint& local) {
   const native_handle_type fd = native_handle();

@@ -1,0 +1,395 @@
+#include "common/completion_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <semaphore>
+
+#include "common/backend.hpp"
+#include "proact/error.hpp"
+
+namespace proact::detail {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// The engine this thread last waited on (IOCP associates a thread with one
+// port) and whether it counts as active there.
+struct thread_association {
+  completion_engine* engine = nullptr;
+  bool active = false;
+
+  thread_association() = default;
+  thread_association(const thread_association&) = delete;
+  thread_association& operator=(const thread_association&) = delete;
+  ~thread_association() {
+    if (engine != nullptr) engine->detach_thread(active);
+  }
+};
+
+thread_local thread_association this_thread;
+
+// Timeouts beyond this are treated as infinite (and cannot overflow a
+// time_point).
+constexpr timeout longest_finite_timeout = std::chrono::hours(24 * 365);
+
+int milliseconds_until(clock::time_point deadline) noexcept {
+  if (deadline == clock::time_point::max()) return -1;
+  const auto left = deadline - clock::now();
+  if (left <= clock::duration::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+}  // namespace
+
+// A thread blocked in wait(). Lives on that thread's stack. Other threads
+// change it only under the engine mutex, and signal it afterwards; `owed`
+// counts those signals so the owner consumes them all before returning (the
+// semaphore must outlive every release()).
+struct completion_engine::waiter {
+  explicit waiter(std::span<completion> o) noexcept : out(o.data()), capacity(o.size()) {}
+
+  completion* out;
+  std::size_t capacity;
+  std::size_t count = 0;  // packets handed over
+  waiter* older = nullptr;
+  waiter* newer = nullptr;
+  waiter* next_to_wake = nullptr;
+  bool on_stack = false;
+  bool poller = false;
+  unsigned owed = 0;
+  std::counting_semaphore<> signal{0};
+};
+
+// Who to wake once the mutex is released.
+struct completion_engine::wake_set {
+  waiter* waiters = nullptr;
+  bool interrupt = false;
+  bool empty() const noexcept { return waiters == nullptr && !interrupt; }
+};
+
+// ---- completion_batch -------------------------------------------------------
+
+void completion_batch::push(const completion& c) noexcept {
+  if (size_ == capacity) flush();
+  items_[size_++] = c;
+}
+
+void completion_batch::flush() noexcept {
+  if (size_ == 0) return;
+  engine_.deliver(std::span<const completion>(items_, size_));
+  size_ = 0;
+}
+
+// ---- ring -------------------------------------------------------------------
+
+void completion_engine::ring::push(const completion& c) {
+  if (count_ == slots_.size()) {
+    // Grows only past the deepest queue seen so far: no allocation in steady state.
+    std::vector<completion> bigger(slots_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = slots_[(head_ + i) % slots_.size()];
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+  slots_[(head_ + count_) % slots_.size()] = c;
+  ++count_;
+}
+
+std::size_t completion_engine::ring::pop(completion* out, std::size_t max) noexcept {
+  const std::size_t n = std::min(max, count_);
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = slots_[head_];
+    head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
+  }
+  count_ -= n;
+  return n;
+}
+
+// ---- engine -----------------------------------------------------------------
+
+completion_engine::completion_engine(port_backend& owner, event_source& source,
+                                     unsigned concurrency)
+    : owner_(owner), source_(source), concurrency_(concurrency == 0 ? 1 : concurrency) {}
+
+completion_engine::~completion_engine() = default;
+
+bool completion_engine::closed() const noexcept {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+bool completion_engine::can_take_locked() const noexcept {
+  return !queue_.empty() && (closed_ || active_ < concurrency_);
+}
+
+std::size_t completion_engine::take_locked(std::span<completion> out) noexcept {
+  const std::size_t n = queue_.pop(out.data(), out.size());
+  poll_budget_ -= static_cast<std::ptrdiff_t>(n);
+  ++active_;
+  return n;
+}
+
+// A waiter lives on its thread's stack and is always unlinked before wait()
+// returns; GCC cannot see that across the loop.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+void completion_engine::push_waiter_locked(waiter& w) noexcept {
+  w.older = top_;
+  w.newer = nullptr;
+  if (top_ != nullptr) top_->newer = &w;
+  top_ = &w;
+  w.on_stack = true;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+void completion_engine::remove_waiter_locked(waiter& w) noexcept {
+  if (w.newer != nullptr) w.newer->older = w.older;
+  if (w.older != nullptr) w.older->newer = w.newer;
+  if (top_ == &w) top_ = w.older;
+  w.older = w.newer = nullptr;
+  w.on_stack = false;
+}
+
+void completion_engine::schedule_wake_locked(waiter& w, waiter* self, wake_set& ws) noexcept {
+  if (&w == self) return;  // already running
+  if (w.poller) {
+    // The poller is woken through the event source, not its semaphore.
+    if (in_source_ && !interrupted_) {
+      interrupted_ = true;
+      ws.interrupt = true;
+    }
+    return;
+  }
+  ++w.owed;
+  w.next_to_wake = ws.waiters;
+  ws.waiters = &w;
+}
+
+completion_engine::wake_set completion_engine::release_waiters_locked(waiter* self) noexcept {
+  wake_set ws;
+  while (top_ != nullptr && can_take_locked()) {
+    waiter& w = *top_;  // last in, first out
+    remove_waiter_locked(w);
+    w.count = take_locked(std::span<completion>(w.out, w.capacity));
+    schedule_wake_locked(w, self, ws);
+  }
+  return ws;
+}
+
+completion_engine::wake_set completion_engine::wake_all_locked(waiter* self) noexcept {
+  wake_set ws;
+  while (top_ != nullptr) {
+    waiter& w = *top_;
+    remove_waiter_locked(w);
+    schedule_wake_locked(w, self, ws);
+  }
+  if (polling_ && in_source_ && !interrupted_) {
+    interrupted_ = true;
+    ws.interrupt = true;
+  }
+  return ws;
+}
+
+completion_engine::wake_set completion_engine::promote_poller_locked() noexcept {
+  wake_set ws;
+  poller_present_ = false;
+  if (closed_ || top_ == nullptr) return ws;
+  // The most recent waiter gets the next packet anyway; let it watch the kernel.
+  waiter& w = *top_;
+  w.poller = true;
+  poller_present_ = true;
+  ++w.owed;
+  ws.waiters = &w;
+  return ws;
+}
+
+void completion_engine::signal(const wake_set& ws) noexcept {
+  for (waiter* w = ws.waiters; w != nullptr;) {
+    waiter* next = w->next_to_wake;  // w may be gone once released
+    w->signal.release();
+    w = next;
+  }
+  if (ws.interrupt) source_.interrupt();
+}
+
+void completion_engine::signal_unlocked(std::unique_lock<std::mutex>& lock,
+                                        const wake_set& ws) noexcept {
+  if (ws.empty()) return;
+  lock.unlock();
+  signal(ws);
+  lock.lock();
+}
+
+void completion_engine::deliver(std::span<const completion> items) noexcept {
+  wake_set ws;
+  {
+    std::lock_guard lock(mutex_);
+    for (const completion& c : items) queue_.push(c);
+    ws = release_waiters_locked(nullptr);
+  }
+  signal(ws);
+}
+
+std::error_code completion_engine::post(const completion& c) noexcept {
+  wake_set ws;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return make_error_code(error::port_closed);
+    queue_.push(c);
+    ws = release_waiters_locked(nullptr);
+  }
+  signal(ws);
+  return {};
+}
+
+void completion_engine::close() noexcept {
+  wake_set ws;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    ws = wake_all_locked(nullptr);
+  }
+  signal(ws);
+}
+
+void completion_engine::poll_once(std::unique_lock<std::mutex>& lock, int timeout_ms,
+                                  waiter* self) noexcept {
+  polling_ = true;
+  in_source_ = true;
+  interrupted_ = false;
+  lock.unlock();
+  completion_batch batch(*this);
+  source_.poll_events(timeout_ms, batch);
+  lock.lock();
+  in_source_ = false;
+  for (const completion& c : batch.items()) queue_.push(c);
+  batch.clear();
+  polling_ = false;
+  poll_budget_ = static_cast<std::ptrdiff_t>(queue_.size());
+  // After close, waiters that saw a poll in progress wait for its packets.
+  signal_unlocked(lock, closed_ ? wake_all_locked(self) : release_waiters_locked(self));
+}
+
+void completion_engine::associate_thread() noexcept {
+  if (this_thread.engine == this) return;
+  if (completion_engine* previous = this_thread.engine) {
+    // A thread waits on one port at a time, as with IOCP.
+    const bool was_active = this_thread.active;
+    this_thread.engine = nullptr;
+    this_thread.active = false;
+    previous->detach_thread(was_active);
+  }
+  owner_.add_ref();
+  this_thread.engine = this;
+  this_thread.active = false;
+}
+
+void completion_engine::detach_thread(bool was_active) noexcept {
+  port_backend& owner = owner_;
+  if (was_active) {
+    wake_set ws;
+    {
+      std::lock_guard lock(mutex_);
+      --active_;
+      ws = release_waiters_locked(nullptr);
+    }
+    signal(ws);
+  }
+  owner.release();  // may destroy *this
+}
+
+std::error_code completion_engine::wait(std::span<completion> out, std::size_t& count,
+                                        timeout t) noexcept {
+  count = 0;
+  associate_thread();
+  const bool forever = t >= longest_finite_timeout;
+  const clock::time_point deadline = forever ? clock::time_point::max() : clock::now() + t;
+
+  std::unique_lock lock(mutex_);
+  if (this_thread.active) {
+    // Back in wait: no longer active. If packets queue, this thread takes the
+    // next one itself (it is the most recent waiter), without blocking.
+    --active_;
+    this_thread.active = false;
+  }
+
+  for (;;) {
+    if (can_take_locked()) {
+      // Fairness: when nobody watches the kernel, look at it (without
+      // blocking) once per pass through the queue, as if the poll were a
+      // packet at its tail.
+      if (!closed_ && poll_budget_ <= 0 && !polling_ && !poller_present_ &&
+          source_.has_pending_io()) {
+        poll_once(lock, 0, nullptr);
+        continue;
+      }
+      count = take_locked(out);
+      this_thread.active = true;
+      signal_unlocked(lock, release_waiters_locked(nullptr));
+      return {};
+    }
+    if (closed_ && !polling_) return make_error_code(error::port_closed);
+    if (!forever && clock::now() >= deadline) {
+      // Time is up (or a zero timeout): one last non-blocking look at the
+      // kernel if nobody else is watching it.
+      if (!closed_ && !polling_ && !poller_present_ && source_.has_pending_io()) {
+        poll_once(lock, 0, nullptr);
+        if (can_take_locked()) continue;
+      }
+      return make_error_code(error::timed_out);
+    }
+
+    // Block: as the poller if nobody watches the kernel, else on our semaphore.
+    waiter w(out);
+    push_waiter_locked(w);
+    if (!closed_ && !poller_present_) {
+      poller_present_ = true;
+      w.poller = true;
+    }
+    bool timed_out = false;
+    while (w.on_stack && !timed_out) {
+      if (w.poller && !closed_) {
+        poll_once(lock, milliseconds_until(deadline), &w);
+        timed_out = w.on_stack && !forever && clock::now() >= deadline;
+      } else {
+        lock.unlock();
+        bool signalled = true;
+        if (forever)
+          w.signal.acquire();
+        else
+          signalled = w.signal.try_acquire_until(deadline);
+        lock.lock();
+        if (signalled)
+          --w.owed;
+        else
+          timed_out = true;
+      }
+    }
+    if (w.on_stack) remove_waiter_locked(w);
+    wake_set ws;
+    if (w.poller) ws = promote_poller_locked();
+    const unsigned owed = w.owed;  // nobody signals a waiter that left the stack
+    const std::size_t got = w.count;
+    if (!ws.empty() || owed != 0) {
+      lock.unlock();
+      signal(ws);
+      for (unsigned i = 0; i < owed; ++i) w.signal.acquire();
+      lock.lock();
+    }
+    if (got != 0) {
+      count = got;  // handed over by another thread, which counted us active
+      this_thread.active = true;
+      return {};
+    }
+    if (timed_out) return make_error_code(error::timed_out);
+    // Woken by close (or our poll ended it): re-evaluate.
+  }
+}
+
+}  // namespace proact::detail

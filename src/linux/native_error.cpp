@@ -1,0 +1,16 @@
+// Native errors on Linux are errno values in std::system_category().
+#include "common/native_error.hpp"
+
+namespace proact {
+
+const std::error_category& native_category() noexcept {
+  return std::system_category();
+}
+
+namespace detail {
+int native_condition(int code) noexcept {
+  return generic_condition(code);
+}
+}  // namespace detail
+
+}  // namespace proact
