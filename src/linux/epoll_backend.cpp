@@ -172,6 +172,7 @@ class epoll_backend final : public port_backend, private event_source {
   std::mutex registry_lock_;
   epoll_socket* registered_ = nullptr;  // associated, open sockets
   epoll_socket* released_ = nullptr;    // closed and released, to free when no poll runs
+  std::atomic<bool> has_released_{false};
 };
 
 completion completion_for(const operation& op, std::size_t bytes, std::error_code ec) noexcept {
@@ -245,16 +246,19 @@ void epoll_backend::release_handle(io_handle& h) noexcept {
     std::lock_guard registry(registry_lock_);
     s.next_registered = released_;
     released_ = &s;
+    has_released_.store(true, std::memory_order_release);
   }
   release();  // may destroy *this
 }
 
 void epoll_backend::free_released() noexcept {
+  if (!has_released_.load(std::memory_order_acquire)) return;  // no lock per poll
   epoll_socket* list = nullptr;
   {
     std::lock_guard registry(registry_lock_);
     list = released_;
     released_ = nullptr;
+    has_released_.store(false, std::memory_order_relaxed);
   }
   while (list != nullptr) {
     epoll_socket* next = list->next_registered;
