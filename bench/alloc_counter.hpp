@@ -1,0 +1,14 @@
+// Counts heap allocations made through operator new anywhere in the process
+// (the bench executable replaces the global operator new; see
+// alloc_counter.cpp), so that a benchmark can report allocations per
+// operation. The target for proact's steady state is zero.
+#pragma once
+
+#include <cstdint>
+
+namespace proact_bench {
+
+// Allocations made so far by this process through any form of operator new.
+std::uint64_t allocation_count() noexcept;
+
+}  // namespace proact_bench
