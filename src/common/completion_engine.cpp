@@ -204,6 +204,7 @@ completion_engine::wake_set completion_engine::promote_poller_locked() noexcept 
   w.poller = true;
   poller_present_ = true;
   ++w.owed;
+  w.next_to_wake = nullptr;
   ws.waiters = &w;
   return ws;
 }
@@ -260,6 +261,10 @@ void completion_engine::close() noexcept {
 
 void completion_engine::poll_once(std::unique_lock<std::mutex>& lock, int timeout_ms,
                                   waiter* self) noexcept {
+  // A thread that is not waiting (a zero-timeout or fairness poll) borrows the
+  // poller role for the duration, so that no waiter starts polling alongside.
+  const bool borrowed = self == nullptr;
+  if (borrowed) poller_present_ = true;
   polling_ = true;
   in_source_ = true;
   interrupted_ = false;
@@ -273,7 +278,16 @@ void completion_engine::poll_once(std::unique_lock<std::mutex>& lock, int timeou
   polling_ = false;
   poll_budget_ = static_cast<std::ptrdiff_t>(queue_.size());
   // After close, waiters that saw a poll in progress wait for its packets.
-  signal_unlocked(lock, closed_ ? wake_all_locked(self) : release_waiters_locked(self));
+  wake_set ws = closed_ ? wake_all_locked(self) : release_waiters_locked(self);
+  if (borrowed) {
+    // Hand the role to a waiter that arrived meanwhile, if any.
+    const wake_set promoted = promote_poller_locked();
+    if (promoted.waiters != nullptr) {
+      promoted.waiters->next_to_wake = ws.waiters;
+      ws.waiters = promoted.waiters;
+    }
+  }
+  signal_unlocked(lock, ws);
 }
 
 void completion_engine::associate_thread() noexcept {
