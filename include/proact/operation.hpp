@@ -42,7 +42,6 @@ class operation {
   // backend keeps its own state in backend_.
   std::atomic<std::uint8_t> state_{0};
   std::uint8_t kind_ = 0;
-  std::uint16_t flags_ = 0;
   std::uint32_t buffer_count_ = 0;
   const void* buffers_ = nullptr;  // buffer[] or const_buffer[] (buffer_count_ entries)
   buffer single_;                  // storage for a single-buffer operation

@@ -41,7 +41,7 @@ class io_handle {
   ~io_handle() = default;  // destroyed through port_backend::release_handle
 };
 
-class port_backend {
+class port_backend {  // NOLINT(cppcoreguidelines-virtual-class-destructor)
  public:
   port_backend(const port_backend&) = delete;
   port_backend& operator=(const port_backend&) = delete;
@@ -77,6 +77,7 @@ class port_backend {
 
  protected:
   port_backend() noexcept = default;
+  // Protected and virtual: only release() destroys a backend.
   virtual ~port_backend() = default;
 
  private:

@@ -18,7 +18,8 @@ unsigned processor_count() noexcept {
 std::error_code create_backend(const port_options& options, port_backend*& out) {
   backend_kind kind = options.backend;
   if (kind == backend_kind::automatic) {
-    if (const char* env = std::getenv("PROACT_BACKEND")) {
+    // Read once per port; nothing in proact writes the environment.
+    if (const char* env = std::getenv("PROACT_BACKEND")) {  // NOLINT(concurrency-mt-unsafe)
       std::error_code ec;
       kind = backend_from_string(env, ec);
       if (ec) return ec;
