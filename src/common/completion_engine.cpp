@@ -73,12 +73,12 @@ struct completion_engine::wake_set {
 
 void completion_batch::push(const completion& c) noexcept {
   if (size_ == capacity) flush();
-  items_[size_++] = c;
+  items_[size_++].value = c;
 }
 
 void completion_batch::flush() noexcept {
   if (size_ == 0) return;
-  engine_.deliver(std::span<const completion>(items_, size_));
+  engine_.deliver(items());
   size_ = 0;
 }
 

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "proact/operation.hpp"
@@ -43,14 +44,22 @@ class completion_batch {
   void push(const completion& c) noexcept;
   void flush() noexcept;
   bool empty() const noexcept { return size_ == 0; }
-  std::span<const completion> items() const noexcept { return {items_, size_}; }
+  std::span<const completion> items() const noexcept { return {&items_[0].value, size_}; }
   void clear() noexcept { size_ = 0; }
 
  private:
   static constexpr std::size_t capacity = 64;
+  // Left uninitialized: a batch lives on the stack of every poll.
+  union slot {
+    slot() noexcept {}  // NOLINT(modernize-use-equals-default): must not initialize
+    completion value;
+  };
+  static_assert(std::is_trivially_copyable_v<completion> &&
+                std::is_trivially_destructible_v<completion>);
+
   completion_engine& engine_;
   std::size_t size_ = 0;
-  completion items_[capacity];
+  slot items_[capacity];
 };
 
 // What the engine needs from a backend's kernel interface.
