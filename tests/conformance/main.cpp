@@ -1,0 +1,63 @@
+// The conformance suite's entry point: picks the backend under test, then
+// runs GoogleTest.
+//
+//   proact_conformance --backend=epoll [gtest flags]
+//   PROACT_BACKEND=epoll proact_conformance
+//
+// The command-line flag wins over the environment variable; with neither,
+// the platform default is tested.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "fixture.hpp"
+#include "platform.hpp"
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+
+  std::string backend_name;
+  if (const char* env = std::getenv("PROACT_BACKEND")) backend_name = env;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    constexpr std::string_view flag = "--backend=";
+    if (arg.substr(0, flag.size()) == flag) {
+      backend_name = std::string(arg.substr(flag.size()));
+    } else {
+      std::fprintf(stderr, "proact_conformance: unknown argument '%s'\n", argv[i]);
+      std::fprintf(stderr,
+                   "usage: proact_conformance [--backend=epoll|io_uring|iocp] [gtest flags]\n");
+      return 2;
+    }
+  }
+
+  std::error_code ec;
+  const proact::backend_kind kind = proact::backend_from_string(backend_name, ec);
+  if (ec) {
+    std::fprintf(stderr, "proact_conformance: unknown backend '%s'\n", backend_name.c_str());
+    return 2;
+  }
+  proact_test::set_backend_under_test(kind);
+
+  // Refuse to run (rather than fail every test) if the backend cannot open.
+  proact::port probe;
+  if (auto open_error = probe.open(proact_test::options())) {
+    std::fprintf(stderr, "proact_conformance: cannot open a port with backend '%s': %s\n",
+                 backend_name.c_str(), proact_test::describe(open_error).c_str());
+    return 1;
+  }
+  std::printf(
+      "proact conformance: backend=%s (requested '%s'), platform=%s, concurrency(0)=%u, "
+      "stress operations=%zu\n",
+      std::string(proact::to_string(probe.backend())).c_str(), backend_name.c_str(),
+      proact_test::platform_description().c_str(), probe.concurrency(),
+      proact_test::stress_operation_count());
+  std::fflush(stdout);
+  probe.close();
+
+  return RUN_ALL_TESTS();
+}
