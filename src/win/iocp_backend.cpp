@@ -24,6 +24,7 @@ namespace {
 struct iocp_op {
   OVERLAPPED overlapped;
   iocp_handle* handle;                      // I/O: the handle it runs on
+  int immediate_error;                      // I/O: failed at once, delivered by a posted packet
   std::uint64_t post_bytes;                 // post: the whole count (packets hold 32 bits)
   SOCKET accepted;                          // accept: the socket AcceptEx connects
   LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
@@ -76,6 +77,29 @@ bool closed_handle_code(DWORD code) noexcept {
     case WSAECONNRESET:
     case WSAEINTR:
       return true;
+    default:
+      return false;
+  }
+}
+
+// Whether a start call that failed at once with `code` refuses the operation
+// (the error is returned, no completion) rather than completing it with the
+// error through the port. As on Linux, only a wrong handle or a wrong use of
+// connect is refused; what the network or the connection says (reset,
+// refused, not connected, ...) is the operation's result.
+bool refused_at_start(op_kind kind, int code) noexcept {
+  switch (code) {
+    case WSAENOTSOCK:
+    case WSANOTINITIALISED:
+    case ERROR_INVALID_HANDLE:
+      return true;
+    case WSAEINVAL:
+    case WSAEFAULT:
+    case WSAEAFNOSUPPORT:
+    case WSAEISCONN:
+    case WSAEALREADY:
+    case WSAEOPNOTSUPP:
+      return kind == op_kind::connect;
     default:
       return false;
   }
@@ -209,13 +233,31 @@ std::error_code finish_connect(iocp_handle& h) noexcept {
   return ec;
 }
 
+// A zero-length recv completes when the socket becomes readable: data
+// waits (left unconsumed: success) or the peer shut down (end of stream).
+std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
+  if (!h.gate.enter()) return aborted();
+  u_long waiting = 0;
+  const int rc = ioctlsocket(h.socket(), FIONREAD, &waiting);
+  h.gate.leave();
+  if (rc != 0) return winsock::last_error();
+  return waiting != 0 ? std::error_code{} : make_error_code(error::eof);
+}
+
 // The error of a dequeued I/O packet, with proact's rules applied.
-std::error_code io_result(iocp_handle& h, operation& op, iocp_op& s, std::size_t bytes) noexcept {
+// `entry` is the dequeued packet.
+std::error_code io_result(iocp_handle& h, operation& op, iocp_op& s,
+                          const OVERLAPPED_ENTRY& entry) noexcept {
   const op_kind kind = op_access::kind(op);
-  // OVERLAPPED::Internal is the request's final NTSTATUS (documented), set
-  // before the packet is queued. GetQueuedCompletionStatusEx reports no
-  // per-entry error, so convert it the way GetQueuedCompletionStatus does.
-  const auto status = static_cast<NTSTATUS>(s.overlapped.Internal);
+  const std::size_t bytes = entry.dwNumberOfBytesTransferred;
+  // The request's final NTSTATUS, from the packet itself: an OVERLAPPED_ENTRY
+  // is the kernel's FILE_IO_COMPLETION_INFORMATION (key, overlapped, I/O
+  // status block), so Internal is the status the request completed with.
+  // Not OVERLAPPED::Internal: Windows writes it before queuing the packet,
+  // but Wine writes it after an immediate completion is queued, so another
+  // thread can dequeue the packet while it still says STATUS_PENDING.
+  // Converted the way GetQueuedCompletionStatus converts a packet's status.
+  const auto status = static_cast<NTSTATUS>(entry.Internal);
   if (status != 0) {
     DWORD code = RtlNtStatusToDosError(status);
     if (h.gate.is_shut() && closed_handle_code(code)) code = ERROR_OPERATION_ABORTED;
@@ -224,10 +266,11 @@ std::error_code io_result(iocp_handle& h, operation& op, iocp_op& s, std::size_t
   }
   switch (kind) {
     case op_kind::recv:
+      if (bytes != 0) return {};
+      if (h.gate.is_shut()) return aborted();
       // A stream recv that got nothing into a non-empty buffer: end of stream.
-      if (bytes == 0 && requested_bytes(op) > 0)
-        return h.gate.is_shut() ? aborted() : make_error_code(error::eof);
-      return {};
+      if (requested_bytes(op) > 0) return make_error_code(error::eof);
+      return zero_length_recv_result(h);
     case op_kind::accept:
       return finish_accept(h, op, s);
     case op_kind::connect:
@@ -306,7 +349,11 @@ std::error_code iocp_backend::associate(native_handle_type fd, handle_kind kind,
     ec = native_error(ERROR_NOT_ENOUGH_MEMORY);
   } else if (CreateIoCompletionPort(as_handle(h->socket()), port_, reinterpret_cast<ULONG_PTR>(h),
                                     0) == nullptr) {
-    ec = native_error(static_cast<int>(GetLastError()));
+    const DWORD code = GetLastError();
+    // A socket associates with one port once; a second association (another
+    // thread won the race for this handle) fails with ERROR_INVALID_PARAMETER.
+    ec = code == ERROR_INVALID_PARAMETER ? make_error_code(error::already_associated)
+                                         : native_error(static_cast<int>(code));
     delete h;
   } else {
     add_ref();  // the handle keeps the port alive
@@ -354,7 +401,18 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       ec = make_error_code(error::invalid_argument);
       break;
   }
-  if (ec) {                                          // no packet will come
+  // No packet will come from the kernel. An I/O result (reset, refused, ...)
+  // is still delivered through the port (items 1 and 2): post the packet
+  // ourselves. Writing `s` is safe here, as nothing else has it.
+  if (ec && ec.category() == native_category() &&
+      !refused_at_start(op_access::kind(op), ec.value())) {
+    s.immediate_error = ec.value();
+    if (PostQueuedCompletionStatus(port_, 0, reinterpret_cast<ULONG_PTR>(&h), &s.overlapped))
+      ec.clear();
+    else
+      ec = native_error(static_cast<int>(GetLastError()));
+  }
+  if (ec) {                                          // refused: no packet at all
     h.refs.fetch_sub(1, std::memory_order_relaxed);  // the public handle still holds one
     retire(1);
   }
@@ -465,7 +523,8 @@ void iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
   iocp_handle& h = *s.handle;
   out.key = h.key;
   out.bytes = entry.dwNumberOfBytesTransferred;
-  out.error = io_result(h, *op, s, out.bytes);
+  out.error =
+      s.immediate_error != 0 ? native_error(s.immediate_error) : io_result(h, *op, s, entry);
   drop_ref(h);  // its packet is out: the handle may go
 }
 

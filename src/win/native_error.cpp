@@ -16,6 +16,7 @@ int native_condition(int code) noexcept {
     case ERROR_REQUEST_ABORTED:
     case ERROR_HANDLES_CLOSED:  // Wine: closesocket with I/O pending (STATUS_HANDLES_CLOSED)
     case WSAEINTR:              // a blocking call cancelled
+    case ERROR_ALERTED:         // Wine: the thread that started the I/O exited before it ran
       return is(errc::operation_aborted);
     case ERROR_HANDLE_EOF:
     case ERROR_GRACEFUL_DISCONNECT:
