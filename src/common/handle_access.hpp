@@ -1,6 +1,9 @@
 // Backend-side access to proact::handle internals.
 #pragma once
 
+#include <cstdint>
+#include <thread>
+
 #include "common/backend.hpp"
 #include "proact/socket.hpp"
 
@@ -19,13 +22,29 @@ struct handle_access {
   static handle_kind kind(const handle& h) noexcept {
     return h.listener_ ? handle_kind::tcp_listener : handle_kind::tcp_stream;
   }
-  static io_handle* io(const handle& h) noexcept { return h.io_.load(std::memory_order_acquire); }
-  static void reset(handle& h) noexcept { h.reset(); }
-  // Publishes the association once; false if the handle already has one.
-  static bool try_set_io(handle& h, io_handle* io) noexcept {
-    io_handle* none = nullptr;
-    return h.io_.compare_exchange_strong(none, io, std::memory_order_acq_rel);
+  // While one thread associates a handle, io_ holds this marker: other
+  // associates see "already associated", operations "not associated yet".
+  static io_handle* associating() noexcept {
+    static_assert(alignof(io_handle) > 1);
+    return reinterpret_cast<io_handle*>(std::uintptr_t{1});  // never a real address
   }
+  static io_handle* io(const handle& h) noexcept {
+    io_handle* io = h.io_.load(std::memory_order_acquire);
+    return io == associating() ? nullptr : io;
+  }
+  // Claims the handle for associate(); false if it is associated or being so.
+  static bool try_claim(handle& h) noexcept {
+    io_handle* none = nullptr;
+    return h.io_.compare_exchange_strong(none, associating(), std::memory_order_acq_rel);
+  }
+  static void publish(handle& h, io_handle* io) noexcept {
+    h.io_.store(io, std::memory_order_release);
+  }
+  // Waits out an associate() in progress on another thread (it never blocks).
+  static void wait_for_claim(const handle& h) noexcept {
+    while (h.io_.load(std::memory_order_acquire) == associating()) std::this_thread::yield();
+  }
+  static void reset(handle& h) noexcept { h.reset(); }
 };
 
 }  // namespace proact::detail

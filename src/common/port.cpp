@@ -70,18 +70,18 @@ std::error_code port::open(const port_options& options) {
 
 std::error_code port::associate(handle& h, std::uintptr_t key) {
   if (!backend_) return make_error_code(error::port_closed);
-  const native_handle_type fd = handle_access::fd(h);
-  if (fd == invalid_native_handle) return make_error_code(error::bad_handle);
-  if (handle_access::io(h) != nullptr) return make_error_code(error::already_associated);
-  const auto kind = handle_access::kind(h);
-  detail::io_handle* io = nullptr;
-  if (auto ec = backend_->associate(fd, kind, h.family(), key, io)) return ec;
-  if (!handle_access::try_set_io(h, io)) {
-    // Another thread associated the same handle object first.
-    backend_->release_handle(*io);
-    return make_error_code(error::already_associated);
+  if (!handle_access::try_claim(h)) {
+    return make_error_code(handle_access::fd(h) == invalid_native_handle
+                               ? error::bad_handle
+                               : error::already_associated);
   }
-  return {};
+  const native_handle_type fd = handle_access::fd(h);
+  detail::io_handle* io = nullptr;
+  std::error_code ec = fd == invalid_native_handle
+                           ? make_error_code(error::bad_handle)
+                           : backend_->associate(fd, handle_access::kind(h), h.family(), key, io);
+  handle_access::publish(h, ec ? nullptr : io);
+  return ec;
 }
 
 std::error_code port::post(std::uintptr_t key, std::size_t bytes, operation* op) {

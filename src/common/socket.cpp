@@ -80,6 +80,7 @@ handle::~handle() {
 }
 
 void handle::reset() noexcept {
+  handle_access::wait_for_claim(*this);
   if (detail::io_handle* io = io_.exchange(nullptr)) {
     io->backend.release_handle(*io);  // closes the native handle if still open
     fd_.store(invalid_native_handle);
@@ -119,6 +120,7 @@ std::error_code handle::cancel() {
 }
 
 std::error_code handle::close() {
+  handle_access::wait_for_claim(*this);
   if (detail::io_handle* io = handle_access::io(*this)) {
     fd_.store(invalid_native_handle, std::memory_order_release);
     return io->backend.close_handle(*io);
