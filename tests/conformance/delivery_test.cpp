@@ -2,6 +2,7 @@
 // and item 2 (immediate results are delivered through the port).
 #include <array>
 #include <map>
+#include <string>
 #include <thread>
 
 #include "fixture.hpp"
@@ -136,6 +137,73 @@ TEST_F(Item01_ExactlyOnce, OperationIsInFlightFromStartUntilDequeued) {
   EXPECT_EQ(c.op, &op);
   EXPECT_EQ(c.key, server_key);
   EXPECT_EQ(c.bytes, 3u);
+}
+
+TEST_F(Item01_ExactlyOnce, OperationOutlivesTheThreadThatStartedIt) {
+  // Windows cancels a thread's pending I/O when it exits unless the handle
+  // is associated with a completion port: proact's operations belong to the
+  // port, not to the starting thread.
+  char in[8] = {};
+  proact::operation recv_op;
+  std::error_code started;
+  std::thread starter([&] { started = pair_.server.recv(recv_op, proact::make_buffer(in)); });
+  starter.join();
+  ASSERT_OK(started);
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("alive", 5)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &recv_op}, got));
+  const proact::completion c = completion_of(got, &recv_op);
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(std::string(in, c.bytes), "alive");
+}
+
+TEST_F(Item01_ExactlyOnce, SendsOutliveTheThreadThatStartedThem) {
+  // Far more than the socket buffers hold, then a second send queued behind
+  // it: both are still in progress when their thread has gone.
+  const std::vector<unsigned char> out = pattern(32 * 1024 * 1024 + 1024, 9);
+  const std::size_t first_size = 32 * 1024 * 1024;
+  proact::operation first;
+  proact::operation second;
+  std::error_code started_first;
+  std::error_code started_second;
+  std::thread starter([&] {
+    started_first = pair_.client.send(first, proact::const_buffer{out.data(), first_size});
+    started_second = pair_.client.send(
+        second, proact::const_buffer{out.data() + first_size, out.size() - first_size});
+  });
+  starter.join();
+  ASSERT_OK(started_first);
+  ASSERT_OK(started_second);
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{100}));
+  std::vector<unsigned char> in(out.size());
+  std::size_t received = 0;
+  int sends_done = 0;
+  proact::operation recv_op;
+  ASSERT_OK(pair_.server.recv(recv_op, proact::buffer{in.data(), in.size()}));
+  const auto deadline = clock_type::now() + 30s;
+  while (received < in.size() || sends_done < 2) {
+    ASSERT_LT(clock_type::now(), deadline);
+    proact::completion c;
+    ASSERT_TRUE(wait_one(port_, c));
+    const char* what = c.op == &first    ? " (first send)"
+                       : c.op == &second ? " (second send)"
+                                         : " (recv)";
+    ASSERT_FALSE(c.error) << describe(c.error) << what;
+    if (c.op == &first || c.op == &second) {
+      EXPECT_EQ(c.op, sends_done == 0 ? &first : &second) << "sends completed out of order";
+      EXPECT_EQ(c.bytes, c.op == &first ? first_size : out.size() - first_size) << what;
+      ++sends_done;
+    } else {
+      received += c.bytes;
+      if (received < in.size()) {
+        ASSERT_OK(
+            pair_.server.recv(recv_op, proact::buffer{in.data() + received, in.size() - received}));
+      }
+    }
+  }
+  EXPECT_EQ(in, out);
 }
 
 // ---- item 2 ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "fixture.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace proact_test {
@@ -115,6 +116,39 @@ const char* name_of(proact::errc e) noexcept {
     out.push_back(c);
   }
   return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult wait_for(proact::port& p,
+                                    std::initializer_list<const proact::operation*> ops,
+                                    std::vector<proact::completion>& out, proact::timeout t) {
+  std::vector<const proact::operation*> missing(ops);
+  const auto deadline = clock_type::now() + t;
+  while (!missing.empty()) {
+    const auto left = std::chrono::duration_cast<proact::timeout>(deadline - clock_type::now());
+    proact::completion c;
+    const std::error_code ec = p.wait(c, left.count() > 0 ? left : proact::timeout::zero());
+    if (ec) {
+      return ::testing::AssertionFailure()
+             << missing.size() << " of " << ops.size() << " operations still incomplete: wait "
+             << "returned " << describe(ec);
+    }
+    auto it = std::find(missing.begin(), missing.end(), c.op);
+    if (it == missing.end()) {
+      return ::testing::AssertionFailure()
+             << "unexpected completion (op=" << static_cast<const void*>(c.op) << " key=" << c.key
+             << " bytes=" << c.bytes << " error=" << describe(c.error) << ")";
+    }
+    missing.erase(it);
+    out.push_back(c);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+proact::completion completion_of(const std::vector<proact::completion>& list,
+                                 const proact::operation* op) {
+  for (const proact::completion& c : list)
+    if (c.op == op) return c;
+  return {};
 }
 
 ::testing::AssertionResult stays_idle(proact::port& p, proact::timeout t) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -41,8 +42,8 @@ inline constexpr proact::timeout quiet_period{150};
 // that a thread is blocked, so the suite sleeps generously.
 inline constexpr std::chrono::milliseconds settle_time{150};
 
-// Operations the stress test starts: 100,000 natively; under Wine (about 30x
-// slower) 10,000. PROACT_STRESS_OPERATIONS overrides both.
+// Operations the stress test starts: 100,000 (also under Wine, where they take
+// about 5 s); PROACT_STRESS_OPERATIONS overrides it.
 std::size_t stress_operation_count();
 
 // Completion keys the helpers use.
@@ -69,6 +70,16 @@ const char* name_of(proact::errc e) noexcept;
 ::testing::AssertionResult wait_n(proact::port& p, std::size_t n,
                                   std::vector<proact::completion>& out,
                                   proact::timeout t = must_happen_within);
+// Waits until each of `ops` has completed once; `out` gets their completions
+// in dequeue order. Fails on a completion of any other operation, a second
+// completion of one of them, or the deadline.
+::testing::AssertionResult wait_for(proact::port& p,
+                                    std::initializer_list<const proact::operation*> ops,
+                                    std::vector<proact::completion>& out,
+                                    proact::timeout t = must_happen_within);
+// The completion of `op` in `list` (a default completion if it is not there).
+proact::completion completion_of(const std::vector<proact::completion>& list,
+                                 const proact::operation* op);
 // Succeeds if nothing is dequeued for `t` (wait returns timed_out).
 ::testing::AssertionResult stays_idle(proact::port& p, proact::timeout t = quiet_period);
 

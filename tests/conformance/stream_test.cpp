@@ -24,9 +24,15 @@ TEST_F(Item03_StreamOrder, PendingRecvsCompleteInStartOrder) {
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
 
   const std::string message = "AAAABBBBCCCCDDDD";
-  ASSERT_TRUE(send_all(port_, pair_.client, message.data(), message.size()));
-  std::vector<proact::completion> got;
-  ASSERT_TRUE(wait_n(port_, n, got));
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::const_buffer{message.data(), message.size()}));
+  std::vector<proact::completion> all;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &ops[0], &ops[1], &ops[2], &ops[3]}, all));
+  EXPECT_EQ(completion_of(all, &send_op).bytes, message.size());
+  std::vector<proact::completion> got;  // the recvs' completions, in dequeue order
+  for (const proact::completion& c : all) {
+    if (c.op != &send_op) got.push_back(c);
+  }
   std::string stream;
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_EQ(got[i].op, &ops[i]) << "completion " << i << " is not recv " << i;
@@ -211,10 +217,11 @@ TEST_F(Item05_Recv, CompletesWithTheBytesAvailableWithoutFillingTheBuffer) {
   proact::operation op;
   ASSERT_OK(pair_.server.recv(op, proact::buffer{in.data(), in.size()}));
   const char message[] = "ten bytes";
-  ASSERT_TRUE(send_all(port_, pair_.client, message, 10));
-  proact::completion c;
-  ASSERT_TRUE(wait_one(port_, c));
-  EXPECT_EQ(c.op, &op);
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer(message, 10)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &op}, got));
+  const proact::completion c = completion_of(got, &op);
   EXPECT_EQ(c.key, server_key);
   EXPECT_EQ(c.bytes, 10u);
   EXPECT_FALSE(c.error) << describe(c.error);
@@ -227,10 +234,11 @@ TEST_F(Item05_Recv, StaysPendingUntilDataArrives) {
   ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{300}));
   EXPECT_TRUE(op.in_flight());
-  ASSERT_TRUE(send_all(port_, pair_.client, "z", 1));
-  proact::completion c;
-  ASSERT_TRUE(wait_one(port_, c));
-  EXPECT_EQ(c.op, &op);
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("z", 1)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &op}, got));
+  const proact::completion c = completion_of(got, &op);
   EXPECT_EQ(c.bytes, 1u);
   EXPECT_EQ(in[0], 'z');
 }
@@ -243,10 +251,11 @@ TEST_F(Item05_Recv, ScatterRecvFillsTheBuffersInOrder) {
                                                 proact::make_buffer(c8)};
   proact::operation op;
   ASSERT_OK(pair_.server.recv(op, pieces));
-  ASSERT_TRUE(send_all(port_, pair_.client, "0123456789abcdef", 16));
-  proact::completion c;
-  ASSERT_TRUE(wait_one(port_, c));
-  ASSERT_EQ(c.op, &op);
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("0123456789abcdef", 16)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &op}, got));
+  const proact::completion c = completion_of(got, &op);
   ASSERT_FALSE(c.error) << describe(c.error);
   ASSERT_EQ(c.bytes, 16u);
   EXPECT_EQ(std::string(a, 3), "012");
@@ -259,10 +268,11 @@ TEST_F(Item05_Recv, ZeroLengthRecvWaitsForDataAndConsumesNothing) {
   proact::operation probe;
   ASSERT_OK(pair_.server.recv(probe, proact::buffer{&unused, 0}));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{200}));
-  ASSERT_TRUE(send_all(port_, pair_.client, "data", 4));
-  proact::completion c;
-  ASSERT_TRUE(wait_one(port_, c));
-  EXPECT_EQ(c.op, &probe);
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("data", 4)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &probe}, got));
+  const proact::completion c = completion_of(got, &probe);
   EXPECT_EQ(c.bytes, 0u);
   EXPECT_FALSE(c.error) << describe(c.error);
   char in[4] = {};

@@ -18,6 +18,12 @@ namespace {
 
 // ---- item 12: threads --------------------------------------------------------
 
+constexpr const char* wine_lifo_reason =
+    "Wine releases threads blocked on an I/O completion port in FIFO order; Windows releases "
+    "them last-in-first-out, as documented (\"Threads that block their execution on an I/O "
+    "completion port are released in last-in-first-out (LIFO) order\"); see "
+    "docs/semantics.md, item 12";
+
 class Item12_Threads : public ::testing::Test {};
 
 TEST_F(Item12_Threads, ConcurrencyValueIsKept) {
@@ -83,6 +89,7 @@ TEST_F(Item12_Threads, AnyNumberOfThreadsShareOnePort) {
 TEST_F(Item12_Threads, ReleasesTheMostRecentWaiterFirst) {
   // Three threads enter wait() one after the other; each post must go to the
   // most recent waiter still waiting: T2, then T1, then T0.
+  if (running_under_wine()) GTEST_SKIP() << wine_lifo_reason;
   constexpr int threads = 3;
   proact::port p;
   ASSERT_OK(p.open(options(8)));
@@ -451,7 +458,10 @@ TEST_F(Item14_ThreadSafety, ConcurrentSendsOnOneSocketStayWholeAndInStartOrder) 
       break;
     }
     if (c.error) {
-      ADD_FAILURE() << describe(c.error);
+      ADD_FAILURE() << (c.op == &recv_op ? "recv" : "a send") << " completed with "
+                    << describe(c.error) << " (" << c.bytes << " bytes) after "
+                    << send_completion_order.size() << " sends and " << stream.size()
+                    << " bytes received";
       break;
     }
     if (c.op == &recv_op) {
