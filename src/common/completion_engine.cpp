@@ -275,6 +275,7 @@ void completion_engine::poll_once(std::unique_lock<std::mutex>& lock, int timeou
   in_source_ = false;
   for (const completion& c : batch.items()) queue_.push(c);
   batch.clear();
+  source_.poll_delivered();
   polling_ = false;
   poll_budget_ = static_cast<std::ptrdiff_t>(queue_.size());
   // After close, waiters that saw a poll in progress wait for its packets.

@@ -72,6 +72,11 @@ class event_source {
   virtual void interrupt() noexcept = 0;
   // Whether any operation waits on the kernel (so polling can find something).
   virtual bool has_pending_io() const noexcept = 0;
+  // The completions of the last poll_events() are in the port queue now
+  // (called under the engine's lock). A source that lets other threads reap
+  // between polls hands its kernel queue on here, so that what they deliver
+  // cannot overtake what this poll produced.
+  virtual void poll_delivered() noexcept {}
 
  protected:
   ~event_source() = default;

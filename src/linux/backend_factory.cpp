@@ -1,14 +1,46 @@
 // Backend selection on Linux: port_options, then PROACT_BACKEND, then the
-// default (epoll).
+// default.
+//
+// An explicit request (options or PROACT_BACKEND) gets that backend or an
+// error: io_uring that cannot run here fails with a code that compares equal
+// to errc::backend_unavailable (its value is the errno saying why). The
+// default (automatic) is DEFAULT_BACKEND below, falling back to epoll when
+// io_uring is unavailable.
+//
+// PROACT_IO_URING_DISABLE=1 makes io_uring unavailable, as on a machine
+// where it is disabled: tests use it to exercise the fallback.
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "common/backend.hpp"
 #include "linux/epoll_backend.hpp"
 #include "proact/error.hpp"
+#if defined(PROACT_HAVE_IO_URING)
+#include "linux/uring_backend.hpp"
+#endif
 
 namespace proact::detail {
+namespace {
+
+bool uring_disabled_by_environment() noexcept {
+  const char* value = std::getenv("PROACT_IO_URING_DISABLE");
+  return value != nullptr && *value != '\0' && std::strcmp(value, "0") != 0;
+}
+
+std::error_code create_io_uring_backend(unsigned concurrency, port_backend*& out) {
+#if defined(PROACT_HAVE_IO_URING)
+  if (uring_disabled_by_environment()) return make_error_code(error::backend_unavailable);
+  return create_uring_backend(concurrency, out);
+#else
+  (void)concurrency;
+  (void)out;
+  return make_error_code(error::backend_unavailable);  // built without liburing
+#endif
+}
+
+}  // namespace
 
 unsigned processor_count() noexcept {
   const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -18,8 +50,7 @@ unsigned processor_count() noexcept {
 std::error_code create_backend(const port_options& options, port_backend*& out) {
   backend_kind kind = options.backend;
   if (kind == backend_kind::automatic) {
-    // Read once per port; nothing in proact writes the environment.
-    if (const char* env = std::getenv("PROACT_BACKEND")) {  // NOLINT(concurrency-mt-unsafe)
+    if (const char* env = std::getenv("PROACT_BACKEND")) {
       std::error_code ec;
       kind = backend_from_string(env, ec);
       if (ec) return ec;
@@ -28,9 +59,11 @@ std::error_code create_backend(const port_options& options, port_backend*& out) 
   const unsigned concurrency = options.concurrency == 0 ? processor_count() : options.concurrency;
   switch (kind) {
     case backend_kind::automatic:
+      return create_epoll_backend(concurrency, out);
     case backend_kind::epoll:
       return create_epoll_backend(concurrency, out);
     case backend_kind::io_uring:
+      return create_io_uring_backend(concurrency, out);
     case backend_kind::iocp:
       return make_error_code(error::backend_unavailable);
   }

@@ -1,0 +1,87 @@
+// uring_ring: one io_uring shared by every thread of a port.
+//
+// Submission side (any thread): SQEs are prepared and published under a short
+// SQ lock; the io_uring_enter that hands them to the kernel happens outside
+// it, and covers every SQE published so far, whoever published it (so the
+// submissions of concurrent threads batch into one enter).
+// Completion side (one thread at a time, the caller's duty): wait for CQEs and
+// reap them in batches.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <mutex>
+#include <system_error>
+
+namespace proact::detail {
+
+// "io_uring cannot run here": the value is the errno that says why (EPERM for
+// the io_uring_disabled sysctl or seccomp, ENOSYS for an old kernel, ...),
+// and the code compares equal to proact::errc::backend_unavailable.
+const std::error_category& uring_unavailable_category() noexcept;
+inline std::error_code uring_unavailable(int errno_value) noexcept {
+  return {errno_value, uring_unavailable_category()};
+}
+
+// A reaped completion, copied out of the CQ so the slot is free at once.
+struct uring_cqe {
+  std::uint64_t user_data;
+  std::int32_t res;
+  std::uint32_t flags;
+};
+
+class uring_ring {
+ public:
+  uring_ring() noexcept = default;
+  uring_ring(const uring_ring&) = delete;
+  uring_ring& operator=(const uring_ring&) = delete;
+  ~uring_ring();
+
+  // Sets up a ring of `entries` SQEs and checks every feature and opcode the
+  // backend relies on; errors are uring_unavailable(errno).
+  std::error_code open(unsigned entries) noexcept;
+
+  // ---- submission: any thread ----
+
+  // Fills one SQE with `prep(sqe)` and publishes it. On success `position`
+  // identifies it for submit_through(). False if the SQ stays full even after
+  // submitting what it holds.
+  template <class Prep>
+  bool push(Prep&& prep, unsigned& position) noexcept {
+    std::lock_guard lock(sq_lock_);
+    io_uring_sqe* sqe = next_sqe_locked();
+    if (sqe == nullptr) return false;
+    prep(sqe);
+    position = publish_locked();
+    return true;
+  }
+
+  // Returns once the kernel has consumed the SQEs up to `position`: one
+  // io_uring_enter, unless another thread's enter already took them.
+  void submit_through(unsigned position) noexcept;
+
+  // ---- completion: one thread at a time ----
+
+  // Submits what is published, then waits up to timeout_ms (-1: no limit,
+  // 0: not at all) for at least one CQE. One io_uring_enter.
+  void submit_and_wait(int timeout_ms) noexcept;
+  // Submits what is published without waiting; true if CQEs are ready.
+  bool submit_pending() noexcept;
+  // Copies up to `max` ready CQEs into `out` and frees their slots.
+  unsigned reap(uring_cqe* out, unsigned max) noexcept;
+
+ private:
+  io_uring_sqe* next_sqe_locked() noexcept;
+  unsigned publish_locked() noexcept;
+  unsigned unsubmitted() const noexcept;
+  bool cq_needs_enter() const noexcept;
+  int enter(unsigned to_submit, unsigned min_complete, unsigned flags, void* arg,
+            std::size_t arg_size) noexcept;
+
+  io_uring ring_{};
+  bool open_ = false;
+  std::mutex sq_lock_;  // guards the SQE slots and liburing's SQ bookkeeping
+};
+
+}  // namespace proact::detail
