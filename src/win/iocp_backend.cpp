@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <memory>
 #include <new>
 #include <thread>
 
@@ -280,6 +282,32 @@ std::error_code io_result(iocp_handle& h, operation& op, iocp_op& s,
   }
 }
 
+// One start call, made by the calling thread or (under Wine) the start thread.
+struct start_request {
+  iocp_handle* h;
+  operation* op;
+  iocp_op* s;
+  const endpoint* remote;
+};
+
+std::error_code issue_start(void* context) noexcept {
+  const auto& r = *static_cast<start_request*>(context);
+  switch (op_access::kind(*r.op)) {
+    case op_kind::recv:
+      return start_recv(*r.h, *r.op, *r.s);
+    case op_kind::send:
+      return start_send(*r.h, *r.op, *r.s);
+    case op_kind::accept:
+      return start_accept(*r.h, *r.s);
+    case op_kind::connect:
+      if (r.remote != nullptr) return start_connect(*r.h, *r.s, *r.remote);
+      break;
+    default:
+      break;
+  }
+  return make_error_code(error::invalid_argument);
+}
+
 DWORD to_milliseconds(timeout t) noexcept {
   if (t == infinite || t.count() >= static_cast<timeout::rep>(INFINITE)) return INFINITE;
   return static_cast<DWORD>(t.count());
@@ -320,7 +348,16 @@ std::error_code create_iocp_backend(const port_options& options, port_backend*& 
   // The kernel enforces the concurrency value (item 12).
   HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, concurrency);
   if (port == nullptr) return native_error(static_cast<int>(GetLastError()));
-  out = new (std::nothrow) iocp_backend(port, concurrency);
+  std::unique_ptr<start_thread> starter;
+  if (running_under_wine()) {
+    try {
+      starter = std::make_unique<start_thread>();
+    } catch (const std::exception&) {
+      CloseHandle(port);
+      return native_error(ERROR_NOT_ENOUGH_MEMORY);
+    }
+  }
+  out = new (std::nothrow) iocp_backend(port, concurrency, std::move(starter));
   if (out == nullptr) {
     CloseHandle(port);
     return native_error(ERROR_NOT_ENOUGH_MEMORY);
@@ -328,8 +365,9 @@ std::error_code create_iocp_backend(const port_options& options, port_backend*& 
   return {};
 }
 
-iocp_backend::iocp_backend(HANDLE port, unsigned concurrency) noexcept
-    : port_(port), concurrency_(concurrency) {}
+iocp_backend::iocp_backend(HANDLE port, unsigned concurrency,
+                           std::unique_ptr<start_thread> starter) noexcept
+    : port_(port), concurrency_(concurrency), starter_(std::move(starter)) {}
 
 // Only here, once nothing can be inside GetQueuedCompletionStatusEx: Windows
 // would fail such waiters with ERROR_ABANDONED_WAIT_0, Wine would leave them
@@ -382,25 +420,8 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
 
   // From here on a successful start call hands `op` to whichever thread
   // dequeues its packet: neither op nor s is touched after it.
-  std::error_code ec;
-  switch (op_access::kind(op)) {
-    case op_kind::recv:
-      ec = start_recv(h, op, s);
-      break;
-    case op_kind::send:
-      ec = start_send(h, op, s);
-      break;
-    case op_kind::accept:
-      ec = start_accept(h, s);
-      break;
-    case op_kind::connect:
-      ec = remote != nullptr ? start_connect(h, s, *remote)
-                             : make_error_code(error::invalid_argument);
-      break;
-    default:
-      ec = make_error_code(error::invalid_argument);
-      break;
-  }
+  start_request request{&h, &op, &s, remote};
+  std::error_code ec = starter_ ? starter_->run(&issue_start, &request) : issue_start(&request);
   // No packet will come from the kernel. An I/O result (reset, refused, ...)
   // is still delivered through the port (items 1 and 2): post the packet
   // ourselves. Writing `s` is safe here, as nothing else has it.

@@ -15,11 +15,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <system_error>
 
 #include "common/backend.hpp"
+#include "wine_support.hpp"
 
 namespace proact::detail {
 
@@ -58,7 +60,8 @@ class iocp_handle final : public io_handle {
 
 class iocp_backend final : public port_backend {
  public:
-  iocp_backend(HANDLE port, unsigned concurrency) noexcept;
+  // `starter` is null except under Wine (see wine_support.hpp).
+  iocp_backend(HANDLE port, unsigned concurrency, std::unique_ptr<start_thread> starter) noexcept;
 
   backend_kind kind() const noexcept override { return backend_kind::iocp; }
   unsigned concurrency() const noexcept override { return concurrency_; }
@@ -86,7 +89,8 @@ class iocp_backend final : public port_backend {
 
   HANDLE port_;
   unsigned concurrency_;
-  entry_gate open_;  // shut by close(): starts and posts are refused after
+  std::unique_ptr<start_thread> starter_;  // makes the start calls under Wine
+  entry_gate open_;                        // shut by close(): starts and posts are refused after
   // Packets promised and not yet dequeued: operations whose start succeeded
   // (counted just before the start call) and user posts. The sentinel is not
   // counted. Once the port is closed and this reaches 0, nothing can come.
