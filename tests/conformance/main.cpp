@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -20,8 +19,7 @@
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
 
-  std::string backend_name;
-  if (const char* env = std::getenv("PROACT_BACKEND")) backend_name = env;
+  std::string backend_name = proact_test::environment_variable("PROACT_BACKEND");
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     constexpr std::string_view flag = "--backend=";

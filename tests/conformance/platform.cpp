@@ -13,6 +13,20 @@
 
 namespace proact_test {
 
+std::string environment_variable(const char* name) {
+#if defined(_MSC_VER)
+  char* value = nullptr;
+  std::size_t size = 0;
+  if (_dupenv_s(&value, &size, name) != 0 || value == nullptr) return {};
+  std::string result(value);
+  std::free(value);
+  return result;
+#else
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::string(value) : std::string();
+#endif
+}
+
 void* raw_allocate(std::size_t size) noexcept {
   return std::malloc(size == 0 ? 1 : size);
 }

@@ -12,6 +12,9 @@ bool running_under_wine() noexcept;
 // "Linux", "Windows", "Wine 8.0", ... for the log.
 std::string platform_description();
 
+// The value of an environment variable; empty if it is not set.
+std::string environment_variable(const char* name);
+
 // Raw allocation for the counting operator new (alloc_test.cpp), kept out of
 // line so that the compiler does not pair them with the operators.
 void* raw_allocate(std::size_t size) noexcept;

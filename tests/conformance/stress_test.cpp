@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "fixture.hpp"
+#include "platform.hpp"
 
 namespace proact_test {
 
 std::size_t stress_operation_count() {
-  if (const char* env = std::getenv("PROACT_STRESS_OPERATIONS")) {
-    const long long n = std::atoll(env);
+  const std::string value = environment_variable("PROACT_STRESS_OPERATIONS");
+  if (!value.empty()) {
+    const long long n = std::atoll(value.c_str());
     if (n > 0) return static_cast<std::size_t>(n);
   }
   // Wine is ~30x slower than native I/O, but 100,000 still takes ~5 s there.
