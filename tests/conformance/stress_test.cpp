@@ -238,7 +238,7 @@ void Stress::handle(const proact::completion& c, std::mt19937& random) {
 }
 
 void Stress::disturb(std::mt19937& random) {
-  const unsigned dice = random() % 1000;
+  const auto dice = random() % 1000;
   if (dice < 30) {
     // Cancel one recv, or everything of one socket (its send too); either
     // may have completed already.
