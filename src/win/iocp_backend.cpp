@@ -3,6 +3,7 @@
 #include <winternl.h>  // RtlNtStatusToDosError
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -176,7 +177,7 @@ std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote
   // ConnectEx requires a bound socket; bind to the any-address (port 0)
   // unless the caller bound it. getsockname fails with WSAEINVAL if unbound.
   sockaddr_storage name{};
-  int length = sizeof(name);
+  int length = static_cast<int>(sizeof(name));
   if (getsockname(h.socket(), reinterpret_cast<sockaddr*>(&name), &length) != 0) {
     if (WSAGetLastError() != WSAEINVAL) return winsock::last_error();
     const endpoint any = endpoint::any(h.family, 0);
