@@ -569,6 +569,12 @@ bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, 
   }
   const std::uint64_t user_data =
       req != nullptr ? reinterpret_cast<std::uint64_t>(req) | request_tag : cancel_tag;
+  if (req != nullptr) {
+    // Filled in before the SQE is published: another thread's enter may
+    // submit it, and the CQ holder handle its CQE, at once.
+    req->op = &op;
+    req->socket = &s;
+  }
   const bool queued = ring_.push(
       [&](io_uring_sqe* sqe) {
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
@@ -576,11 +582,11 @@ bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, 
       },
       position);
   if (!queued) return false;
-  st.cancel_requested = true;  // its CQE (aborted, or its result if it won the race) ends it
+  // Its CQE (aborted, or its own result if it won the race) ends it; the
+  // socket lock, held here, keeps that CQE's handling after these lines.
+  st.cancel_requested = true;
   submit = true;
   if (req != nullptr) {
-    req->op = &op;
-    req->socket = &s;
     st.canceller = req;
     ++s.in_kernel;  // the answer refers to the socket
     in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);

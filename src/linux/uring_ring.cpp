@@ -171,6 +171,7 @@ unsigned uring_ring::reap(uring_cqe* out, unsigned max) noexcept {
   io_uring_cqe* cqe;
   io_uring_for_each_cqe(&ring_, head, cqe) {
     if (n == max) break;
+    annotate_reaped(cqe->user_data);
     out[n++] = uring_cqe{cqe->user_data, cqe->res, cqe->flags};
   }
   io_uring_cq_advance(&ring_, n);

@@ -14,7 +14,37 @@
 #include <mutex>
 #include <system_error>
 
+#if defined(__SANITIZE_THREAD__)
+#define PROACT_URING_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PROACT_URING_TSAN 1
+#endif
+#endif
+#if defined(PROACT_URING_TSAN)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
 namespace proact::detail {
+
+// ThreadSanitizer cannot see that the kernel orders what a thread did before
+// submitting an SQE before the thread that reaps its CQE: the SQE's
+// user_data (when it is an address) stands for that edge.
+inline void annotate_submitted(std::uint64_t user_data) noexcept {
+#if defined(PROACT_URING_TSAN)
+  if (user_data >= 4096) __tsan_release(reinterpret_cast<void*>(user_data));
+#else
+  (void)user_data;
+#endif
+}
+inline void annotate_reaped(std::uint64_t user_data) noexcept {
+#if defined(PROACT_URING_TSAN)
+  if (user_data >= 4096) __tsan_acquire(reinterpret_cast<void*>(user_data));
+#else
+  (void)user_data;
+#endif
+}
 
 // "io_uring cannot run here": the value is the errno that says why (EPERM for
 // the io_uring_disabled sysctl or seccomp, ENOSYS for an old kernel, ...),
@@ -53,6 +83,7 @@ class uring_ring {
     io_uring_sqe* sqe = next_sqe_locked();
     if (sqe == nullptr) return false;
     prep(sqe);
+    annotate_submitted(sqe->user_data);
     position = publish_locked();
     return true;
   }
