@@ -112,10 +112,19 @@ std::string endpoint::address() const {
 
 std::string endpoint::to_string() const {
   switch (family()) {
-    case address_family::ipv4:
-      return address() + ":" + std::to_string(port());
-    case address_family::ipv6:
-      return "[" + address() + "]:" + std::to_string(port());
+    case address_family::ipv4: {
+      std::string text = address();
+      text += ':';
+      text += std::to_string(port());
+      return text;
+    }
+    case address_family::ipv6: {
+      std::string text = "[";  // appended in place: GCC 12 -O3 misreports -Wrestrict on a + chain
+      text += address();
+      text += "]:";
+      text += std::to_string(port());
+      return text;
+    }
     default:
       return "unspecified";
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 namespace proact_test {
 
@@ -296,13 +297,30 @@ std::size_t first_mismatch(const unsigned char* data, std::size_t size, std::siz
 
 // ---- fixtures --------------------------------------------------------------
 
+namespace {
+std::string& backend_unavailable_reason() {
+  static std::string reason;
+  return reason;
+}
+}  // namespace
+
+void set_backend_unavailable(std::string reason) {
+  backend_unavailable_reason() = std::move(reason);
+}
+
+void BackendTest::SetUp() {
+  if (!backend_unavailable_reason().empty()) GTEST_SKIP() << backend_unavailable_reason();
+}
+
 void PortTest::SetUp() {
+  BackendTest::SetUp();
+  if (IsSkipped()) return;
   ASSERT_OK(port_.open(options()));
 }
 
 void PairTest::SetUp() {
   PortTest::SetUp();
-  if (HasFatalFailure()) return;
+  if (HasFatalFailure() || IsSkipped()) return;
   ASSERT_TRUE(connect_pair(port_, pair_));
 }
 

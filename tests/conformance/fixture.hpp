@@ -147,8 +147,18 @@ std::size_t first_mismatch(const unsigned char* data, std::size_t size, std::siz
 
 // ---- the basic fixture -------------------------------------------------------
 
+// Every conformance case derives from this: it skips the case, saying why,
+// when the machine cannot run the backend under test at all.
+class BackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+};
+
+// The reason the backend under test cannot run here ("" if it can).
+void set_backend_unavailable(std::string reason);
+
 // A test with one open port for the backend under test.
-class PortTest : public ::testing::Test {
+class PortTest : public BackendTest {
  protected:
   void SetUp() override;
 

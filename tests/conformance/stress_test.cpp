@@ -58,7 +58,7 @@ struct lane {
   std::atomic<bool> closed{false};
 };
 
-class Stress : public ::testing::Test {
+class Stress : public BackendTest {
  protected:
   void SetUp() override;
   void TearDown() override;
@@ -97,6 +97,8 @@ class Stress : public ::testing::Test {
 };
 
 void Stress::SetUp() {
+  BackendTest::SetUp();
+  if (IsSkipped()) return;
   target_ = stress_operation_count();
   ASSERT_OK(stress_port_.open(options(4)));
   for (std::size_t i = 0; i < lane_count; ++i) {

@@ -24,7 +24,7 @@ constexpr const char* wine_lifo_reason =
     "completion port are released in last-in-first-out (LIFO) order\"); see "
     "docs/semantics.md, item 12";
 
-class Item12_Threads : public ::testing::Test {};
+class Item12_Threads : public BackendTest {};
 
 TEST_F(Item12_Threads, ConcurrencyValueIsKept) {
   proact::port p;
@@ -129,7 +129,7 @@ TEST_F(Item12_Threads, ReleasesTheMostRecentWaiterFirst) {
 
 // ---- item 12: the concurrency value --------------------------------------------
 
-class Item12_Concurrency : public ::testing::Test {
+class Item12_Concurrency : public BackendTest {
  protected:
   // `threads` threads loop on wait(); each packet keeps its thread active (a
   // busy spin: a blocked thread would not count as running on Windows) for
