@@ -1,6 +1,7 @@
 #include "linux/uring_backend.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -319,6 +320,22 @@ outcome connect_result(const uring_socket& s, operation& op, int res, completion
   return outcome::complete;
 }
 
+// The refusals connect() itself gives (and epoll returns at start): the
+// socket is connected already, or a connection attempt is under way.
+std::error_code connect_refusal(const uring_socket& s) noexcept {
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(s.fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return native_error(errno);
+  switch (info.tcpi_state) {
+    case TCP_CLOSE:
+      return {};
+    case TCP_SYN_SENT:
+      return native_error(EALREADY);
+    default:
+      return native_error(EISCONN);
+  }
+}
+
 class uring_backend final : public port_backend, private event_source {
  public:
   explicit uring_backend(unsigned concurrency) noexcept : engine_(*this, *this, concurrency) {}
@@ -519,8 +536,10 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
     std::lock_guard lock(s.lock);
     if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
     if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-    if (kind == op_kind::connect && !s.writes.empty())
-      return make_error_code(error::operation_in_progress);
+    if (kind == op_kind::connect) {
+      if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
+      if (std::error_code ec = connect_refusal(s)) return ec;
+    }
     op_queue& q = queue_for(s, op);
     // Behind a pending operation of the same direction it waits its turn
     // (per-socket order); otherwise it goes to the kernel now.
