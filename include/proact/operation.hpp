@@ -35,6 +35,13 @@ class operation {
   // completion.
   bool in_flight() const noexcept { return state_.load(std::memory_order_acquire) != 0; }
 
+  // On a handle with skip_completion_on_success(): true when the last start
+  // call completed the operation at once (no packet will come), with
+  // result() holding the outcome. Read it right after the start call, before
+  // anything can start the operation again.
+  bool completed_at_start() const noexcept { return completed_at_start_; }
+  struct completion result() const noexcept;
+
  private:
   friend struct detail::op_access;
 
@@ -48,6 +55,10 @@ class operation {
   void* target_ = nullptr;         // accept: the tcp_socket to fill
   endpoint* address_ = nullptr;    // accept: where to put the peer address
   std::uintptr_t key_ = 0;         // completion key of the handle
+  std::uint64_t offset_ = 0;       // file offset (read_at, write_at, send_file)
+  std::size_t result_bytes_ = 0;   // outcome of a completion at start
+  std::error_code result_error_;
+  bool completed_at_start_ = false;
   alignas(16) unsigned char backend_[detail::op_backend_storage] = {};
 };
 
@@ -58,5 +69,9 @@ struct completion {
   std::size_t bytes = 0;    // bytes transferred, or post()'s value
   std::error_code error;    // empty on success
 };
+
+inline completion operation::result() const noexcept {
+  return completion{key_, const_cast<operation*>(this), result_bytes_, result_error_};
+}
 
 }  // namespace proact

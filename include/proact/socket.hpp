@@ -1,67 +1,20 @@
-// Handles: the I/O objects that operations run on. A handle is opened, then
-// associated with exactly one port; its operations then complete on that port
-// with the handle's completion key.
-//
-// Lifetime: an operation's buffers (and, for scatter/gather, the span of
-// buffers itself) must stay valid until its completion is dequeued. close()
-// completes every pending operation with errc::operation_aborted. Destroying
-// a handle closes it.
+// TCP: tcp_socket (connect, recv/send, send_file, shutdown, disconnect) and
+// tcp_listener (accept), IPv4 and IPv6.
 #pragma once
 
-#include <atomic>
+#include <cstddef>
 #include <cstdint>
-#include <span>
 #include <system_error>
 
-#include "proact/buffer.hpp"
-#include "proact/detail/config.hpp"
 #include "proact/endpoint.hpp"
-#include "proact/operation.hpp"
+#include "proact/handle.hpp"
+#include "proact/stream.hpp"
 
 namespace proact {
 
-namespace detail {
-class io_handle;
-struct handle_access;
-}  // namespace detail
+class file;
 
-class handle {
- public:
-  handle(const handle&) = delete;
-  handle& operator=(const handle&) = delete;
-  handle(handle&& other) noexcept;
-  handle& operator=(handle&& other) noexcept;
-  ~handle();
-
-  bool is_open() const noexcept;
-  bool is_associated() const noexcept { return io_.load(std::memory_order_acquire) != nullptr; }
-  native_handle_type native_handle() const noexcept { return fd_.load(std::memory_order_acquire); }
-  address_family family() const noexcept { return family_; }
-
-  // Cancels one pending operation of this handle: it completes with
-  // errc::operation_aborted. errc::not_found if it is not pending here
-  // (already completed, never started, or another handle's).
-  std::error_code cancel(operation& op);
-  // Cancels every pending operation of this handle; not_found if there was none.
-  std::error_code cancel();
-  // Closes the handle; pending operations complete with operation_aborted.
-  std::error_code close();
-
- protected:
-  handle() noexcept = default;
-  std::error_code open_socket(address_family family, bool listener);
-
- private:
-  friend struct detail::handle_access;
-  void reset() noexcept;
-
-  std::atomic<native_handle_type> fd_{invalid_native_handle};
-  std::atomic<detail::io_handle*> io_{nullptr};
-  address_family family_ = address_family::unspecified;
-  bool listener_ = false;
-};
-
-class tcp_socket : public handle {
+class tcp_socket : public stream_handle {
  public:
   tcp_socket() noexcept = default;
 
@@ -71,14 +24,23 @@ class tcp_socket : public handle {
   // Connects; the socket must be open and associated. Completes with 0 bytes.
   std::error_code connect(operation& op, const endpoint& remote);
 
-  // Completes as soon as any bytes arrived (bytes = count), or with 0 bytes
-  // and errc::eof after the peer's orderly shutdown.
-  std::error_code recv(operation& op, buffer b);
-  std::error_code recv(operation& op, std::span<const buffer> buffers);
-  // Completes once every byte was handed to the kernel, or with an error and
-  // the count that went.
-  std::error_code send(operation& op, const_buffer b);
-  std::error_code send(operation& op, std::span<const const_buffer> buffers);
+  // Sends `count` bytes of `source` starting at `offset`, after the sends
+  // started before it; completes when the whole range went (bytes = count),
+  // with errc::eof and the bytes sent if the file ends first, or with an
+  // error and the bytes sent. `source` must stay open until completion.
+  std::error_code send_file(operation& op, const file& source, std::uint64_t offset,
+                            std::size_t count);
+
+  // Ends the send side (the peer reads eof) once every send started before
+  // this call has been handed to the kernel. Receiving continues.
+  std::error_code shutdown_send();
+
+  // DisconnectEx semantics: once the sends started before it went, ends the
+  // connection gracefully (the peer reads eof) and completes with 0 bytes.
+  // Pending recvs complete with operation_aborted. Afterwards the socket is
+  // open, associated with the same port and key, and not connected: connect
+  // it again or close it.
+  std::error_code disconnect(operation& op);
 
   std::error_code set_no_delay(bool on);
   endpoint local_endpoint(std::error_code& ec) const;

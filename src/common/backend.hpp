@@ -18,7 +18,7 @@
 
 namespace proact::detail {
 
-enum class handle_kind : std::uint8_t { tcp_stream, tcp_listener };
+enum class handle_kind : std::uint8_t { none, tcp_stream, tcp_listener, udp, file, local_stream };
 
 class port_backend;
 
@@ -52,8 +52,15 @@ class port_backend {  // NOLINT(cppcoreguidelines-virtual-class-destructor)
   // Associates an open native handle; on success `out` is the new state.
   virtual std::error_code associate(native_handle_type fd, handle_kind kind, address_family family,
                                     std::uintptr_t key, io_handle*& out) = 0;
-  // Starts the request recorded in `op` (kind, buffers, target, key).
+  // Starts the request recorded in `op` (kind, buffers, target, key). With
+  // skip_completion_on_success() set on h, an operation that completes
+  // during the call is finished with op_access::complete_at_start() and
+  // op_access::end() and queues nothing.
   virtual std::error_code start(io_handle& h, operation& op, const endpoint* remote) = 0;
+  // tcp_socket::shutdown_send(): the FIN goes after the sends already started.
+  virtual std::error_code shutdown_send(io_handle& h) = 0;
+  // handle::skip_completion_on_success(): one-way.
+  virtual std::error_code skip_completion_on_success(io_handle& h) = 0;
   // Cancels `op` if pending on h, or every pending operation of h if op is null.
   virtual std::error_code cancel(io_handle& h, operation* op) = 0;
   // Aborts pending operations and closes the native handle. Idempotent.

@@ -14,14 +14,21 @@ struct handle_access {
     return h.fd_.load(std::memory_order_acquire);
   }
   static void set_fd(handle& h, native_handle_type fd, address_family family,
-                     bool listener) noexcept {
+                     handle_kind kind) noexcept {
     h.family_ = family;
-    h.listener_ = listener;
+    h.kind_ = static_cast<std::uint8_t>(kind);
     h.fd_.store(fd, std::memory_order_release);
   }
-  static handle_kind kind(const handle& h) noexcept {
-    return h.listener_ ? handle_kind::tcp_listener : handle_kind::tcp_stream;
+  // Replaces the native handle of an associated handle (disconnect on a
+  // backend that must reopen the socket to make it reusable).
+  static void replace_fd(handle& h, native_handle_type fd) noexcept {
+    h.fd_.store(fd, std::memory_order_release);
   }
+  // Gives up ownership of an unassociated handle's native handle.
+  static native_handle_type take_fd(handle& h) noexcept {
+    return h.fd_.exchange(invalid_native_handle, std::memory_order_acq_rel);
+  }
+  static handle_kind kind(const handle& h) noexcept { return static_cast<handle_kind>(h.kind_); }
   // While one thread associates a handle, io_ holds this marker: other
   // associates see "already associated", operations "not associated yet".
   static io_handle* associating() noexcept {

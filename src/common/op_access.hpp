@@ -10,7 +10,20 @@
 
 namespace proact::detail {
 
-enum class op_kind : std::uint8_t { none, post, accept, connect, recv, send };
+enum class op_kind : std::uint8_t {
+  none,
+  post,
+  accept,      // tcp_listener: target = tcp_socket*, address = peer out (or null)
+  connect,     // tcp_socket: the remote endpoint is passed to start()
+  recv,        // stream: buffers
+  send,        // stream: buffers (const)
+  recv_from,   // udp: buffers, address = source out (or null)
+  send_to,     // udp: buffers (const), address = destination
+  read_at,     // file: one buffer, offset
+  write_at,    // file: one buffer (const), offset
+  send_file,   // tcp_socket: target = const file*, offset, buffer size = count
+  disconnect,  // tcp_socket
+};
 
 struct op_access {
   // in_flight flag: 0 idle, 1 in flight.
@@ -47,6 +60,18 @@ struct op_access {
   }
   static void* target(const operation& op) noexcept { return op.target_; }
   static endpoint* address(const operation& op) noexcept { return op.address_; }
+
+  static void set_offset(operation& op, std::uint64_t offset) noexcept { op.offset_ = offset; }
+  static std::uint64_t offset(const operation& op) noexcept { return op.offset_; }
+
+  // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: the backend records an outcome that
+  // is returned to the caller instead of queued.
+  static void clear_completed_at_start(operation& op) noexcept { op.completed_at_start_ = false; }
+  static void complete_at_start(operation& op, std::size_t bytes, std::error_code ec) noexcept {
+    op.result_bytes_ = bytes;
+    op.result_error_ = ec;
+    op.completed_at_start_ = true;
+  }
 
   static void set_key(operation& op, std::uintptr_t key) noexcept { op.key_ = key; }
   static std::uintptr_t key(const operation& op) noexcept { return op.key_; }

@@ -4,16 +4,26 @@
 // POSIX, overlapped on Windows.
 #pragma once
 
+#include <cstdint>
+#include <string_view>
 #include <system_error>
 
 #include "proact/detail/config.hpp"
 #include "proact/endpoint.hpp"
+#include "proact/file.hpp"
 
 namespace proact::detail::sys {
 
 native_handle_type open_tcp_socket(address_family family, std::error_code& ec) noexcept;
 // A listening-to-be socket with address reuse enabled.
 native_handle_type open_tcp_listener(address_family family, std::error_code& ec) noexcept;
+native_handle_type open_udp_socket(address_family family, std::error_code& ec) noexcept;
+// A regular file for positional asynchronous I/O; `path` is UTF-8.
+native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept;
+std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept;
+// A connected local byte-stream pair (socketpair / named pipe).
+std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) noexcept;
+std::error_code shutdown_send(native_handle_type fd) noexcept;
 std::error_code close(native_handle_type fd) noexcept;
 std::error_code bind(native_handle_type fd, const endpoint& local) noexcept;
 std::error_code listen(native_handle_type fd, int backlog) noexcept;

@@ -3,21 +3,20 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <new>
 
 #include "common/completion_engine.hpp"
-#include "common/handle_access.hpp"
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
+#include "linux/file_pool.hpp"
+#include "linux/nonblocking_io.hpp"
 #include "proact/error.hpp"
-#include "proact/socket.hpp"
 
 namespace proact::detail {
 namespace {
@@ -25,7 +24,8 @@ namespace {
 // Per-operation state, kept inside the operation (no allocation).
 struct epoll_op {
   operation* next;   // link in its socket's queue
-  std::size_t done;  // bytes already sent (a stream send completes whole)
+  std::size_t done;  // bytes already sent (stream send, send_file)
+  bool fin_sent;     // disconnect: FIN sent, draining until the peer's
 };
 
 epoll_op& state_of(operation& op) noexcept {
@@ -78,16 +78,18 @@ struct epoll_socket final : io_handle {
 
   std::mutex lock;  // guards everything below and every syscall on fd
   std::atomic<bool> open{true};
-  op_queue reads;   // accept, recv
-  op_queue writes;  // connect, send
-  // The port's list of associated sockets (under the registry lock), then the
-  // list of released sockets waiting to be freed.
+  bool skip_on_success = false;
+  bool shutdown_pending = false;  // shutdown_send() waits for queued sends
+  bool draining = false;          // a disconnect waits for the peer's FIN
+  op_queue reads;                 // accept, recv, recv_from
+  op_queue writes;                // connect, send, send_to, send_file, disconnect
+  pooled_file file;               // files only: their I/O runs on the file pool
+  // The port's list of associated handles (under the registry lock), then
+  // the list of released ones waiting to be freed.
   epoll_socket* prev_registered = nullptr;
   epoll_socket* next_registered = nullptr;
   bool registered = false;
 };
-
-enum class io_status { done, would_block };
 
 std::error_code last_error() noexcept {
   return native_error(errno);
@@ -96,24 +98,24 @@ std::error_code aborted() noexcept {
   return native_error(ECANCELED);
 }
 
-std::size_t total_size(const buffer* buffers, std::size_t count) noexcept {
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < count; ++i) total += buffers[i].size;
-  return total;
+completion completion_for(const operation& op, const io_result& r) noexcept {
+  return completion{op_access::key(op), const_cast<operation*>(&op), r.bytes, r.error};
 }
 
-// proact::buffer and const_buffer are laid out like iovec.
-static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(iovec));
-static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
-static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
+bool is_read(op_kind kind) noexcept {
+  return kind == op_kind::recv || kind == op_kind::accept || kind == op_kind::recv_from;
+}
 
 class epoll_backend final : public port_backend, private event_source {
  public:
   epoll_backend(int epfd, int wakefd, unsigned concurrency) noexcept
-      : epfd_(epfd), wakefd_(wakefd), engine_(*this, *this, concurrency) {}
+      : epfd_(epfd),
+        wakefd_(wakefd),
+        engine_(*this, *this, concurrency),
+        files_(engine_, std::clamp(processor_count(), 2u, 4u)) {}
 
   ~epoll_backend() override {
-    free_released();
+    free_released(true);
     ::close(wakefd_);
     ::close(epfd_);
   }
@@ -130,6 +132,14 @@ class epoll_backend final : public port_backend, private event_source {
     return static_cast<const epoll_socket&>(h).open.load(std::memory_order_acquire);
   }
   void release_handle(io_handle& h) noexcept override;
+  std::error_code shutdown_send(io_handle& h) override;
+  std::error_code skip_completion_on_success(io_handle& h) override {
+    auto& s = static_cast<epoll_socket&>(h);
+    std::lock_guard lock(s.lock);
+    if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
+    s.skip_on_success = true;
+    return {};
+  }
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
     return engine_.post(completion{key, op, bytes, {}});
@@ -147,37 +157,36 @@ class epoll_backend final : public port_backend, private event_source {
     return pending_io_.load(std::memory_order_relaxed) != 0;
   }
 
-  // All take the socket's lock held.
-  io_status try_io(epoll_socket& s, operation& op, completion& result) noexcept;
-  io_status try_recv(epoll_socket& s, operation& op, completion& result) noexcept;
-  io_status try_send(epoll_socket& s, operation& op, completion& result) noexcept;
-  io_status try_accept(epoll_socket& s, operation& op, completion& result) noexcept;
-  io_status try_connect_result(epoll_socket& s, operation& op, completion& result) noexcept;
+  // All below run with the socket's lock held.
+  std::error_code start_connect(epoll_socket& s, operation& op, const endpoint& remote);
+  io_status try_io(epoll_socket& s, operation& op, io_result& r) noexcept;
+  io_status try_disconnect(epoll_socket& s, operation& op, io_result& r) noexcept;
+  std::error_code finish_at_start(epoll_socket& s, operation& op, const io_result& r) noexcept;
   void run_queue(epoll_socket& s, op_queue& q, completion_batch& out) noexcept;
   std::size_t abort_queue(op_queue& q, completion_batch& out) noexcept;
+  std::size_t abort_all(epoll_socket& s, completion_batch& out) noexcept;
+  void shutdown_if_sends_done(epoll_socket& s) noexcept;
   void enqueue(op_queue& q, operation& op) noexcept {
     q.push(op);
     pending_io_.fetch_add(1, std::memory_order_relaxed);
   }
+  void dequeued() noexcept { pending_io_.fetch_sub(1, std::memory_order_relaxed); }
 
   void unregister(epoll_socket& s) noexcept;
-  void free_released() noexcept;
+  void free_released(bool final) noexcept;
 
   const int epfd_;
   const int wakefd_;
   completion_engine engine_;
+  file_pool files_;
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> pending_io_{0};
 
   std::mutex registry_lock_;
-  epoll_socket* registered_ = nullptr;  // associated, open sockets
+  epoll_socket* registered_ = nullptr;  // associated, open handles
   epoll_socket* released_ = nullptr;    // closed and released, to free when no poll runs
   std::atomic<bool> has_released_{false};
 };
-
-completion completion_for(const operation& op, std::size_t bytes, std::error_code ec) noexcept {
-  return completion{op_access::key(op), const_cast<operation*>(&op), bytes, ec};
-}
 
 // ---- handles -----------------------------------------------------------------
 
@@ -186,25 +195,29 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
                                          io_handle*& out) {
   auto* s = new (std::nothrow) epoll_socket(*this, fd, kind, key, family);
   if (s == nullptr) return native_error(ENOMEM);
+  s->file.fd = fd;
   std::lock_guard registry(registry_lock_);
   if (closed_.load(std::memory_order_acquire)) {
     delete s;
     return make_error_code(error::port_closed);
   }
-  // Registered once, edge-triggered: no epoll_ctl per operation.
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.ptr = s;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    const std::error_code ec = last_error();
-    delete s;
-    return ec;
+  // Sockets are registered once, edge-triggered: no epoll_ctl per
+  // operation. Regular files cannot be polled; the file pool serves them.
+  if (kind != handle_kind::file) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = s;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      const std::error_code ec = last_error();
+      delete s;
+      return ec;
+    }
   }
   s->next_registered = registered_;
   if (registered_ != nullptr) registered_->prev_registered = s;
   registered_ = s;
   s->registered = true;
-  add_ref();  // the socket keeps the backend alive
+  add_ref();  // the handle keeps the backend alive
   out = s;
   return {};
 }
@@ -225,11 +238,14 @@ std::error_code epoll_backend::close_handle(io_handle& h) {
     std::lock_guard lock(s.lock);
     if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
     s.open.store(false, std::memory_order_release);
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, nullptr);
-    (void)sys::close(s.fd);
     completion_batch aborted_ops(engine_);
-    abort_queue(s.reads, aborted_ops);
-    abort_queue(s.writes, aborted_ops);
+    abort_all(s, aborted_ops);
+    if (s.kind == handle_kind::file) {
+      files_.close(s.file);  // after the jobs already running
+    } else {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, nullptr);
+      (void)sys::close(s.fd);
+    }
     // Delivered before the lock drops, so no later completion overtakes them.
     aborted_ops.flush();
   }
@@ -251,7 +267,7 @@ void epoll_backend::release_handle(io_handle& h) noexcept {
   release();  // may destroy *this
 }
 
-void epoll_backend::free_released() noexcept {
+void epoll_backend::free_released(bool final) noexcept {
   if (!has_released_.load(std::memory_order_acquire)) return;  // no lock per poll
   epoll_socket* list = nullptr;
   {
@@ -260,10 +276,41 @@ void epoll_backend::free_released() noexcept {
     released_ = nullptr;
     has_released_.store(false, std::memory_order_relaxed);
   }
+  epoll_socket* keep = nullptr;  // files whose last job still runs
   while (list != nullptr) {
     epoll_socket* next = list->next_registered;
-    delete list;
+    if (!final && list->kind == handle_kind::file && files_.busy(list->file)) {
+      list->next_registered = keep;
+      keep = list;
+    } else {
+      delete list;
+    }
     list = next;
+  }
+  if (keep != nullptr) {
+    std::lock_guard registry(registry_lock_);
+    epoll_socket* last = keep;
+    while (last->next_registered != nullptr) last = last->next_registered;
+    last->next_registered = released_;
+    released_ = keep;
+    has_released_.store(true, std::memory_order_relaxed);
+  }
+}
+
+std::error_code epoll_backend::shutdown_send(io_handle& h) {
+  auto& s = static_cast<epoll_socket&>(h);
+  std::lock_guard lock(s.lock);
+  if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
+  if (s.kind != handle_kind::tcp_stream) return make_error_code(error::invalid_argument);
+  if (s.writes.empty()) return sys::shutdown_send(s.fd);
+  s.shutdown_pending = true;  // the FIN goes after the queued sends
+  return {};
+}
+
+void epoll_backend::shutdown_if_sends_done(epoll_socket& s) noexcept {
+  if (s.shutdown_pending && s.writes.empty()) {
+    s.shutdown_pending = false;
+    (void)sys::shutdown_send(s.fd);
   }
 }
 
@@ -271,199 +318,147 @@ void epoll_backend::free_released() noexcept {
 
 std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint* remote) {
   auto& s = static_cast<epoll_socket&>(h);
-  epoll_op& st = op_access::construct_backend<epoll_op>(op);
-  st.next = nullptr;
-  st.done = 0;
   const op_kind kind = op_access::kind(op);
 
   std::lock_guard lock(s.lock);
   if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
   if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
 
-  completion result;
-  if (kind == op_kind::connect) {
-    if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
-    if (::connect(s.fd, static_cast<const sockaddr*>(remote->data()),
-                  static_cast<socklen_t>(remote->size())) == 0) {
-      result = completion_for(op, 0, {});
-    } else {
-      const int e = errno;
-      switch (e) {
-        case EINPROGRESS:
-        case EINTR:  // the connection continues asynchronously
-          enqueue(s.writes, op);
-          return {};
-        case EBADF:
-        case ENOTSOCK:
-        case EAFNOSUPPORT:
-        case EISCONN:
-        case EALREADY:
-        case EINVAL:
-          return native_error(e);  // refused at start, as ConnectEx does
-        default:
-          result = completion_for(op, 0, native_error(e));  // e.g. ECONNREFUSED
-      }
-    }
-    engine_.deliver(std::span<const completion>(&result, 1));
+  if (kind == op_kind::read_at || kind == op_kind::write_at) {
+    files_.submit(s.file, op);  // never completes at start
     return {};
   }
+  epoll_op& st = op_access::construct_backend<epoll_op>(op);
+  st.next = nullptr;
+  st.done = 0;
+  st.fin_sent = false;
+  if (kind == op_kind::connect) return start_connect(s, op, *remote);
+  // A disconnect is draining the connection: nothing more to receive.
+  if (s.draining && is_read(kind)) return native_error(ENOTCONN);
 
-  op_queue& q = (kind == op_kind::recv || kind == op_kind::accept) ? s.reads : s.writes;
-  // Speculative attempt: only when nothing queued ahead (per-socket order).
-  if (q.empty() && try_io(s, op, result) == io_status::done) {
-    // Still delivered through the port, never inline (contract item 2).
-    engine_.deliver(std::span<const completion>(&result, 1));
-    return {};
-  }
+  op_queue& q = is_read(kind) ? s.reads : s.writes;
+  io_result r;
+  // Speculative attempt: only when nothing is queued ahead (per-socket order).
+  if (q.empty() && try_io(s, op, r) == io_status::done) return finish_at_start(s, op, r);
   enqueue(q, op);
   return {};
 }
 
-io_status epoll_backend::try_io(epoll_socket& s, operation& op, completion& result) noexcept {
+// An operation that completed during its start call: through the port (item
+// 2), or straight back to the caller in skip-completion-on-success mode.
+std::error_code epoll_backend::finish_at_start(epoll_socket& s, operation& op,
+                                               const io_result& r) noexcept {
+  if (s.skip_on_success) {
+    op_access::complete_at_start(op, r.bytes, r.error);
+    op_access::end(op);
+    return {};
+  }
+  const completion c = completion_for(op, r);
+  engine_.deliver(std::span<const completion>(&c, 1));
+  return {};
+}
+
+std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op,
+                                             const endpoint& remote) {
+  if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
+  io_result r;
+  if (::connect(s.fd, static_cast<const sockaddr*>(remote.data()),
+                static_cast<socklen_t>(remote.size())) != 0) {
+    const int e = errno;
+    switch (e) {
+      case EINPROGRESS:
+      case EINTR:  // the connection continues asynchronously
+        enqueue(s.writes, op);
+        return {};
+      case EBADF:
+      case ENOTSOCK:
+      case EAFNOSUPPORT:
+      case EISCONN:
+      case EALREADY:
+      case EINVAL:
+        return native_error(e);  // refused at start, as ConnectEx does
+      default:
+        r.error = native_error(e);  // e.g. ECONNREFUSED: a completion
+    }
+  }
+  return finish_at_start(s, op, r);
+}
+
+io_status epoll_backend::try_io(epoll_socket& s, operation& op, io_result& r) noexcept {
+  epoll_op& st = state_of(op);
   switch (op_access::kind(op)) {
     case op_kind::recv:
-      return try_recv(s, op, result);
+      return try_recv(s.fd, op, r);
     case op_kind::send:
-      return try_send(s, op, result);
+      return try_send(s.fd, op, st.done, r);
+    case op_kind::recv_from:
+      return try_recv_from(s.fd, op, r);
+    case op_kind::send_to:
+      return try_send_to(s.fd, op, r);
     case op_kind::accept:
-      return try_accept(s, op, result);
+      return try_accept(s.fd, op, s.family, r);
     case op_kind::connect:
-      return try_connect_result(s, op, result);
+      return try_connect_result(s.fd, r);
+    case op_kind::send_file:
+      return try_send_file(s.fd, op, st.done, r);
+    case op_kind::disconnect:
+      return try_disconnect(s, op, r);
     default:
-      result = completion_for(op, 0, make_error_code(error::invalid_argument));
-  }
-  return io_status::done;
-}
-
-io_status epoll_backend::try_recv(epoll_socket& s, operation& op, completion& result) noexcept {
-  const buffer* bufs = op_access::buffers(op);
-  const std::size_t count = op_access::buffer_count(op);
-  ssize_t n;
-  if (total_size(bufs, count) == 0) {
-    // Zero-byte recv: completes when data is readable, consuming nothing.
-    char probe;
-    do n = ::recv(s.fd, &probe, 1, MSG_PEEK);
-    while (n < 0 && errno == EINTR);
-    if (n > 0)
-      n = 0;
-    else if (n == 0) {
-      result = completion_for(op, 0, make_error_code(error::eof));
+      r.error = make_error_code(error::invalid_argument);
       return io_status::done;
-    }
-  } else if (count == 1) {
-    do n = ::recv(s.fd, bufs[0].data, bufs[0].size, 0);
-    while (n < 0 && errno == EINTR);
-  } else {
-    do n = ::readv(s.fd, reinterpret_cast<const iovec*>(bufs), static_cast<int>(count));
-    while (n < 0 && errno == EINTR);
   }
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return io_status::would_block;
-    result = completion_for(op, 0, last_error());
-  } else if (n == 0 && total_size(bufs, count) != 0) {
-    result = completion_for(op, 0, make_error_code(error::eof));  // orderly shutdown
-  } else {
-    result = completion_for(op, static_cast<std::size_t>(n), {});
-  }
-  return io_status::done;
 }
 
-io_status epoll_backend::try_send(epoll_socket& s, operation& op, completion& result) noexcept {
+// DisconnectEx semantics: FIN after the sends before it, discard what the
+// peer still sends until its FIN, then dissolve the connection so that the
+// socket can connect again.
+io_status epoll_backend::try_disconnect(epoll_socket& s, operation& op, io_result& r) noexcept {
   epoll_op& st = state_of(op);
-  const buffer* bufs = op_access::buffers(op);
-  const std::size_t count = op_access::buffer_count(op);
-  const std::size_t total = total_size(bufs, count);
-  // Loop over partial writes: a stream send completes only when whole.
-  while (st.done < total) {
-    // The part not yet sent, as iovecs (the caller's array stays untouched).
-    iovec iov[max_buffers];
-    int n_iov = 0;
-    std::size_t skip = st.done;
-    for (std::size_t i = 0; i < count; ++i) {
-      if (skip >= bufs[i].size) {
-        skip -= bufs[i].size;
-        continue;
-      }
-      iov[n_iov].iov_base = static_cast<char*>(bufs[i].data) + skip;
-      iov[n_iov].iov_len = bufs[i].size - skip;
-      skip = 0;
-      ++n_iov;
-    }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<std::size_t>(n_iov);
-    const ssize_t n = ::sendmsg(s.fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return io_status::would_block;
-      result = completion_for(op, st.done, last_error());  // reports what went
+  if (!st.fin_sent) {
+    if (::shutdown(s.fd, SHUT_WR) != 0) {
+      r.error = last_error();  // e.g. not connected
       return io_status::done;
     }
-    st.done += static_cast<std::size_t>(n);
+    st.fin_sent = true;
+    s.draining = true;
+    completion_batch aborted_recvs(engine_);
+    abort_queue(s.reads, aborted_recvs);
   }
-  result = completion_for(op, st.done, {});
-  return io_status::done;
-}
-
-io_status epoll_backend::try_accept(epoll_socket& s, operation& op, completion& result) noexcept {
-  endpoint peer_address;
-  for (;;) {
-    socklen_t len = static_cast<socklen_t>(endpoint::capacity());
-    const int fd = ::accept4(s.fd, static_cast<sockaddr*>(peer_address.data()), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-      peer_address.resize(len);
-      auto* peer = static_cast<tcp_socket*>(op_access::target(op));
-      handle_access::set_fd(*peer, fd, s.family, false);
-      if (endpoint* out = op_access::address(op)) *out = peer_address;
-      result = completion_for(op, 0, {});
-      return io_status::done;
-    }
-    // A connection reset before we took it is not the listener's failure.
-    if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return io_status::would_block;
-    result = completion_for(op, 0, last_error());
-    return io_status::done;
-  }
-}
-
-io_status epoll_backend::try_connect_result(epoll_socket& s, operation& op,
-                                            completion& result) noexcept {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err == 0) {
-    // Readiness may predate the connect (an unconnected socket reports
-    // EPOLLOUT|EPOLLHUP): only a peer address proves the connection.
-    sockaddr_storage peer{};
-    socklen_t peer_len = sizeof(peer);
-    if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-      if (errno == ENOTCONN) return io_status::would_block;
-      err = errno;
-    }
-  }
-  if (err == EINPROGRESS || err == EALREADY) return io_status::would_block;
-  result = completion_for(op, 0, err == 0 ? std::error_code{} : native_error(err));
+  if (try_discard_until_eof(s.fd, r) == io_status::would_block) return io_status::would_block;
+  s.draining = false;
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(s.fd, &unspecified, sizeof(unspecified)) != 0 && !r.error) r.error = last_error();
+  r.bytes = 0;
   return io_status::done;
 }
 
 void epoll_backend::run_queue(epoll_socket& s, op_queue& q, completion_batch& out) noexcept {
   while (operation* op = q.front()) {
-    completion result;
-    if (try_io(s, *op, result) == io_status::would_block) return;
+    io_result r;
+    if (try_io(s, *op, r) == io_status::would_block) break;
     q.pop();
-    pending_io_.fetch_sub(1, std::memory_order_relaxed);
-    out.push(result);
+    dequeued();
+    out.push(completion_for(*op, r));
   }
+  if (&q == &s.writes) shutdown_if_sends_done(s);
 }
 
 std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexcept {
   std::size_t n = 0;
   while (operation* op = q.pop()) {
-    pending_io_.fetch_sub(1, std::memory_order_relaxed);
-    out.push(completion_for(*op, state_of(*op).done, aborted()));
+    dequeued();
+    out.push(completion{op_access::key(*op), op, state_of(*op).done, aborted()});
     ++n;
   }
+  return n;
+}
+
+std::size_t epoll_backend::abort_all(epoll_socket& s, completion_batch& out) noexcept {
+  if (s.kind == handle_kind::file) return files_.cancel(s.file, nullptr, out);
+  const std::size_t n = abort_queue(s.reads, out) + abort_queue(s.writes, out);
+  s.draining = false;
+  shutdown_if_sends_done(s);
   return n;
 }
 
@@ -472,12 +467,15 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
   std::lock_guard lock(s.lock);
   completion_batch aborted_ops(engine_);
   if (op == nullptr) {
-    if (abort_queue(s.reads, aborted_ops) + abort_queue(s.writes, aborted_ops) == 0)
-      return native_error(ENOENT);
+    if (abort_all(s, aborted_ops) == 0) return native_error(ENOENT);
+  } else if (s.kind == handle_kind::file) {
+    if (files_.cancel(s.file, op, aborted_ops) == 0) return native_error(ENOENT);
   } else {
     if (!s.reads.remove(*op) && !s.writes.remove(*op)) return native_error(ENOENT);
-    pending_io_.fetch_sub(1, std::memory_order_relaxed);
-    aborted_ops.push(completion_for(*op, state_of(*op).done, aborted()));
+    dequeued();
+    if (op_access::kind(*op) == op_kind::disconnect) s.draining = false;
+    aborted_ops.push(completion{op_access::key(*op), op, state_of(*op).done, aborted()});
+    shutdown_if_sends_done(s);
   }
   aborted_ops.flush();
   return {};
@@ -494,10 +492,14 @@ void epoll_backend::close() noexcept {
     for (epoll_socket* s = registered_; s != nullptr; s = s->next_registered) {
       std::lock_guard lock(s->lock);
       completion_batch aborted_ops(engine_);
-      abort_queue(s->reads, aborted_ops);
-      abort_queue(s->writes, aborted_ops);
+      abort_all(*s, aborted_ops);
       aborted_ops.flush();
     }
+  }
+  {
+    // File jobs already running complete before the port reports closed.
+    completion_batch rest(engine_);
+    files_.drain(rest);
   }
   engine_.close();
 }
@@ -511,8 +513,8 @@ void epoll_backend::interrupt() noexcept {
 
 void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept {
   // Only one thread polls at a time, and no event from an earlier poll is
-  // still being handled: sockets released since can be freed now.
-  free_released();
+  // still being handled: handles released since can be freed now.
+  free_released(false);
 
   epoll_event events[128];
   int n;
@@ -527,10 +529,13 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
       continue;
     }
     const std::uint32_t ev = events[i].events;
+    const bool readable = (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0;
+    const bool writable = (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
     std::lock_guard lock(s->lock);
     if (!s->open.load(std::memory_order_relaxed)) continue;
-    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) run_queue(*s, s->reads, out);
-    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) run_queue(*s, s->writes, out);
+    if (readable) run_queue(*s, s->reads, out);
+    // A draining disconnect sits in the send queue but waits for input.
+    if (writable || (readable && s->draining)) run_queue(*s, s->writes, out);
     // Delivered under the socket's lock: a speculative completion of a later
     // operation on this socket cannot overtake these in the port queue.
     out.flush();

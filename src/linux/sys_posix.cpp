@@ -1,12 +1,15 @@
 // Plain socket calls on POSIX. Sockets are non-blocking and close-on-exec from
 // birth so that no backend needs an extra fcntl per handle.
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/sys.hpp"
 #include "proact/error.hpp"
@@ -45,6 +48,70 @@ native_handle_type open_tcp_listener(address_family family, std::error_code& ec)
     return invalid_native_handle;
   }
   return fd;
+}
+
+native_handle_type open_udp_socket(address_family family, std::error_code& ec) noexcept {
+  const int fd = ::socket(domain_of(family), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ec = fd < 0 ? last_error() : std::error_code{};
+  return fd;
+}
+
+native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept {
+  // open() wants a terminated string; paths are short, so no allocation.
+  char name[PATH_MAX];
+  if (path.empty() || path.size() >= sizeof(name) || path.find('\0') != std::string_view::npos) {
+    ec = make_error_code(error::invalid_argument);
+    return invalid_native_handle;
+  }
+  std::memcpy(name, path.data(), path.size());
+  name[path.size()] = '\0';
+  int flags = O_CLOEXEC;
+  const bool read = has(mode, file_mode::read);
+  const bool write = has(mode, file_mode::write);
+  flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
+  if (has(mode, file_mode::create)) flags |= O_CREAT;
+  if (has(mode, file_mode::truncate)) flags |= O_TRUNC;
+  if (has(mode, file_mode::exclusive)) flags |= O_EXCL;
+  int fd;
+  do fd = ::open(name, flags, 0666);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    ec = last_error();
+    return invalid_native_handle;
+  }
+  // Only regular files: a FIFO or device would block the file thread pool.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ec = ::fstat(fd, &st) != 0 ? last_error() : native_error(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+    ::close(fd);
+    return invalid_native_handle;
+  }
+  ec.clear();
+  return fd;
+}
+
+std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ec = last_error();
+    return 0;
+  }
+  ec.clear();
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) noexcept {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+    return last_error();
+  a = fds[0];
+  b = fds[1];
+  return {};
+}
+
+std::error_code shutdown_send(native_handle_type fd) noexcept {
+  if (::shutdown(fd, SHUT_WR) != 0) return last_error();
+  return {};
 }
 
 std::error_code close(native_handle_type fd) noexcept {

@@ -283,7 +283,7 @@ outcome accept_result(const uring_socket& s, operation& op, int res, completion&
   uring_op& st = state_of(op);
   if (res >= 0) {
     auto* peer = static_cast<tcp_socket*>(op_access::target(op));
-    handle_access::set_fd(*peer, res, s.family, false);
+    handle_access::set_fd(*peer, res, s.family, handle_kind::tcp_stream);
     if (endpoint* address = op_access::address(op)) {
       std::memcpy(address->data(), st.address, sizeof(st.address));
       address->resize(st.address_size);
@@ -358,6 +358,13 @@ class uring_backend final : public port_backend, private event_source {
     return static_cast<const uring_socket&>(h).open.load(std::memory_order_acquire);
   }
   void release_handle(io_handle& h) noexcept override;
+  // Issue 5 operations arrive here next; until then they are refused.
+  std::error_code shutdown_send(io_handle&) override {
+    return make_error_code(error::invalid_argument);
+  }
+  std::error_code skip_completion_on_success(io_handle&) override {
+    return make_error_code(error::invalid_argument);
+  }
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
     return engine_.post(completion{key, op, bytes, {}});
@@ -521,9 +528,12 @@ void uring_backend::release_handle(io_handle& h) noexcept {
 
 std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint* remote) {
   auto& s = static_cast<uring_socket&>(h);
+  const op_kind kind = op_access::kind(op);
+  if (kind != op_kind::recv && kind != op_kind::send && kind != op_kind::accept &&
+      kind != op_kind::connect)
+    return make_error_code(error::invalid_argument);  // issue 5 kinds: not yet on io_uring
   uring_op& st = op_access::construct_backend<uring_op>(op);
   st.socket = &s;
-  const op_kind kind = op_access::kind(op);
   if (kind == op_kind::connect) {
     // Copied: the caller's endpoint need not outlive the start call.
     std::memcpy(st.address, remote->data(), remote->size());

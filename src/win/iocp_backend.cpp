@@ -222,7 +222,8 @@ std::error_code finish_accept(iocp_handle& h, operation& op, iocp_op& s) noexcep
     }
   }
   auto* target = static_cast<tcp_socket*>(op_access::target(op));
-  handle_access::set_fd(*target, static_cast<native_handle_type>(s.accepted), h.family, false);
+  handle_access::set_fd(*target, static_cast<native_handle_type>(s.accepted), h.family,
+                        handle_kind::tcp_stream);
   return {};
 }
 

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "common/backend.hpp"
+#include "proact/error.hpp"
 #include "wine_support.hpp"
 
 namespace proact::detail {
@@ -73,6 +74,13 @@ class iocp_backend final : public port_backend {
   std::error_code close_handle(io_handle& h) override;
   bool handle_open(const io_handle& h) const noexcept override;
   void release_handle(io_handle& h) noexcept override;
+  // Issue 5 operations arrive here next; until then they are refused.
+  std::error_code shutdown_send(io_handle&) override {
+    return make_error_code(error::invalid_argument);
+  }
+  std::error_code skip_completion_on_success(io_handle&) override {
+    return make_error_code(error::invalid_argument);
+  }
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override;
   std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override;

@@ -1,0 +1,29 @@
+// local_stream: a connected byte stream between two ends in this process or,
+// by handing one end's native handle to a child, between processes (a
+// socketpair on Linux, a named pipe on Windows). Stream recv/send semantics,
+// as for TCP.
+#pragma once
+
+#include <system_error>
+
+#include "proact/handle.hpp"
+#include "proact/stream.hpp"
+
+namespace proact {
+
+class local_stream : public stream_handle {
+ public:
+  local_stream() noexcept = default;
+
+  // Opens a connected pair; `a` and `b` must not be open.
+  static std::error_code pair(local_stream& a, local_stream& b);
+
+  // Takes ownership of an end received from another process (inherited or
+  // passed): a socketpair end on Linux, an overlapped pipe handle on Windows.
+  std::error_code adopt(native_handle_type native);
+  // Gives up ownership of an unassociated end (to pass it to another
+  // process); the object is left closed.
+  native_handle_type release() noexcept;
+};
+
+}  // namespace proact

@@ -1,0 +1,30 @@
+// stream_handle: the byte-stream operations shared by TCP sockets and local
+// streams.
+#pragma once
+
+#include <span>
+#include <system_error>
+
+#include "proact/buffer.hpp"
+#include "proact/handle.hpp"
+
+namespace proact {
+
+class stream_handle : public handle {
+ public:
+  // Completes as soon as any bytes arrived (bytes = count), or with 0 bytes
+  // and errc::eof after the peer's orderly shutdown. A recv whose buffers are
+  // all empty completes with 0 bytes and no error once data is readable,
+  // consuming nothing (errc::eof at end of stream).
+  std::error_code recv(operation& op, buffer b);
+  std::error_code recv(operation& op, std::span<const buffer> buffers);
+  // Completes once every byte was handed to the kernel, or with an error and
+  // the count that went. Sends reach the peer in the order they were started.
+  std::error_code send(operation& op, const_buffer b);
+  std::error_code send(operation& op, std::span<const const_buffer> buffers);
+
+ protected:
+  stream_handle() noexcept = default;
+};
+
+}  // namespace proact

@@ -1,0 +1,131 @@
+// tcp_socket and tcp_listener.
+#include <utility>
+
+#include "common/start.hpp"
+#include "common/sys.hpp"
+#include "proact/file.hpp"
+#include "proact/socket.hpp"
+
+namespace proact {
+
+using detail::handle_access;
+using detail::handle_kind;
+using detail::op_access;
+using detail::op_kind;
+
+namespace {
+
+std::error_code open_as(handle& h, address_family family, handle_kind kind) {
+  if (family != address_family::ipv4 && family != address_family::ipv6)
+    return make_error_code(error::invalid_argument);
+  handle_access::reset(h);
+  std::error_code ec;
+  const native_handle_type fd = kind == handle_kind::tcp_listener
+                                    ? detail::sys::open_tcp_listener(family, ec)
+                                    : detail::sys::open_tcp_socket(family, ec);
+  if (ec) return ec;
+  handle_access::set_fd(h, fd, family, kind);
+  return {};
+}
+
+std::error_code bind_to(const handle& h, const endpoint& local) {
+  if (auto ec = detail::require_open(h.native_handle())) return ec;
+  if (local.family() != h.family()) return make_error_code(error::invalid_argument);
+  return detail::sys::bind(h.native_handle(), local);
+}
+
+endpoint name_of(const handle& h, std::error_code& ec, bool remote) {
+  if ((ec = detail::require_open(h.native_handle()))) return {};
+  return remote ? detail::sys::remote_endpoint(h.native_handle(), ec)
+                : detail::sys::local_endpoint(h.native_handle(), ec);
+}
+
+}  // namespace
+
+// ---- tcp_socket ------------------------------------------------------------
+
+std::error_code tcp_socket::open(address_family family) {
+  return open_as(*this, family, handle_kind::tcp_stream);
+}
+
+std::error_code tcp_socket::bind(const endpoint& local) {
+  return bind_to(*this, local);
+}
+
+std::error_code tcp_socket::connect(operation& op, const endpoint& remote) {
+  if (remote.family() == address_family::unspecified || remote.family() != family())
+    return is_open() ? make_error_code(error::invalid_argument)
+                     : make_error_code(error::bad_handle);
+  return detail::start(*this, op, op_kind::connect, &remote, [](operation&) {});
+}
+
+std::error_code tcp_socket::send_file(operation& op, const file& source, std::uint64_t offset,
+                                      std::size_t count) {
+  if (!source.is_open()) return make_error_code(error::bad_handle);
+  if (count > max_transfer_size) return make_error_code(error::buffer_too_large);
+  return detail::start(*this, op, op_kind::send_file, nullptr, [&](operation& o) {
+    op_access::set_target(o, const_cast<file*>(&source), nullptr);
+    op_access::set_offset(o, offset);
+    // The count travels as the size of a buffer that is never dereferenced.
+    op_access::set_single_buffer(o, nullptr, count);
+  });
+}
+
+std::error_code tcp_socket::shutdown_send() {
+  if (detail::io_handle* io = handle_access::io(*this)) return io->backend.shutdown_send(*io);
+  if (auto ec = detail::require_open(native_handle())) return ec;
+  return detail::sys::shutdown_send(native_handle());
+}
+
+std::error_code tcp_socket::disconnect(operation& op) {
+  return detail::start(*this, op, op_kind::disconnect, nullptr, [](operation&) {});
+}
+
+std::error_code tcp_socket::set_no_delay(bool on) {
+  if (auto ec = detail::require_open(native_handle())) return ec;
+  return detail::sys::set_no_delay(native_handle(), on);
+}
+
+endpoint tcp_socket::local_endpoint(std::error_code& ec) const {
+  return name_of(*this, ec, false);
+}
+
+endpoint tcp_socket::remote_endpoint(std::error_code& ec) const {
+  return name_of(*this, ec, true);
+}
+
+// ---- tcp_listener ----------------------------------------------------------
+
+std::error_code tcp_listener::open(address_family family) {
+  return open_as(*this, family, handle_kind::tcp_listener);
+}
+
+std::error_code tcp_listener::bind(const endpoint& local) {
+  return bind_to(*this, local);
+}
+
+std::error_code tcp_listener::listen(int backlog) {
+  if (auto ec = detail::require_open(native_handle())) return ec;
+  return detail::sys::listen(native_handle(), backlog);
+}
+
+std::error_code tcp_listener::listen(const endpoint& local, int backlog) {
+  if (auto ec = open(local.family())) return ec;
+  if (auto ec = bind(local)) return ec;
+  return listen(backlog);
+}
+
+std::error_code tcp_listener::accept(operation& op, tcp_socket& peer, endpoint* peer_address) {
+  if (static_cast<handle*>(&peer) == static_cast<handle*>(this) || peer.is_open())
+    return make_error_code(error::invalid_argument);
+  return detail::start(*this, op, op_kind::accept, nullptr, [&](operation& o) {
+    handle_access::reset(peer);  // drop a closed socket's old association
+    op_access::set_target(o, &peer, peer_address);
+  });
+}
+
+endpoint tcp_listener::local_endpoint(std::error_code& ec) const {
+  return name_of(*this, ec, false);
+}
+
+}  // namespace proact

@@ -1,0 +1,213 @@
+#include "linux/nonblocking_io.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/handle_access.hpp"
+#include "proact/error.hpp"
+#include "proact/file.hpp"
+#include "proact/socket.hpp"
+
+namespace proact::detail {
+namespace {
+
+// proact::buffer and const_buffer are laid out like iovec.
+static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(iovec));
+static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
+static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
+
+const iovec* iovecs(const operation& op) noexcept {
+  return reinterpret_cast<const iovec*>(op_access::buffers(op));
+}
+
+bool would_block(int e) noexcept {
+  return e == EAGAIN || e == EWOULDBLOCK;
+}
+
+io_status fail(io_result& r, int e, std::size_t bytes = 0) noexcept {
+  r.bytes = bytes;
+  r.error = native_error(e);
+  return io_status::done;
+}
+
+io_status succeed(io_result& r, std::size_t bytes) noexcept {
+  r.bytes = bytes;
+  r.error.clear();
+  return io_status::done;
+}
+
+}  // namespace
+
+std::size_t total_size(const operation& op) noexcept {
+  const buffer* bufs = op_access::buffers(op);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += bufs[i].size;
+  return total;
+}
+
+io_status try_recv(int fd, const operation& op, io_result& r) noexcept {
+  const std::size_t count = op_access::buffer_count(op);
+  const bool probe_only = total_size(op) == 0;
+  ssize_t n;
+  do {
+    if (probe_only) {
+      char byte;
+      n = ::recv(fd, &byte, 1, MSG_PEEK);  // readable? consume nothing
+    } else if (count == 1) {
+      n = ::recv(fd, iovecs(op)[0].iov_base, iovecs(op)[0].iov_len, 0);
+    } else {
+      n = ::readv(fd, iovecs(op), static_cast<int>(count));
+    }
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
+  if (n == 0) {  // orderly shutdown
+    r.bytes = 0;
+    r.error = make_error_code(error::eof);
+    return io_status::done;
+  }
+  return succeed(r, probe_only ? 0 : static_cast<std::size_t>(n));
+}
+
+io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
+  const buffer* bufs = op_access::buffers(op);
+  const std::size_t count = op_access::buffer_count(op);
+  const std::size_t total = total_size(op);
+  // Loop over partial writes: a stream send completes only when whole.
+  while (done < total) {
+    // The part not yet sent, as iovecs (the caller's array stays untouched).
+    iovec iov[max_buffers];
+    std::size_t n_iov = 0;
+    std::size_t skip = done;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (skip >= bufs[i].size) {
+        skip -= bufs[i].size;
+        continue;
+      }
+      iov[n_iov].iov_base = static_cast<char*>(bufs[i].data) + skip;
+      iov[n_iov].iov_len = bufs[i].size - skip;
+      skip = 0;
+      ++n_iov;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n_iov;
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return io_status::would_block;
+      return fail(r, errno, done);  // reports what went
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return succeed(r, done);
+}
+
+io_status try_recv_from(int fd, const operation& op, io_result& r) noexcept {
+  endpoint* source = op_access::address(op);
+  endpoint from;
+  msghdr msg{};
+  msg.msg_name = from.data();
+  msg.msg_namelen = static_cast<socklen_t>(endpoint::capacity());
+  msg.msg_iov = const_cast<iovec*>(iovecs(op));
+  msg.msg_iovlen = op_access::buffer_count(op);
+  ssize_t n;
+  do n = ::recvmsg(fd, &msg, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
+  if (source != nullptr) {
+    from.resize(msg.msg_namelen);
+    *source = from;
+  }
+  // Truncated: the bytes that fit, and message_size (as Windows reports it).
+  if ((msg.msg_flags & MSG_TRUNC) != 0) return fail(r, EMSGSIZE, static_cast<std::size_t>(n));
+  return succeed(r, static_cast<std::size_t>(n));
+}
+
+io_status try_send_to(int fd, const operation& op, io_result& r) noexcept {
+  const endpoint* remote = op_access::address(op);
+  msghdr msg{};
+  msg.msg_name = const_cast<void*>(remote->data());
+  msg.msg_namelen = static_cast<socklen_t>(remote->size());
+  msg.msg_iov = const_cast<iovec*>(iovecs(op));
+  msg.msg_iovlen = op_access::buffer_count(op);
+  ssize_t n;
+  do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
+  return succeed(r, static_cast<std::size_t>(n));
+}
+
+io_status try_accept(int fd, const operation& op, address_family family, io_result& r) noexcept {
+  endpoint peer_address;
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(endpoint::capacity());
+    const int peer = ::accept4(fd, static_cast<sockaddr*>(peer_address.data()), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (peer >= 0) {
+      peer_address.resize(len);
+      auto* socket = static_cast<tcp_socket*>(op_access::target(op));
+      handle_access::set_fd(*socket, peer, family, handle_kind::tcp_stream);
+      if (endpoint* out = op_access::address(op)) *out = peer_address;
+      return succeed(r, 0);
+    }
+    // A connection reset before we took it is not the listener's failure.
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    return would_block(errno) ? io_status::would_block : fail(r, errno);
+  }
+}
+
+io_status try_connect_result(int fd, io_result& r) noexcept {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err == 0) {
+    // Readiness may predate the connect (an unconnected socket reports
+    // EPOLLOUT|EPOLLHUP): only a peer address proves the connection.
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof(peer);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+      if (errno == ENOTCONN) return io_status::would_block;
+      err = errno;
+    }
+  }
+  if (err == EINPROGRESS || err == EALREADY) return io_status::would_block;
+  return err == 0 ? succeed(r, 0) : fail(r, err);
+}
+
+io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
+  const auto* source = static_cast<const file*>(op_access::target(op));
+  const std::size_t count = op_access::buffers(op)[0].size;
+  while (done < count) {
+    off_t offset = static_cast<off_t>(op_access::offset(op) + done);
+    const ssize_t n = ::sendfile(fd, source->native_handle(), &offset, count - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return io_status::would_block;
+      return fail(r, errno, done);
+    }
+    if (n == 0) {  // the file ended before the range did
+      r.bytes = done;
+      r.error = make_error_code(error::eof);
+      return io_status::done;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return succeed(r, done);
+}
+
+io_status try_discard_until_eof(int fd, io_result& r) noexcept {
+  char sink[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, sink, sizeof(sink), 0);
+    if (n > 0) continue;
+    if (n == 0) return succeed(r, 0);
+    if (errno == EINTR) continue;
+    return would_block(errno) ? io_status::would_block : fail(r, errno);
+  }
+}
+
+}  // namespace proact::detail

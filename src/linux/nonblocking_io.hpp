@@ -1,0 +1,42 @@
+// One non-blocking attempt at each operation kind on a socket: the syscall
+// and the translation of its result into proact's completion terms. The
+// epoll backend retries these on readiness; io_uring uses them for its
+// speculative first try.
+#pragma once
+
+#include <cstddef>
+#include <system_error>
+
+#include "common/op_access.hpp"
+#include "proact/endpoint.hpp"
+#include "proact/operation.hpp"
+
+namespace proact::detail {
+
+enum class io_status { done, would_block };
+
+struct io_result {
+  std::size_t bytes = 0;
+  std::error_code error;
+};
+
+// Stream recv: bytes, or eof after an orderly shutdown; a recv whose buffers
+// are all empty waits for readability and consumes nothing.
+io_status try_recv(int fd, const operation& op, io_result& r) noexcept;
+// Stream send of everything after `done` bytes; advances `done`.
+io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r) noexcept;
+// One datagram; message_size with the bytes that fit if it was truncated.
+io_status try_recv_from(int fd, const operation& op, io_result& r) noexcept;
+io_status try_send_to(int fd, const operation& op, io_result& r) noexcept;
+// accept4 into the operation's tcp_socket (non-blocking, close-on-exec).
+io_status try_accept(int fd, const operation& op, address_family family, io_result& r) noexcept;
+// The outcome of a connect in progress.
+io_status try_connect_result(int fd, io_result& r) noexcept;
+// sendfile of the range after `done` bytes; eof if the file ends first.
+io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept;
+// Reads and discards until the peer's FIN (disconnect's drain).
+io_status try_discard_until_eof(int fd, io_result& r) noexcept;
+
+std::size_t total_size(const operation& op) noexcept;
+
+}  // namespace proact::detail
