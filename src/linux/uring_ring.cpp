@@ -61,11 +61,17 @@ uring_ring::~uring_ring() {
 
 std::error_code uring_ring::open(unsigned entries) noexcept {
   io_uring_params params{};
-  // A roomy CQ: completions of every socket's pending operations plus
-  // cancellations fit without going through the kernel's overflow list.
-  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-  params.cq_entries = entries * 4;
-  const int r = io_uring_queue_init_params(entries, &ring_, &params);
+  int r = -ENOMEM;
+  // Linux before 5.12 charges rings to RLIMIT_MEMLOCK (64 KiB by default):
+  // smaller rings work there, at the price of more overflow handling.
+  for (; entries >= 64 && r == -ENOMEM; entries /= 4) {
+    params = io_uring_params{};
+    // A roomy CQ: completions of every socket's pending operations plus
+    // cancellations fit without going through the kernel's overflow list.
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    params.cq_entries = entries * 4;
+    r = io_uring_queue_init_params(entries, &ring_, &params);
+  }
   if (r < 0) return uring_unavailable(-r);
   open_ = true;
   if ((params.features & required_features) != required_features) return uring_unavailable(ENOSYS);
