@@ -396,6 +396,8 @@ class uring_backend final : public port_backend, private event_source {
   std::size_t request_cancel_all(uring_socket& s, op_queue& q, cancel_request* head_req,
                                  unsigned& position, bool& submit) noexcept;
   void finish_now(operation& op, op_queue& q) noexcept;
+
+  // Without any lock held: until the kernel answered each ASYNC_CANCEL.
   void await_answers(const cancel_request* reqs, std::size_t n) noexcept;
 
   // The completion side: one thread at a time holds the CQ.
@@ -445,15 +447,9 @@ std::error_code uring_backend::init() noexcept {
   // machinery, whereas a read of an O_NONBLOCK file fails with -EAGAIN.
   wakefd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wakefd_ < 0) return native_error(errno);
-  unsigned position = 0;
-  wake_armed_ = ring_.push(
-      [&](io_uring_sqe* sqe) {
-        io_uring_prep_read(sqe, wakefd_, &wake_sink, sizeof(wake_sink), 0);
-        io_uring_sqe_set_data64(sqe, wake_tag);
-      },
-      position);
+  arm_wake();
   if (!wake_armed_) return native_error(ENOBUFS);
-  ring_.submit_through(position);
+  (void)ring_.submit_pending();
   return {};
 }
 
