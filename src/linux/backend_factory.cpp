@@ -36,6 +36,7 @@ namespace proact::detail {
 namespace {
 
 bool uring_disabled_by_environment() noexcept {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read only; nothing here sets it
   const char* value = std::getenv("PROACT_IO_URING_DISABLE");
   return value != nullptr && *value != '\0' && std::strcmp(value, "0") != 0;
 }
@@ -61,6 +62,7 @@ unsigned processor_count() noexcept {
 std::error_code create_backend(const port_options& options, port_backend*& out) {
   backend_kind kind = options.backend;
   if (kind == backend_kind::automatic) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read only; nothing here sets it
     if (const char* env = std::getenv("PROACT_BACKEND")) {
       std::error_code ec;
       kind = backend_from_string(env, ec);

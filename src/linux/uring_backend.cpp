@@ -820,6 +820,7 @@ void uring_backend::on_cancel_cqe(cancel_request& req) noexcept {
 
 void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexcept {
   if ((cqe.user_data & request_tag) != 0) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
     on_cancel_cqe(*reinterpret_cast<cancel_request*>(cqe.user_data & ~request_tag));
   } else if (cqe.user_data == wake_tag) {
     // Whatever its result (even -ECANCELED when the thread that armed it
@@ -827,6 +828,7 @@ void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexce
     wake_armed_ = false;
     arm_wake();
   } else if (cqe.user_data != cancel_tag) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
     on_operation_cqe(*reinterpret_cast<operation*>(cqe.user_data), cqe.res, out);
   }
 }
