@@ -37,6 +37,7 @@ enum class errc {
   buffer_too_large,       // a transfer larger than proact::max_transfer_size
   backend_unavailable,    // the requested backend cannot run here
   no_resources,           // out of memory, descriptors or buffers
+  already_connected,      // connect on a socket that is already connected
 };
 
 // Failures that proact detects itself (no operating-system code exists).

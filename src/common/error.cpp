@@ -44,6 +44,8 @@ int generic_condition(int code) noexcept {
       return static_cast<int>(errc::host_unreachable);
     case ENOTCONN:
       return static_cast<int>(errc::not_connected);
+    case EISCONN:
+      return static_cast<int>(errc::already_connected);
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:
@@ -107,6 +109,8 @@ class condition_category_impl final : public std::error_category {
         return "backend not available";
       case errc::no_resources:
         return "out of resources";
+      case errc::already_connected:
+        return "already connected";
     }
     return "unknown proact condition";
   }

@@ -361,6 +361,12 @@ std::error_code epoll_backend::finish_at_start(epoll_socket& s, operation& op,
 std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op,
                                              const endpoint& remote) {
   if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
+  // Linux reports a finished non-blocking connect as success on the next
+  // connect() call; a connected socket must be refused, as ConnectEx does.
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
+    return native_error(EISCONN);
   io_result r;
   if (::connect(s.fd, static_cast<const sockaddr*>(remote.data()),
                 static_cast<socklen_t>(remote.size())) != 0) {

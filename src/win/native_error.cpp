@@ -43,6 +43,8 @@ int native_condition(int code) noexcept {
     case ERROR_ABANDONED_WAIT_0:  // the completion port handle was closed
       return is(errc::port_closed);
     case ERROR_NOT_FOUND:  // CancelIoEx: nothing pending that matches
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
       return is(errc::not_found);
     case WSAEINPROGRESS:
     case WSAEALREADY:
@@ -82,6 +84,8 @@ int native_condition(int code) noexcept {
     case WSAESHUTDOWN:
     case ERROR_CONNECTION_INVALID:
       return is(errc::not_connected);
+    case WSAEISCONN:
+      return is(errc::already_connected);
     case ERROR_NOT_ENOUGH_MEMORY:
     case ERROR_OUTOFMEMORY:
     case ERROR_NO_SYSTEM_RESOURCES:
