@@ -79,6 +79,8 @@ const char* name_of(proact::errc e) noexcept {
       return "backend_unavailable";
     case proact::errc::no_resources:
       return "no_resources";
+    case proact::errc::already_connected:
+      return "already_connected";
   }
   return "?";
 }
