@@ -22,7 +22,7 @@ enum class op_kind : std::uint8_t {
   read_at,     // file: one buffer, offset
   write_at,    // file: one buffer (const), offset
   send_file,   // tcp_socket: target = const file*, offset, buffer size = count
-  disconnect,  // tcp_socket
+  disconnect,  // tcp_socket: target = the tcp_socket itself
 };
 
 struct op_access {

@@ -78,7 +78,10 @@ std::error_code tcp_socket::shutdown_send() {
 }
 
 std::error_code tcp_socket::disconnect(operation& op) {
-  return detail::start(*this, op, op_kind::disconnect, nullptr, [](operation&) {});
+  // The socket itself is the target: a backend that must replace the native
+  // socket to make it reusable (IOCP) updates the public handle.
+  return detail::start(*this, op, op_kind::disconnect, nullptr,
+                       [this](operation& o) { op_access::set_target(o, this, nullptr); });
 }
 
 std::error_code tcp_socket::set_no_delay(bool on) {

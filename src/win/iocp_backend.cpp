@@ -10,43 +10,20 @@
 #include <new>
 #include <thread>
 
-#include "common/handle_access.hpp"
 #include "common/op_access.hpp"
-#include "common/sys.hpp"
+#include "iocp_io.hpp"
 #include "proact/error.hpp"
-#include "proact/socket.hpp"
 #include "winsock.hpp"
 
 namespace proact::detail {
 
 namespace {
 
-// An operation's backend state. The OVERLAPPED comes first: the pointer a
-// packet carries is then the address of this state, and
-// op_access::from_backend gives back the operation.
-struct iocp_op {
-  OVERLAPPED overlapped;
-  iocp_handle* handle;                      // I/O: the handle it runs on
-  int immediate_error;                      // I/O: failed at once, delivered by a posted packet
-  std::uint64_t post_bytes;                 // post: the whole count (packets hold 32 bits)
-  SOCKET accepted;                          // accept: the socket AcceptEx connects
-  LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
-  unsigned char addresses[2 * winsock::accept_address_length];
-};
-static_assert(offsetof(iocp_op, overlapped) == 0);
-
 // Most packets one wait takes from the kernel (an OVERLAPPED_ENTRY is 32 bytes).
 constexpr ULONG wait_batch = 64;
 
-std::error_code aborted() noexcept {
-  return native_error(ERROR_OPERATION_ABORTED);
-}
 std::error_code not_found() noexcept {
   return native_error(ERROR_NOT_FOUND);
-}
-
-HANDLE as_handle(SOCKET s) noexcept {
-  return reinterpret_cast<HANDLE>(s);
 }
 
 // A user post without an operation has no OVERLAPPED of its own. Its pointer
@@ -64,250 +41,23 @@ std::uint64_t bare_post_high_bytes(const OVERLAPPED* ov) noexcept {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(ov) >> 1) << 32;
 }
 
-// Codes that an operation ends with when its own socket is closed under it:
-// Windows reports the cancellation or a local disconnect, Wine reports
-// STATUS_HANDLES_CLOSED. When the close was ours they all mean "aborted".
-bool closed_handle_code(DWORD code) noexcept {
-  switch (code) {
-    case ERROR_OPERATION_ABORTED:
-    case ERROR_REQUEST_ABORTED:
-    case ERROR_HANDLES_CLOSED:
-    case ERROR_NETNAME_DELETED:
-    case ERROR_CONNECTION_ABORTED:
-    case ERROR_INVALID_HANDLE:
-    case WSAENOTSOCK:
-    case WSAECONNABORTED:
-    case WSAECONNRESET:
-    case WSAEINTR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Whether a start call that failed at once with `code` refuses the operation
-// (the error is returned, no completion) rather than completing it with the
-// error through the port. As on Linux, only a wrong handle or a wrong use of
-// connect is refused; what the network or the connection says (reset,
-// refused, not connected, ...) is the operation's result.
-bool refused_at_start(op_kind kind, int code) noexcept {
-  switch (code) {
-    case WSAENOTSOCK:
-    case WSANOTINITIALISED:
-    case ERROR_INVALID_HANDLE:
-      return true;
-    case WSAEINVAL:
-    case WSAEFAULT:
-    case WSAEAFNOSUPPORT:
-    case WSAEISCONN:
-    case WSAEALREADY:
-    case WSAEOPNOTSUPP:
-      return kind == op_kind::connect;
-    default:
-      return false;
-  }
-}
-
-std::size_t requested_bytes(const operation& op) noexcept {
-  const buffer* buffers = op_access::buffers(op);
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += buffers[i].size;
-  return total;
-}
-
-// Stack copy of the operation's buffers: WSARecv/WSASend capture the array
-// during the call, so it need not outlive it.
-struct wsabuf_list {
-  WSABUF items[max_buffers];
-  DWORD count = 0;
-
-  explicit wsabuf_list(const operation& op) noexcept {
-    const buffer* buffers = op_access::buffers(op);
-    count = static_cast<DWORD>(op_access::buffer_count(op));
-    for (DWORD i = 0; i < count; ++i) {
-      items[i].len = static_cast<ULONG>(buffers[i].size);  // <= max_transfer_size
-      items[i].buf = static_cast<char*>(buffers[i].data);
-    }
-  }
-};
-
-// The result of an overlapped start call that returned `succeeded`: an
-// immediate success and "pending" both mean a packet will come (no
-// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS); any other error means none will.
-std::error_code started(bool succeeded) noexcept {
-  if (succeeded) return {};
-  const int code = WSAGetLastError();
-  if (code == WSA_IO_PENDING) return {};
-  return native_error(code);
-}
-
-std::error_code start_recv(iocp_handle& h, operation& op, iocp_op& s) noexcept {
-  wsabuf_list list(op);
-  DWORD flags = 0;
-  return started(
-      WSARecv(h.socket(), list.items, list.count, nullptr, &flags, &s.overlapped, nullptr) == 0);
-}
-
-std::error_code start_send(iocp_handle& h, operation& op, iocp_op& s) noexcept {
-  wsabuf_list list(op);
-  return started(WSASend(h.socket(), list.items, list.count, nullptr, 0, &s.overlapped, nullptr) ==
-                 0);
-}
-
-std::error_code start_accept(iocp_handle& h, iocp_op& s) noexcept {
-  std::error_code ec;
-  const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
-  if (ext == nullptr) return ec;
-  const native_handle_type accepted = sys::open_tcp_socket(h.family, ec);
-  if (ec) return ec;
-  s.accepted = static_cast<SOCKET>(accepted);
-  s.get_addresses = ext->get_accept_ex_sockaddrs;
-  DWORD received = 0;
-  ec =
-      started(ext->accept_ex(h.socket(), s.accepted, s.addresses, 0, winsock::accept_address_length,
-                             winsock::accept_address_length, &received, &s.overlapped) != FALSE);
-  if (ec) closesocket(static_cast<SOCKET>(accepted));  // no packet: the socket is ours to drop
-  return ec;
-}
-
-std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote) noexcept {
-  std::error_code ec;
-  const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
-  if (ext == nullptr) return ec;
-  // ConnectEx requires a bound socket; bind to the any-address (port 0)
-  // unless the caller bound it. getsockname fails with WSAEINVAL if unbound.
-  sockaddr_storage name{};
-  int length = static_cast<int>(sizeof(name));
-  if (getsockname(h.socket(), reinterpret_cast<sockaddr*>(&name), &length) != 0) {
-    if (WSAGetLastError() != WSAEINVAL) return winsock::last_error();
-    const endpoint any = endpoint::any(h.family, 0);
-    if (bind(h.socket(), static_cast<const sockaddr*>(any.data()), static_cast<int>(any.size())) !=
-        0)
-      return winsock::last_error();
-  }
-  return started(ext->connect_ex(h.socket(), static_cast<const sockaddr*>(remote.data()),
-                                 static_cast<int>(remote.size()), nullptr, 0, nullptr,
-                                 &s.overlapped) != FALSE);
-}
-
-// A completed AcceptEx: inherit the listener's properties, report the peer
-// address, and hand the socket to the caller's tcp_socket.
-std::error_code finish_accept(iocp_handle& h, operation& op, iocp_op& s) noexcept {
-  std::error_code ec;
-  if (h.gate.enter()) {  // the listener is still open while we use it
-    const SOCKET listener = h.socket();
-    if (setsockopt(s.accepted, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
-                   reinterpret_cast<const char*>(&listener), sizeof(listener)) != 0)
-      ec = winsock::last_error();
-    h.gate.leave();
-  } else {
-    ec = aborted();  // we closed the listener before this packet was dequeued
-  }
-  if (ec) {
-    closesocket(s.accepted);
-    return ec;
-  }
-  if (endpoint* peer = op_access::address(op)) {
-    sockaddr* local = nullptr;
-    sockaddr* remote = nullptr;
-    int local_length = 0;
-    int remote_length = 0;
-    s.get_addresses(s.addresses, 0, winsock::accept_address_length, winsock::accept_address_length,
-                    &local, &local_length, &remote, &remote_length);
-    *peer = endpoint{};
-    if (remote != nullptr && remote_length > 0 &&
-        static_cast<std::size_t>(remote_length) <= endpoint::capacity()) {
-      std::memcpy(peer->data(), remote, static_cast<std::size_t>(remote_length));
-      peer->resize(static_cast<std::size_t>(remote_length));
-    }
-  }
-  auto* target = static_cast<tcp_socket*>(op_access::target(op));
-  handle_access::set_fd(*target, static_cast<native_handle_type>(s.accepted), h.family,
-                        handle_kind::tcp_stream);
-  return {};
-}
-
-// A completed ConnectEx: make getpeername, shutdown and friends work.
-std::error_code finish_connect(iocp_handle& h) noexcept {
-  if (!h.gate.enter()) return aborted();
-  std::error_code ec;
-  if (setsockopt(h.socket(), SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0) != 0)
-    ec = winsock::last_error();
-  h.gate.leave();
-  return ec;
-}
-
-// A zero-length recv completes when the socket becomes readable: data
-// waits (left unconsumed: success) or the peer shut down (end of stream).
-std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
-  if (!h.gate.enter()) return aborted();
-  u_long waiting = 0;
-  const int rc = ioctlsocket(h.socket(), FIONREAD, &waiting);
-  h.gate.leave();
-  if (rc != 0) return winsock::last_error();
-  return waiting != 0 ? std::error_code{} : make_error_code(error::eof);
-}
-
-// The error of a dequeued I/O packet, with proact's rules applied.
-// `entry` is the dequeued packet.
-std::error_code io_result(iocp_handle& h, operation& op, iocp_op& s,
-                          const OVERLAPPED_ENTRY& entry) noexcept {
-  const op_kind kind = op_access::kind(op);
-  const std::size_t bytes = entry.dwNumberOfBytesTransferred;
-  // The request's final NTSTATUS, from the packet itself: an OVERLAPPED_ENTRY
-  // is the kernel's FILE_IO_COMPLETION_INFORMATION (key, overlapped, I/O
-  // status block), so Internal is the status the request completed with.
-  // Not OVERLAPPED::Internal: Windows writes it before queuing the packet,
-  // but Wine writes it after an immediate completion is queued, so another
-  // thread can dequeue the packet while it still says STATUS_PENDING.
-  // Converted the way GetQueuedCompletionStatus converts a packet's status.
-  const auto status = static_cast<NTSTATUS>(entry.Internal);
-  if (status != 0) {
-    DWORD code = RtlNtStatusToDosError(status);
-    if (h.gate.is_shut() && closed_handle_code(code)) code = ERROR_OPERATION_ABORTED;
-    if (kind == op_kind::accept) closesocket(s.accepted);
-    return native_error(static_cast<int>(code));
-  }
-  switch (kind) {
-    case op_kind::recv:
-      if (bytes != 0) return {};
-      if (h.gate.is_shut()) return aborted();
-      // A stream recv that got nothing into a non-empty buffer: end of stream.
-      if (requested_bytes(op) > 0) return make_error_code(error::eof);
-      return zero_length_recv_result(h);
-    case op_kind::accept:
-      return finish_accept(h, op, s);
-    case op_kind::connect:
-      return finish_connect(h);
-    default:
-      return {};
-  }
-}
-
-// One start call, made by the calling thread or (under Wine) the start thread.
+// One start call: issue_io, made by the calling thread or (under Wine) the
+// start thread.
 struct start_request {
   iocp_handle* h;
   operation* op;
   iocp_op* s;
   const endpoint* remote;
+  DWORD bytes;
 };
 
-std::error_code issue_start(void* context) noexcept {
-  const auto& r = *static_cast<start_request*>(context);
-  switch (op_access::kind(*r.op)) {
-    case op_kind::recv:
-      return start_recv(*r.h, *r.op, *r.s);
-    case op_kind::send:
-      return start_send(*r.h, *r.op, *r.s);
-    case op_kind::accept:
-      return start_accept(*r.h, *r.s);
-    case op_kind::connect:
-      if (r.remote != nullptr) return start_connect(*r.h, *r.s, *r.remote);
-      break;
-    default:
-      break;
-  }
-  return make_error_code(error::invalid_argument);
+std::error_code run_request(void* context) noexcept {
+  auto& r = *static_cast<start_request*>(context);
+  return issue_io(*r.h, *r.op, *r.s, r.remote, r.bytes);
+}
+
+bool is_read(op_kind kind) noexcept {
+  return kind == op_kind::recv || kind == op_kind::recv_from || kind == op_kind::accept;
 }
 
 DWORD to_milliseconds(timeout t) noexcept {
@@ -387,10 +137,10 @@ std::error_code iocp_backend::associate(native_handle_type fd, handle_kind kind,
   auto* h = new (std::nothrow) iocp_handle(*this, fd, kind, key, family);
   if (h == nullptr) {
     ec = native_error(ERROR_NOT_ENOUGH_MEMORY);
-  } else if (CreateIoCompletionPort(as_handle(h->socket()), port_, reinterpret_cast<ULONG_PTR>(h),
-                                    0) == nullptr) {
+  } else if (CreateIoCompletionPort(h->native(), port_, reinterpret_cast<ULONG_PTR>(h), 0) ==
+             nullptr) {
     const DWORD code = GetLastError();
-    // A socket associates with one port once; a second association (another
+    // A handle associates with one port once; a second association (another
     // thread won the race for this handle) fails with ERROR_INVALID_PARAMETER.
     ec = code == ERROR_INVALID_PARAMETER ? make_error_code(error::already_associated)
                                          : native_error(static_cast<int>(code));
@@ -420,26 +170,158 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
   h.refs.fetch_add(1, std::memory_order_relaxed);
   in_flight_.fetch_add(1, std::memory_order_seq_cst);
 
-  // From here on a successful start call hands `op` to whichever thread
-  // dequeues its packet: neither op nor s is touched after it.
-  start_request request{&h, &op, &s, remote};
-  std::error_code ec = starter_ ? starter_->run(&issue_start, &request) : issue_start(&request);
-  // No packet will come from the kernel. An I/O result (reset, refused, ...)
-  // is still delivered through the port (items 1 and 2): post the packet
-  // ourselves. Writing `s` is safe here, as nothing else has it.
-  if (ec && ec.category() == native_category() &&
-      !refused_at_start(op_access::kind(op), ec.value())) {
-    s.immediate_error = ec.value();
-    if (PostQueuedCompletionStatus(port_, 0, reinterpret_cast<ULONG_PTR>(&h), &s.overlapped))
-      ec.clear();
-    else
-      ec = native_error(static_cast<int>(GetLastError()));
-  }
-  if (ec) {                                          // refused: no packet at all
-    h.refs.fetch_sub(1, std::memory_order_relaxed);  // the public handle still holds one
-    retire(1);
+  std::error_code ec;
+  {
+    std::lock_guard<std::mutex> guard(h.lock);
+    const op_kind kind = op_access::kind(op);
+    if (kind == op_kind::disconnect) {
+      ec = start_disconnect(h, op, s);
+    } else if (h.disconnecting != nullptr && is_read(kind)) {
+      ec = native_error(WSAENOTCONN);  // a disconnect is draining: nothing more to receive
+      unpromise(h);
+    } else {
+      track(h, op, s);  // before the call: its packet may be dequeued at once
+      DWORD bytes = 0;
+      ec = issue(h, op, s, remote, bytes);
+      ec = settle(h, op, s, ec, bytes);
+    }
   }
   open_.leave();
+  h.gate.leave();
+  return ec;
+}
+
+std::error_code iocp_backend::issue(iocp_handle& h, operation& op, iocp_op& s,
+                                    const endpoint* remote, DWORD& bytes) noexcept {
+  // From here on a call that queues a packet hands `op` to whichever thread
+  // dequeues it; the caller touches op and s afterwards only under h.lock,
+  // which that thread takes before it looks at a tracked operation.
+  start_request request{&h, &op, &s, remote, 0};
+  std::error_code ec = run_start(&run_request, &request);
+  bytes = request.bytes;
+  return ec;
+}
+
+std::error_code iocp_backend::run_start(start_thread::task fn, void* context) noexcept {
+  return starter_ ? starter_->run(fn, context) : fn(context);
+}
+
+std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s,
+                                     std::error_code ec, DWORD bytes) noexcept {
+  const op_kind kind = op_access::kind(op);
+  if (ec.category() != native_category()) {  // refused before any call
+    untrack(h, op, s);
+    unpromise(h);
+    return ec;
+  }
+  const int code = ec.value();
+  // Pending, or done at once: the kernel queues a packet unless the handle
+  // skips completions on success (warnings included, as for success).
+  if (code == ERROR_IO_PENDING || (!h.skip_on_success && (code == 0 || is_warning(code))))
+    return {};
+  untrack(h, op, s);  // no packet will come
+  if (code != 0 && !is_warning(code) && refused_at_start(kind, code)) {
+    release_io(s);
+    if (kind == op_kind::accept && s.accepted != INVALID_SOCKET) closesocket(s.accepted);
+    unpromise(h);
+    return ec;
+  }
+  // The I/O is over: an immediate result with no packet (skip mode), or an
+  // I/O error, which a start call reports at once and queues nothing for.
+  if (h.skip_on_success) {
+    finish_at_start(h, op, s, code, bytes);
+    return {};
+  }
+  if (!post_result(h, s, code, 0)) {
+    const std::error_code failed = native_error(static_cast<int>(GetLastError()));
+    std::size_t none = 0;
+    (void)io_outcome(h, op, s, code, none);  // releases what the operation holds
+    unpromise(h);
+    return failed;
+  }
+  return {};
+}
+
+void iocp_backend::finish_at_start(iocp_handle& h, operation& op, iocp_op& s, int code,
+                                   std::size_t bytes) noexcept {
+  const std::error_code result = io_outcome(h, op, s, code, bytes);
+  unpromise(h);
+  op_access::complete_at_start(op, bytes, result);
+  op_access::end(op);  // the caller's again: nothing may touch op or s after this
+}
+
+bool iocp_backend::post_result(iocp_handle& h, iocp_op& s, int code, std::size_t bytes) noexcept {
+  s.posted = true;
+  s.posted_code = code;
+  s.post_bytes = bytes;
+  return PostQueuedCompletionStatus(port_, static_cast<DWORD>(bytes),
+                                    reinterpret_cast<ULONG_PTR>(&h), &s.overlapped) != FALSE;
+}
+
+void iocp_backend::unpromise(iocp_handle& h) noexcept {
+  h.refs.fetch_sub(1, std::memory_order_relaxed);  // the public handle still holds one
+  retire(1);
+}
+
+void iocp_backend::track(iocp_handle& h, operation& op, iocp_op& s) noexcept {
+  if (h.kind != handle_kind::tcp_stream) return;
+  const op_kind kind = op_access::kind(op);
+  if (kind == op_kind::recv) {
+    s.prev = nullptr;
+    s.next = h.recvs;
+    if (h.recvs != nullptr) h.recvs->prev = &s;
+    h.recvs = &s;
+  } else if (kind == op_kind::send || kind == op_kind::send_file) {
+    ++h.sends;
+  } else {
+    return;
+  }
+  s.tracked = true;
+}
+
+void iocp_backend::untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept {
+  if (!s.tracked) return;
+  s.tracked = false;
+  if (op_access::kind(op) == op_kind::recv) {
+    if (s.prev != nullptr)
+      s.prev->next = s.next;
+    else
+      h.recvs = s.next;
+    if (s.next != nullptr) s.next->prev = s.prev;
+  } else if (--h.sends == 0 && h.disconnecting != nullptr) {
+    sends_done(h);  // a disconnect may be waiting for them
+  }
+}
+
+std::error_code iocp_backend::shutdown_send(io_handle& base) {
+  auto& h = static_cast<iocp_handle&>(base);
+  if (!h.gate.enter()) return make_error_code(error::bad_handle);
+  std::error_code ec;
+  if (h.kind != handle_kind::tcp_stream) {
+    ec = make_error_code(error::invalid_argument);
+  } else {
+    // Winsock sends the FIN once the data of the sends already started has
+    // gone ("a FIN will be sent after all data is sent and acknowledged").
+    std::lock_guard<std::mutex> guard(h.lock);
+    if (::shutdown(h.socket(), SD_SEND) != 0) ec = winsock::last_error();
+  }
+  h.gate.leave();
+  return ec;
+}
+
+std::error_code iocp_backend::skip_completion_on_success(io_handle& base) {
+  auto& h = static_cast<iocp_handle&>(base);
+  if (!h.gate.enter()) return make_error_code(error::bad_handle);
+  std::error_code ec;
+  {
+    std::lock_guard<std::mutex> guard(h.lock);
+    if (!h.skip_on_success) {
+      if (SetFileCompletionNotificationModes(h.native(), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
+        h.skip_on_success = true;
+      else
+        ec = native_error(static_cast<int>(GetLastError()));
+    }
+  }
   h.gate.leave();
   return ec;
 }
@@ -462,10 +344,12 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
   }
   if (!h.gate.enter()) return not_found();  // closed: nothing is pending any more
   std::error_code ec;
-  // ERROR_NOT_FOUND when nothing matches, including an operation that has
-  // completed but whose packet is still queued: exactly "already completed".
-  if (!CancelIoEx(as_handle(h.socket()), target))
-    ec = native_error(static_cast<int>(GetLastError()));
+  {
+    // ERROR_NOT_FOUND when nothing matches, including an operation that has
+    // completed but whose packet is still queued: exactly "already completed".
+    std::lock_guard<std::mutex> guard(h.lock);  // a disconnect may swap the socket
+    if (!CancelIoEx(h.native(), target)) ec = native_error(static_cast<int>(GetLastError()));
+  }
   h.gate.leave();
   return ec;
 }
@@ -473,11 +357,16 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
 std::error_code iocp_backend::close_handle(io_handle& base) {
   auto& h = static_cast<iocp_handle&>(base);
   if (!h.gate.shut()) return make_error_code(error::bad_handle);  // already closed
+  // Nobody is inside the gate any more, so the handle cannot change under us.
   // Cancel before closing so that pending operations end with the plain
   // cancellation status on every Windows version (and Wine); what slips
-  // through is mapped by io_result, as the gate now says "closed by us".
-  CancelIoEx(as_handle(h.socket()), nullptr);
-  if (closesocket(h.socket()) != 0) return winsock::last_error();
+  // through is mapped by io_outcome, as the gate now says "closed by us".
+  CancelIoEx(h.native(), nullptr);
+  if (h.is_socket()) {
+    if (closesocket(h.socket()) != 0) return winsock::last_error();
+  } else if (!CloseHandle(h.native())) {
+    return native_error(static_cast<int>(GetLastError()));
+  }
   return {};
 }
 
@@ -526,7 +415,7 @@ std::error_code iocp_backend::post(std::uintptr_t key, std::size_t bytes, operat
   return ec;
 }
 
-void iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noexcept {
+bool iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noexcept {
   OVERLAPPED* ov = entry.lpOverlapped;
   out.key = entry.lpCompletionKey;
   out.error.clear();
@@ -534,21 +423,45 @@ void iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
     out.op = nullptr;
     out.bytes =
         static_cast<std::size_t>(bare_post_high_bytes(ov) | entry.dwNumberOfBytesTransferred);
-    return;
+    return true;
   }
   operation* op = op_access::from_backend(ov);
   iocp_op& s = op_access::backend<iocp_op>(*op);
   out.op = op;
   if (op_access::kind(*op) == op_kind::post) {
     out.bytes = static_cast<std::size_t>(s.post_bytes);
-    return;
+    return true;
   }
   iocp_handle& h = *s.handle;
   out.key = h.key;
-  out.bytes = entry.dwNumberOfBytesTransferred;
-  out.error =
-      s.immediate_error != 0 ? native_error(s.immediate_error) : io_result(h, *op, s, entry);
+  int code = 0;
+  std::size_t bytes = entry.dwNumberOfBytesTransferred;
+  if (s.posted) {  // a result the backend posted itself
+    code = s.posted_code;
+    bytes = static_cast<std::size_t>(s.post_bytes);
+  } else if (const auto status = static_cast<NTSTATUS>(entry.Internal); status != 0) {
+    // The request's final NTSTATUS, from the packet itself: an
+    // OVERLAPPED_ENTRY is the kernel's FILE_IO_COMPLETION_INFORMATION (key,
+    // overlapped, I/O status block). Not OVERLAPPED::Internal: Windows
+    // writes it before queuing the packet, but Wine writes it after an
+    // immediate completion is queued, so another thread can dequeue the
+    // packet while it still says STATUS_PENDING. Converted the way
+    // GetQueuedCompletionStatus converts a packet's status.
+    code = static_cast<int>(RtlNtStatusToDosError(status));
+  }
+  if (op_access::kind(*op) == op_kind::disconnect) {
+    if (!disconnect_packet(h, *op, s, code, bytes, out.error)) return false;
+    out.bytes = 0;
+  } else {
+    if (s.tracked) {
+      std::lock_guard<std::mutex> guard(h.lock);
+      untrack(h, *op, s);
+    }
+    out.error = io_outcome(h, *op, s, code, bytes);
+    out.bytes = bytes;
+  }
   drop_ref(h);  // its packet is out: the handle may go
+  return true;
 }
 
 void iocp_backend::retire(std::int64_t n) noexcept {
@@ -569,30 +482,40 @@ std::error_code iocp_backend::wait(std::span<completion> out, std::size_t& count
 
   OVERLAPPED_ENTRY entries[wait_batch];
   const auto wanted = static_cast<ULONG>(std::min<std::size_t>(out.size(), wait_batch));
-  ULONG removed = 0;
-  if (!GetQueuedCompletionStatusEx(port_, entries, wanted, &removed, to_milliseconds(t), FALSE)) {
-    const DWORD code = GetLastError();  // WAIT_TIMEOUT maps to errc::timed_out
-    return native_error(static_cast<int>(code));
-  }
-
-  bool woken_by_sentinel = false;
-  std::size_t n = 0;
-  for (ULONG i = 0; i < removed; ++i) {
-    if (entries[i].lpOverlapped == &sentinel_) {
-      woken_by_sentinel = true;
-      continue;
+  DWORD wait_ms = to_milliseconds(t);
+  const ULONGLONG deadline = GetTickCount64() + wait_ms;
+  for (;;) {
+    ULONG removed = 0;
+    if (!GetQueuedCompletionStatusEx(port_, entries, wanted, &removed, wait_ms, FALSE)) {
+      const DWORD code = GetLastError();  // WAIT_TIMEOUT maps to errc::timed_out
+      return native_error(static_cast<int>(code));
     }
-    translate(entries[i], out[n++]);
+
+    bool woken_by_sentinel = false;
+    std::size_t n = 0;
+    for (ULONG i = 0; i < removed; ++i) {
+      if (entries[i].lpOverlapped == &sentinel_) {
+        woken_by_sentinel = true;
+        continue;
+      }
+      if (translate(entries[i], out[n])) ++n;  // else an operation that goes on
+    }
+    count = n;
+    if (n != 0) retire(static_cast<std::int64_t>(n));
+    if (woken_by_sentinel) {
+      // The port is closed and drained. Put the sentinel back so that the next
+      // waiter wakes too, and so on: one packet wakes every blocked thread.
+      PostQueuedCompletionStatus(port_, 0, 0, &sentinel_);
+      if (n == 0) return make_error_code(error::port_closed);
+    }
+    if (n != 0) return {};
+    // Only packets of operations that go on (a disconnect's drain): wait
+    // again for what remains of the timeout.
+    if (wait_ms != INFINITE) {
+      const ULONGLONG now = GetTickCount64();
+      wait_ms = now >= deadline ? 0 : static_cast<DWORD>(deadline - now);
+    }
   }
-  count = n;
-  if (n != 0) retire(static_cast<std::int64_t>(n));
-  if (woken_by_sentinel) {
-    // The port is closed and drained. Put the sentinel back so that the next
-    // waiter wakes too, and so on: one packet wakes every blocked thread.
-    PostQueuedCompletionStatus(port_, 0, 0, &sentinel_);
-    if (n == 0) return make_error_code(error::port_closed);
-  }
-  return {};
 }
 
 void iocp_backend::close() noexcept {
@@ -602,8 +525,11 @@ void iocp_backend::close() noexcept {
   {
     std::lock_guard<std::mutex> guard(registry_lock_);
     for (iocp_handle* h = handles_; h != nullptr; h = h->next) {
-      if (!h->gate.enter()) continue;  // being closed: closesocket aborts its operations
-      CancelIoEx(as_handle(h->socket()), nullptr);
+      if (!h->gate.enter()) continue;  // being closed: its close aborts its operations
+      {
+        std::lock_guard<std::mutex> handle_guard(h->lock);
+        CancelIoEx(h->native(), nullptr);
+      }
       h->gate.leave();
     }
   }

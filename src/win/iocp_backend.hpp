@@ -1,8 +1,10 @@
 // The native Windows backend: a proact port is an I/O completion port.
 //
 // Operations run on Winsock's overlapped calls (AcceptEx, ConnectEx, WSARecv,
-// WSASend); the OVERLAPPED lives first in the operation's backend storage, so
-// a dequeued packet leads straight back to its operation. The kernel provides
+// WSASend, WSARecvFrom, WSASendTo, TransmitFile) and on overlapped
+// ReadFile/WriteFile for files and pipes; the OVERLAPPED lives first in the
+// operation's backend storage, so a dequeued packet leads straight back to
+// its operation. The kernel provides
 // FIFO packets, LIFO thread release and the concurrency limit. proact adds
 // what IOCP does not define the same way on every Windows (and on Wine):
 // the close protocol of the port (item 11), the codes of operations aborted by
@@ -43,20 +45,37 @@ class entry_gate {
 };
 
 class iocp_backend;
+struct iocp_op;
 
-// Per-socket state. Lives until the public handle is gone and every packet of
-// its operations has been dequeued (the packets still need it).
+// Per-handle state (socket, file or pipe). Lives until the public handle is
+// gone and every packet of its operations has been dequeued (the packets
+// still need it).
 class iocp_handle final : public io_handle {
  public:
   using io_handle::io_handle;
   ~iocp_handle() = default;
 
   SOCKET socket() const noexcept { return static_cast<SOCKET>(fd); }
+  HANDLE native() const noexcept { return reinterpret_cast<HANDLE>(fd); }
+  bool is_socket() const noexcept {
+    return kind == handle_kind::tcp_stream || kind == handle_kind::tcp_listener ||
+           kind == handle_kind::udp;
+  }
 
   entry_gate gate;              // shut by close_handle: is_shut() means "closed by us"
   std::atomic<long> refs{1};    // the public handle, plus one per packet to come
   iocp_handle* prev = nullptr;  // registry of associated handles (iocp_backend's lock)
   iocp_handle* next = nullptr;
+
+  // Held around every start call on the handle (so concurrent starts take
+  // effect in one order), and by disconnect's socket swap, which changes
+  // `fd` under it. Guards what follows.
+  std::mutex lock;
+  bool skip_on_success = false;
+  // TCP streams only: what a disconnect must know.
+  iocp_op* recvs = nullptr;            // pending recvs (aborted by a disconnect)
+  std::size_t sends = 0;               // pending sends and send_files (go before its end)
+  operation* disconnecting = nullptr;  // the disconnect in progress
 };
 
 class iocp_backend final : public port_backend {
@@ -70,17 +89,12 @@ class iocp_backend final : public port_backend {
   std::error_code associate(native_handle_type fd, handle_kind kind, address_family family,
                             std::uintptr_t key, io_handle*& out) override;
   std::error_code start(io_handle& h, operation& op, const endpoint* remote) override;
+  std::error_code shutdown_send(io_handle& h) override;
+  std::error_code skip_completion_on_success(io_handle& h) override;
   std::error_code cancel(io_handle& h, operation* op) override;
   std::error_code close_handle(io_handle& h) override;
   bool handle_open(const io_handle& h) const noexcept override;
   void release_handle(io_handle& h) noexcept override;
-  // Issue 5 operations arrive here next; until then they are refused.
-  std::error_code shutdown_send(io_handle&) override {
-    return make_error_code(error::invalid_argument);
-  }
-  std::error_code skip_completion_on_success(io_handle&) override {
-    return make_error_code(error::invalid_argument);
-  }
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override;
   std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override;
@@ -89,11 +103,49 @@ class iocp_backend final : public port_backend {
  private:
   ~iocp_backend() override;
 
-  void translate(const OVERLAPPED_ENTRY& entry, completion& out) noexcept;
+  // Makes one start call (on the start thread under Wine); see iocp_io.hpp.
+  std::error_code issue(iocp_handle& h, operation& op, iocp_op& s, const endpoint* remote,
+                        DWORD& bytes) noexcept;
+  std::error_code run_start(start_thread::task fn, void* context) noexcept;
+  // What a start call's answer means for the operation (under h.lock): a
+  // packet to wait for, a result posted or returned at once, or a refusal.
+  std::error_code settle(iocp_handle& h, operation& op, iocp_op& s, std::error_code ec,
+                         DWORD bytes) noexcept;
+  // Skip mode: the result goes back to the caller of the start call.
+  void finish_at_start(iocp_handle& h, operation& op, iocp_op& s, int code,
+                       std::size_t bytes) noexcept;
+  // False when the packet ends nothing the caller sees yet (a disconnect
+  // that goes on); `out` is then unused.
+  bool translate(const OVERLAPPED_ENTRY& entry, completion& out) noexcept;
+  // The operation's promised packet will not come: undo the start's counts.
+  void unpromise(iocp_handle& h) noexcept;
   // `n` promised packets were dequeued (or will never come).
   void retire(std::int64_t n) noexcept;
   void post_sentinel() noexcept;
   void drop_ref(iocp_handle& h) noexcept;
+  // Posts the packet that delivers `s`'s result (`code`, `bytes`) itself.
+  bool post_result(iocp_handle& h, iocp_op& s, int code, std::size_t bytes) noexcept;
+  // Pending-operation bookkeeping of TCP streams, under h.lock: what a
+  // disconnect aborts (recvs) and waits for (sends).
+  void track(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  void untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+
+  // Disconnect (iocp_disconnect.cpp), all under h.lock.
+  std::error_code start_disconnect(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  // Issues drain recvs until one is pending (true) or the drain ended with `code`.
+  bool drain(iocp_handle& h, iocp_op& s, int& code) noexcept;
+  // A packet of a disconnect: false while it goes on, else its `result`.
+  bool disconnect_packet(iocp_handle& h, operation& op, iocp_op& s, int code, std::size_t bytes,
+                         std::error_code& result) noexcept;
+  // The drain ended with `code`: true if the disconnect is over (with the
+  // final `code`), false if it waits for the pending sends.
+  bool end_disconnect(iocp_handle& h, operation& op, iocp_op& s, int& code) noexcept;
+  // The socket swap, unless the port or the handle was closed meanwhile.
+  int finish_disconnect(iocp_handle& h, operation& op, int code) noexcept;
+  // The last pending send of h completed; a disconnect may wait for it.
+  void sends_done(iocp_handle& h) noexcept;
+  // A fresh socket in place of h's connected one, same port and key.
+  std::error_code reopen(iocp_handle& h, operation& op) noexcept;
 
   HANDLE port_;
   unsigned concurrency_;

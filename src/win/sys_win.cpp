@@ -7,6 +7,8 @@
 // fails with WSAEADDRINUSE), so no option is set. SO_REUSEADDR would let a
 // second socket steal a port that is in active use, and SO_EXCLUSIVEADDRUSE
 // would refuse the rebind while TIME_WAIT connections remain.
+#include <string>
+
 #include "common/sys.hpp"
 #include "proact/error.hpp"
 #include "winsock.hpp"
@@ -19,10 +21,11 @@ SOCKET as_socket(native_handle_type fd) noexcept {
   return static_cast<SOCKET>(fd);
 }
 
-native_handle_type open_stream(address_family family, std::error_code& ec) noexcept {
+native_handle_type open_socket(address_family family, int type, int protocol,
+                               std::error_code& ec) noexcept {
   ec = winsock::startup();
   if (ec) return invalid_native_handle;
-  const SOCKET s = WSASocketW(winsock::native_family(family), SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
+  const SOCKET s = WSASocketW(winsock::native_family(family), type, protocol, nullptr, 0,
                               WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
   if (s == INVALID_SOCKET) {
     ec = winsock::last_error();
@@ -30,6 +33,49 @@ native_handle_type open_stream(address_family family, std::error_code& ec) noexc
   }
   ec.clear();
   return static_cast<native_handle_type>(s);
+}
+
+native_handle_type open_stream(address_family family, std::error_code& ec) noexcept {
+  return open_socket(family, SOCK_STREAM, IPPROTO_TCP, ec);
+}
+
+std::error_code last_win32_error() noexcept {
+  return native_error(static_cast<int>(GetLastError()));
+}
+
+// The UTF-16 form of a UTF-8 path; empty (with ec set) if it is not valid.
+std::wstring wide_path(std::string_view path, std::error_code& ec) noexcept {
+  std::wstring wide;
+  if (path.empty() || path.size() > 32767 || path.find('\0') != std::string_view::npos) {
+    ec = make_error_code(error::invalid_argument);
+    return wide;
+  }
+  const int length = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path.data(),
+                                         static_cast<int>(path.size()), nullptr, 0);
+  if (length <= 0) {
+    ec = native_error(ERROR_NO_UNICODE_TRANSLATION);
+    return wide;
+  }
+  try {
+    wide.resize(static_cast<std::size_t>(length));
+  } catch (...) {
+    ec = native_error(ERROR_NOT_ENOUGH_MEMORY);
+    return wide;
+  }
+  MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path.data(), static_cast<int>(path.size()),
+                      wide.data(), length);
+  ec.clear();
+  return wide;
+}
+
+// CreateFileW's disposition for a file_mode, as open(2) reads O_CREAT,
+// O_TRUNC and O_EXCL (O_EXCL without O_CREAT is ignored).
+DWORD disposition_of(file_mode mode) noexcept {
+  const bool create = has(mode, file_mode::create);
+  const bool truncate = has(mode, file_mode::truncate);
+  if (create && has(mode, file_mode::exclusive)) return CREATE_NEW;
+  if (create) return truncate ? CREATE_ALWAYS : OPEN_ALWAYS;
+  return truncate ? TRUNCATE_EXISTING : OPEN_EXISTING;
 }
 
 endpoint name_of(native_handle_type fd, bool peer, std::error_code& ec) noexcept {
@@ -57,8 +103,72 @@ native_handle_type open_tcp_listener(address_family family, std::error_code& ec)
   return open_stream(family, ec);  // see the note on address reuse at the top
 }
 
+native_handle_type open_udp_socket(address_family family, std::error_code& ec) noexcept {
+  const native_handle_type fd = open_socket(family, SOCK_DGRAM, IPPROTO_UDP, ec);
+  if (ec) return invalid_native_handle;
+  // An ICMP port-unreachable answering an earlier send_to would otherwise
+  // fail a later recv_from with WSAECONNRESET; Linux reports nothing on an
+  // unconnected socket, and neither does proact.
+  BOOL report = FALSE;
+  DWORD unused = 0;
+  if (WSAIoctl(as_socket(fd), SIO_UDP_CONNRESET, &report, sizeof(report), nullptr, 0, &unused,
+               nullptr, nullptr) != 0) {
+    ec = winsock::last_error();
+    closesocket(as_socket(fd));
+    return invalid_native_handle;
+  }
+  return fd;
+}
+
+native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept {
+  const std::wstring name = wide_path(path, ec);
+  if (ec) return invalid_native_handle;
+  DWORD access = 0;
+  if (has(mode, file_mode::read)) access |= GENERIC_READ;
+  if (has(mode, file_mode::write)) access |= GENERIC_WRITE;
+  // Shared like a POSIX file: others may read, write, rename or delete it.
+  const HANDLE file = CreateFileW(name.c_str(), access,
+                                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                  disposition_of(mode),
+                                  FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED, nullptr);
+  if (file == INVALID_HANDLE_VALUE) {
+    ec = last_win32_error();
+    return invalid_native_handle;
+  }
+  // Only regular files (a directory already fails above with
+  // ERROR_ACCESS_DENIED): a device or a pipe has no positions.
+  if (GetFileType(file) != FILE_TYPE_DISK) {
+    CloseHandle(file);
+    ec = native_error(ERROR_INVALID_PARAMETER);
+    return invalid_native_handle;
+  }
+  ec.clear();
+  return reinterpret_cast<native_handle_type>(file);
+}
+
+std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept {
+  LARGE_INTEGER size{};
+  if (!GetFileSizeEx(reinterpret_cast<HANDLE>(fd), &size)) {
+    ec = last_win32_error();
+    return 0;
+  }
+  ec.clear();
+  return static_cast<std::uint64_t>(size.QuadPart);
+}
+
+std::error_code shutdown_send(native_handle_type fd) noexcept {
+  if (::shutdown(as_socket(fd), SD_SEND) != 0) return winsock::last_error();
+  return {};
+}
+
+// Sockets and HANDLEs (files, pipes) share native_handle_type. closesocket
+// refuses anything that is not a socket (WSAENOTSOCK, or
+// WSANOTINITIALISED when no socket was ever made) without closing it.
 std::error_code close(native_handle_type fd) noexcept {
-  if (closesocket(as_socket(fd)) != 0) return winsock::last_error();
+  if (closesocket(as_socket(fd)) == 0) return {};
+  const int code = WSAGetLastError();
+  if (code != WSAENOTSOCK && code != WSANOTINITIALISED) return native_error(code);
+  if (!CloseHandle(reinterpret_cast<HANDLE>(fd))) return last_win32_error();
   return {};
 }
 

@@ -54,7 +54,8 @@ const extensions* load_extensions(SOCKET probe, address_family family,
     extensions loaded;
     if (!load_function(probe, WSAID_ACCEPTEX, loaded.accept_ex) ||
         !load_function(probe, WSAID_CONNECTEX, loaded.connect_ex) ||
-        !load_function(probe, WSAID_GETACCEPTEXSOCKADDRS, loaded.get_accept_ex_sockaddrs)) {
+        !load_function(probe, WSAID_GETACCEPTEXSOCKADDRS, loaded.get_accept_ex_sockaddrs) ||
+        !load_function(probe, WSAID_TRANSMITFILE, loaded.transmit_file)) {
       ec = last_error();
       return nullptr;
     }

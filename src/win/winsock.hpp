@@ -1,6 +1,6 @@
 // Winsock set-up shared by the Windows sources: WSAStartup once per process,
 // and the Microsoft extension functions (AcceptEx, ConnectEx,
-// GetAcceptExSockaddrs) that are only reachable through WSAIoctl.
+// GetAcceptExSockaddrs, TransmitFile) that are only reachable through WSAIoctl.
 #pragma once
 
 #include <mswsock.h>
@@ -34,6 +34,7 @@ struct extensions {
   LPFN_ACCEPTEX accept_ex = nullptr;
   LPFN_CONNECTEX connect_ex = nullptr;
   LPFN_GETACCEPTEXSOCKADDRS get_accept_ex_sockaddrs = nullptr;
+  LPFN_TRANSMITFILE transmit_file = nullptr;
 };
 const extensions* load_extensions(SOCKET probe, address_family family,
                                   std::error_code& ec) noexcept;

@@ -1,0 +1,392 @@
+#include "iocp_io.hpp"
+
+#include <cstring>
+#include <new>
+
+#include "common/handle_access.hpp"
+#include "common/sys.hpp"
+#include "proact/error.hpp"
+#include "proact/file.hpp"
+#include "proact/socket.hpp"
+
+namespace proact::detail {
+
+namespace {
+
+std::size_t requested_bytes(const operation& op) noexcept {
+  const buffer* buffers = op_access::buffers(op);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += buffers[i].size;
+  return total;
+}
+
+// Stack copy of the operation's buffers: Winsock captures the array during
+// the call, so it need not outlive it.
+struct wsabuf_list {
+  WSABUF items[max_buffers];
+  DWORD count = 0;
+
+  explicit wsabuf_list(const operation& op) noexcept {
+    const buffer* buffers = op_access::buffers(op);
+    count = static_cast<DWORD>(op_access::buffer_count(op));
+    for (DWORD i = 0; i < count; ++i) {
+      items[i].len = static_cast<ULONG>(buffers[i].size);  // <= max_transfer_size
+      items[i].buf = static_cast<char*>(buffers[i].data);
+    }
+  }
+};
+
+// The native code of a start call that returned `succeeded`.
+std::error_code socket_call(bool succeeded) noexcept {
+  return native_error(succeeded ? 0 : WSAGetLastError());
+}
+std::error_code handle_call(bool succeeded) noexcept {
+  return native_error(succeeded ? 0 : static_cast<int>(GetLastError()));
+}
+
+// OVERLAPPED::InternalHigh: the byte count of a call that completed at once
+// and has no out-parameter for it (or reported a warning). The I/O manager
+// writes the status block before such a call returns.
+DWORD immediate_bytes(const iocp_op& s) noexcept {
+  return static_cast<DWORD>(s.overlapped.InternalHigh);
+}
+
+void set_offset(iocp_op& s, std::uint64_t offset) noexcept {
+  s.overlapped.Offset = static_cast<DWORD>(offset & 0xffffffffu);
+  s.overlapped.OffsetHigh = static_cast<DWORD>(offset >> 32);
+}
+
+std::error_code start_recv(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  if (h.kind == handle_kind::local_stream) {
+    // A pipe takes one buffer per ReadFile; a stream recv completes with
+    // what arrived, so filling the first non-empty buffer is enough.
+    const buffer* buffers = op_access::buffers(op);
+    buffer b{};
+    for (std::size_t i = 0; i < op_access::buffer_count(op); ++i)
+      if (buffers[i].size != 0) {
+        b = buffers[i];
+        break;
+      }
+    return handle_call(
+        ReadFile(h.native(), b.data, static_cast<DWORD>(b.size), &bytes, &s.overlapped) != FALSE);
+  }
+  wsabuf_list list(op);
+  DWORD flags = 0;
+  return socket_call(
+      WSARecv(h.socket(), list.items, list.count, &bytes, &flags, &s.overlapped, nullptr) == 0);
+}
+
+std::error_code start_pipe_send(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  const buffer* buffers = op_access::buffers(op);
+  const std::size_t count = op_access::buffer_count(op);
+  buffer b = buffers[0];
+  if (count > 1) {
+    // WriteFile takes one buffer, and one send's bytes must stay together
+    // in the stream: a gather send on a pipe goes from a copy.
+    b.size = requested_bytes(op);
+    s.bounce = new (std::nothrow) char[b.size != 0 ? b.size : 1];
+    if (s.bounce == nullptr) return native_error(ERROR_NOT_ENOUGH_MEMORY);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (buffers[i].size != 0) std::memcpy(s.bounce + at, buffers[i].data, buffers[i].size);
+      at += buffers[i].size;
+    }
+    b.data = s.bounce;
+  }
+  return handle_call(
+      WriteFile(h.native(), b.data, static_cast<DWORD>(b.size), &bytes, &s.overlapped) != FALSE);
+}
+
+std::error_code start_send(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  if (h.kind == handle_kind::local_stream) return start_pipe_send(h, op, s, bytes);
+  wsabuf_list list(op);
+  return socket_call(
+      WSASend(h.socket(), list.items, list.count, &bytes, 0, &s.overlapped, nullptr) == 0);
+}
+
+std::error_code start_recv_from(iocp_handle& h, operation& op, iocp_op& s,
+                                DWORD& bytes) noexcept {
+  wsabuf_list list(op);
+  DWORD flags = 0;
+  // The source address goes straight into the caller's endpoint, which
+  // stays valid until completion; its length into the operation's state.
+  endpoint* source = op_access::address(op);
+  sockaddr* from = source != nullptr ? static_cast<sockaddr*>(source->data()) : nullptr;
+  s.from_length = static_cast<int>(endpoint::capacity());
+  const int rc = WSARecvFrom(h.socket(), list.items, list.count, &bytes, &flags, from,
+                             from != nullptr ? &s.from_length : nullptr, &s.overlapped, nullptr);
+  std::error_code ec = socket_call(rc == 0);
+  // A truncated datagram (WSAEMSGSIZE) reports no count in `bytes`.
+  if (ec.value() == WSAEMSGSIZE) bytes = immediate_bytes(s);
+  return ec;
+}
+
+std::error_code start_send_to(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  wsabuf_list list(op);
+  const endpoint* remote = op_access::address(op);
+  return socket_call(WSASendTo(h.socket(), list.items, list.count, &bytes, 0,
+                               static_cast<const sockaddr*>(remote->data()),
+                               static_cast<int>(remote->size()), &s.overlapped, nullptr) == 0);
+}
+
+std::error_code start_file_io(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  const buffer b = op_access::buffers(op)[0];
+  set_offset(s, op_access::offset(op));
+  const auto size = static_cast<DWORD>(b.size);
+  if (op_access::kind(op) == op_kind::read_at)
+    return handle_call(ReadFile(h.native(), b.data, size, &bytes, &s.overlapped) != FALSE);
+  return handle_call(WriteFile(h.native(), b.data, size, &bytes, &s.overlapped) != FALSE);
+}
+
+std::error_code start_send_file(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
+  const std::size_t count = op_access::buffers(op)[0].size;
+  if (count == 0) {
+    // TransmitFile reads 0 as "the whole file". Nothing to send: a
+    // zero-length send completes in its turn after the sends before it.
+    WSABUF none{0, nullptr};
+    return socket_call(WSASend(h.socket(), &none, 1, &bytes, 0, &s.overlapped, nullptr) == 0);
+  }
+  std::error_code ec;
+  const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
+  if (ext == nullptr) return ec;
+  const auto* source = static_cast<const file*>(op_access::target(op));
+  const auto file_handle = reinterpret_cast<HANDLE>(source->native_handle());
+  set_offset(s, op_access::offset(op));
+  // The file's own position is not used: the OVERLAPPED's offset is.
+  ec = socket_call(ext->transmit_file(h.socket(), file_handle, static_cast<DWORD>(count), 0,
+                                      &s.overlapped, nullptr, 0) != FALSE);
+  if (!ec) bytes = immediate_bytes(s);
+  return ec;
+}
+
+std::error_code start_accept(iocp_handle& h, iocp_op& s, DWORD& bytes) noexcept {
+  std::error_code ec;
+  const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
+  if (ext == nullptr) return ec;
+  const native_handle_type accepted = sys::open_tcp_socket(h.family, ec);
+  if (ec) return ec;
+  s.accepted = static_cast<SOCKET>(accepted);
+  s.get_addresses = ext->get_accept_ex_sockaddrs;
+  ec = socket_call(ext->accept_ex(h.socket(), s.accepted, s.addresses, 0,
+                                  winsock::accept_address_length, winsock::accept_address_length,
+                                  &bytes, &s.overlapped) != FALSE);
+  // No packet and no result to come: the socket is ours to drop.
+  if (ec && ec.value() != ERROR_IO_PENDING) closesocket(static_cast<SOCKET>(accepted));
+  return ec;
+}
+
+std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote) noexcept {
+  std::error_code ec;
+  const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
+  if (ext == nullptr) return ec;
+  // ConnectEx requires a bound socket; bind to the any-address (port 0)
+  // unless the caller bound it. getsockname fails with WSAEINVAL if unbound.
+  sockaddr_storage name{};
+  int length = static_cast<int>(sizeof(name));
+  if (getsockname(h.socket(), reinterpret_cast<sockaddr*>(&name), &length) != 0) {
+    if (WSAGetLastError() != WSAEINVAL) return winsock::last_error();
+    const endpoint any = endpoint::any(h.family, 0);
+    if (bind(h.socket(), static_cast<const sockaddr*>(any.data()), static_cast<int>(any.size())) !=
+        0)
+      return winsock::last_error();
+  }
+  return socket_call(ext->connect_ex(h.socket(), static_cast<const sockaddr*>(remote.data()),
+                                     static_cast<int>(remote.size()), nullptr, 0, nullptr,
+                                     &s.overlapped) != FALSE);
+}
+
+// Codes that an operation ends with when its own handle is closed under it:
+// Windows reports the cancellation or a local disconnect, Wine reports
+// STATUS_HANDLES_CLOSED. When the close was ours they all mean "aborted".
+bool closed_handle_code(int code) noexcept {
+  switch (code) {
+    case ERROR_OPERATION_ABORTED:
+    case ERROR_REQUEST_ABORTED:
+    case ERROR_HANDLES_CLOSED:
+    case ERROR_NETNAME_DELETED:
+    case ERROR_CONNECTION_ABORTED:
+    case ERROR_INVALID_HANDLE:
+    case ERROR_BROKEN_PIPE:
+    case WSAENOTSOCK:
+    case WSAECONNABORTED:
+    case WSAECONNRESET:
+    case WSAEINTR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A completed AcceptEx: inherit the listener's properties, report the peer
+// address, and hand the socket to the caller's tcp_socket.
+std::error_code finish_accept(iocp_handle& h, operation& op, iocp_op& s) noexcept {
+  std::error_code ec;
+  if (h.gate.enter()) {  // the listener is still open while we use it
+    const SOCKET listener = h.socket();
+    if (setsockopt(s.accepted, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
+                   reinterpret_cast<const char*>(&listener), sizeof(listener)) != 0)
+      ec = winsock::last_error();
+    h.gate.leave();
+  } else {
+    ec = aborted();  // we closed the listener before this packet was dequeued
+  }
+  if (ec) {
+    closesocket(s.accepted);
+    return ec;
+  }
+  if (endpoint* peer = op_access::address(op)) {
+    sockaddr* local = nullptr;
+    sockaddr* remote = nullptr;
+    int local_length = 0;
+    int remote_length = 0;
+    s.get_addresses(s.addresses, 0, winsock::accept_address_length, winsock::accept_address_length,
+                    &local, &local_length, &remote, &remote_length);
+    *peer = endpoint{};
+    if (remote != nullptr && remote_length > 0 &&
+        static_cast<std::size_t>(remote_length) <= endpoint::capacity()) {
+      std::memcpy(peer->data(), remote, static_cast<std::size_t>(remote_length));
+      peer->resize(static_cast<std::size_t>(remote_length));
+    }
+  }
+  auto* target = static_cast<tcp_socket*>(op_access::target(op));
+  handle_access::set_fd(*target, static_cast<native_handle_type>(s.accepted), h.family,
+                        handle_kind::tcp_stream);
+  return {};
+}
+
+// A completed ConnectEx: make getpeername, shutdown and friends work.
+std::error_code finish_connect(iocp_handle& h) noexcept {
+  if (!h.gate.enter()) return aborted();
+  std::error_code ec;
+  if (setsockopt(h.socket(), SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, nullptr, 0) != 0)
+    ec = winsock::last_error();
+  h.gate.leave();
+  return ec;
+}
+
+// A zero-length recv completes when the stream becomes readable: data waits
+// (left unconsumed: success) or the peer ended the stream (eof).
+std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
+  if (!h.gate.enter()) return aborted();
+  std::error_code ec;
+  if (h.kind == handle_kind::local_stream) {
+    // PeekNamedPipe fails with ERROR_BROKEN_PIPE once the other end is
+    // closed and nothing is left to read.
+    DWORD available = 0;
+    if (!PeekNamedPipe(h.native(), nullptr, 0, nullptr, &available, nullptr)) {
+      const DWORD code = GetLastError();
+      ec = code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
+                                     : native_error(static_cast<int>(code));
+    }
+  } else {
+    u_long waiting = 0;
+    if (ioctlsocket(h.socket(), FIONREAD, &waiting) != 0)
+      ec = winsock::last_error();
+    else if (waiting == 0)
+      ec = make_error_code(error::eof);
+  }
+  h.gate.leave();
+  return ec;
+}
+
+}  // namespace
+
+std::error_code issue_io(iocp_handle& h, operation& op, iocp_op& s, const endpoint* remote,
+                         DWORD& bytes) noexcept {
+  bytes = 0;
+  switch (op_access::kind(op)) {
+    case op_kind::recv:
+      return start_recv(h, op, s, bytes);
+    case op_kind::send:
+      return start_send(h, op, s, bytes);
+    case op_kind::recv_from:
+      return start_recv_from(h, op, s, bytes);
+    case op_kind::send_to:
+      return start_send_to(h, op, s, bytes);
+    case op_kind::read_at:
+    case op_kind::write_at:
+      return start_file_io(h, op, s, bytes);
+    case op_kind::send_file:
+      return start_send_file(h, op, s, bytes);
+    case op_kind::accept:
+      return start_accept(h, s, bytes);
+    case op_kind::connect:
+      if (remote != nullptr) return start_connect(h, s, *remote);
+      break;
+    default:
+      break;
+  }
+  return make_error_code(error::invalid_argument);
+}
+
+void release_io(iocp_op& s) noexcept {
+  delete[] s.bounce;
+  s.bounce = nullptr;
+}
+
+bool is_warning(int code) noexcept {
+  return code == WSAEMSGSIZE || code == ERROR_MORE_DATA;
+}
+
+bool refused_at_start(op_kind kind, int code) noexcept {
+  switch (code) {
+    case WSAENOTSOCK:
+    case WSANOTINITIALISED:
+    case ERROR_INVALID_HANDLE:
+      return true;
+    case WSAEINVAL:
+    case WSAEFAULT:
+    case WSAEAFNOSUPPORT:
+    case WSAEISCONN:
+    case WSAEALREADY:
+    case WSAEOPNOTSUPP:
+      return kind == op_kind::connect;
+    default:
+      return false;
+  }
+}
+
+std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
+                           std::size_t& bytes) noexcept {
+  release_io(s);
+  const op_kind kind = op_access::kind(op);
+  if (kind == op_kind::recv_from && (code == 0 || is_warning(code))) {
+    if (endpoint* source = op_access::address(op))
+      source->resize(static_cast<std::size_t>(s.from_length));
+  }
+  if (code != 0) {
+    if (kind == op_kind::accept) closesocket(s.accepted);
+    if (h.gate.is_shut() && closed_handle_code(code)) return aborted();
+    // The other end of a pipe was closed: end of stream, as for a socket.
+    if (code == ERROR_BROKEN_PIPE && kind == op_kind::recv) return make_error_code(error::eof);
+    // A zero-length read has nothing to report, at the end of a file or not.
+    if (code == ERROR_HANDLE_EOF && kind == op_kind::read_at && requested_bytes(op) == 0) return {};
+    return native_error(code);  // WSAEMSGSIZE / ERROR_MORE_DATA: message_size, bytes that fit
+  }
+  switch (kind) {
+    case op_kind::recv:
+      if (bytes != 0) return {};
+      if (h.gate.is_shut()) return aborted();
+      // A stream recv that got nothing into a non-empty buffer: end of stream.
+      if (requested_bytes(op) > 0) return make_error_code(error::eof);
+      return zero_length_recv_result(h);
+    case op_kind::read_at:
+      // Normally ERROR_HANDLE_EOF; a 0-byte success means the same.
+      if (bytes == 0 && requested_bytes(op) > 0) return make_error_code(error::eof);
+      return {};
+    case op_kind::send_file:
+      // TransmitFile stops at the end of the file and reports success.
+      if (bytes < op_access::buffers(op)[0].size) return make_error_code(error::eof);
+      return {};
+    case op_kind::accept:
+      bytes = 0;
+      return finish_accept(h, op, s);
+    case op_kind::connect:
+      bytes = 0;
+      return finish_connect(h);
+    default:
+      return {};
+  }
+}
+
+}  // namespace proact::detail

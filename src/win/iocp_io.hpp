@@ -1,0 +1,76 @@
+// The IOCP backend's per-operation state and its start calls, one per
+// operation kind: what the kernel is asked to do, and how its answer becomes
+// proact's result (iocp_io.cpp). iocp_backend.cpp decides what happens to
+// the answer: a packet to wait for, a packet to post, or a result returned
+// at start (skip completion on success).
+#pragma once
+
+#include <windows.h>
+#include <winsock2.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+#include "common/op_access.hpp"
+#include "iocp_backend.hpp"
+#include "winsock.hpp"
+
+namespace proact::detail {
+
+// An operation's backend state. The OVERLAPPED comes first: the pointer a
+// packet carries is then the address of this state, and
+// op_access::from_backend gives back the operation.
+struct iocp_op {
+  OVERLAPPED overlapped;
+  iocp_handle* handle;       // I/O: the handle it runs on
+  iocp_op* prev;             // tracked recv: iocp_handle::recvs
+  iocp_op* next;
+  std::uint64_t post_bytes;  // post: the whole count (packets hold 32 bits);
+                             // posted result: its bytes
+  int posted_code;           // posted result: its code (0 = success)
+  int from_length;           // recv_from: length of the source address
+  bool posted;               // the packet was posted by the backend with posted_code
+  bool tracked;              // on h.recvs, or counted in h.sends
+  std::uint8_t phase;        // disconnect: see iocp_disconnect.cpp
+  SOCKET accepted;           // accept: the socket AcceptEx connects
+  LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
+  unsigned char addresses[2 * winsock::accept_address_length];
+  char* bounce;  // gather send on a pipe: the buffers copied into one (heap)
+};
+static_assert(offsetof(iocp_op, overlapped) == 0);
+
+// One start call. Returns the call's native code: 0 when it completed at
+// once, ERROR_IO_PENDING, or its error; `bytes` is what an immediate
+// completion transferred. An error of another category means the request
+// was refused before any call was made.
+std::error_code issue_io(iocp_handle& h, operation& op, iocp_op& s, const endpoint* remote,
+                         DWORD& bytes) noexcept;
+
+// Codes with which a start call reports a result that still queues a packet
+// (NT warning statuses, e.g. STATUS_BUFFER_OVERFLOW for a truncated
+// datagram), unless the handle skips completions on success.
+bool is_warning(int code) noexcept;
+
+// Whether a start call that failed at once with `code` refuses the operation
+// (the error is returned, no completion) rather than completing it with the
+// error.
+bool refused_at_start(op_kind kind, int code) noexcept;
+
+// proact's result for an operation whose I/O ended with the native `code`
+// (0 = success) and `bytes`, however it was learned (dequeued packet, posted
+// result, completion at start). Applies the contract's rules: eof, aborted
+// by our own close, the zero-length recv probe, accept and connect
+// follow-ups, the source address of recv_from. May change `bytes`.
+std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
+                           std::size_t& bytes) noexcept;
+
+// Frees what an operation holds beyond its state (a pipe send's copy). Called
+// when its result is known, or when its start is refused.
+void release_io(iocp_op& s) noexcept;
+
+inline std::error_code aborted() noexcept {
+  return native_error(ERROR_OPERATION_ABORTED);
+}
+
+}  // namespace proact::detail
