@@ -56,6 +56,10 @@ std::error_code run_request(void* context) noexcept {
   return issue_io(*r.h, *r.op, *r.s, r.remote, r.bytes);
 }
 
+bool is_tcp_send(const iocp_handle& h, op_kind kind) noexcept {
+  return h.kind == handle_kind::tcp_stream && (kind == op_kind::send || kind == op_kind::send_file);
+}
+
 bool is_read(op_kind kind) noexcept {
   return kind == op_kind::recv || kind == op_kind::recv_from || kind == op_kind::accept;
 }
@@ -179,6 +183,12 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
     } else if (h.disconnecting != nullptr && is_read(kind)) {
       ec = native_error(WSAENOTCONN);  // a disconnect is draining: nothing more to receive
       unpromise(h);
+    } else if (kind == op_kind::accept && h.skip_on_success && h.first == nullptr &&
+               accept_at_once(h, op)) {
+      // Skip mode, nothing queued ahead, a connection waiting: done at start.
+      unpromise(h);
+      op_access::complete_at_start(op, 0, {});
+      op_access::end(op);
     } else {
       track(h, op, s);  // before the call: its packet may be dequeued at once
       DWORD bytes = 0;
@@ -264,33 +274,37 @@ void iocp_backend::unpromise(iocp_handle& h) noexcept {
 }
 
 void iocp_backend::track(iocp_handle& h, operation& op, iocp_op& s) noexcept {
-  if (h.kind != handle_kind::tcp_stream) return;
-  const op_kind kind = op_access::kind(op);
-  if (kind == op_kind::recv) {
-    s.prev = nullptr;
-    s.next = h.recvs;
-    if (h.recvs != nullptr) h.recvs->prev = &s;
-    h.recvs = &s;
-  } else if (kind == op_kind::send || kind == op_kind::send_file) {
-    ++h.sends;
-  } else {
-    return;
-  }
+  s.next = nullptr;
+  s.prev = h.last;
+  if (h.last != nullptr)
+    h.last->next = &s;
+  else
+    h.first = &s;
+  h.last = &s;
+  if (is_tcp_send(h, op_access::kind(op))) ++h.sends;
   s.tracked = true;
 }
 
 void iocp_backend::untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept {
   if (!s.tracked) return;
   s.tracked = false;
-  if (op_access::kind(op) == op_kind::recv) {
-    if (s.prev != nullptr)
-      s.prev->next = s.next;
-    else
-      h.recvs = s.next;
-    if (s.next != nullptr) s.next->prev = s.prev;
-  } else if (--h.sends == 0 && h.disconnecting != nullptr) {
+  if (s.prev != nullptr)
+    s.prev->next = s.next;
+  else
+    h.first = s.next;
+  if (s.next != nullptr)
+    s.next->prev = s.prev;
+  else
+    h.last = s.prev;
+  if (is_tcp_send(h, op_access::kind(op)) && --h.sends == 0 && h.disconnecting != nullptr)
     sends_done(h);  // a disconnect may be waiting for them
-  }
+}
+
+bool iocp_backend::cancel_each(iocp_handle& h) noexcept {
+  bool any = false;
+  for (iocp_op* s = h.first; s != nullptr; s = s->next)
+    if (CancelIoEx(h.native(), &s->overlapped)) any = true;
+  return any;
 }
 
 std::error_code iocp_backend::shutdown_send(io_handle& base) {
@@ -336,19 +350,21 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
         op_access::backend<iocp_op>(*op).handle != &h)
       return not_found();
     target = &op_access::backend<iocp_op>(*op).overlapped;
-  } else if (h.refs.load(std::memory_order_acquire) == 1) {
-    // Only the public handle's reference: no operation is in flight. Asking
-    // the kernel would do on Windows, but Wine's CancelIoEx(h, NULL) succeeds
-    // even when nothing is pending.
-    return not_found();
   }
   if (!h.gate.enter()) return not_found();  // closed: nothing is pending any more
   std::error_code ec;
   {
+    std::lock_guard<std::mutex> guard(h.lock);  // the list; a disconnect may swap the socket
     // ERROR_NOT_FOUND when nothing matches, including an operation that has
     // completed but whose packet is still queued: exactly "already completed".
-    std::lock_guard<std::mutex> guard(h.lock);  // a disconnect may swap the socket
-    if (!CancelIoEx(h.native(), target)) ec = native_error(static_cast<int>(GetLastError()));
+    // Cancel-all asks for each operation in turn: that keeps their start
+    // order, and Wine's CancelIoEx(h, NULL) succeeds even when nothing is
+    // pending.
+    if (target != nullptr) {
+      if (!CancelIoEx(h.native(), target)) ec = native_error(static_cast<int>(GetLastError()));
+    } else if (!cancel_each(h)) {
+      ec = not_found();
+    }
   }
   h.gate.leave();
   return ec;
@@ -358,9 +374,14 @@ std::error_code iocp_backend::close_handle(io_handle& base) {
   auto& h = static_cast<iocp_handle&>(base);
   if (!h.gate.shut()) return make_error_code(error::bad_handle);  // already closed
   // Nobody is inside the gate any more, so the handle cannot change under us.
-  // Cancel before closing so that pending operations end with the plain
-  // cancellation status on every Windows version (and Wine); what slips
-  // through is mapped by io_outcome, as the gate now says "closed by us".
+  // Cancel before closing (each operation in start order, then whatever a
+  // start call racing with us left) so that pending operations end with the
+  // plain cancellation status on every Windows version (and Wine); what
+  // slips through is mapped by io_outcome, as the gate now says "closed by us".
+  {
+    std::lock_guard<std::mutex> guard(h.lock);
+    cancel_each(h);
+  }
   CancelIoEx(h.native(), nullptr);
   if (h.is_socket()) {
     if (closesocket(h.socket()) != 0) return winsock::last_error();
@@ -528,7 +549,7 @@ void iocp_backend::close() noexcept {
       if (!h->gate.enter()) continue;  // being closed: its close aborts its operations
       {
         std::lock_guard<std::mutex> handle_guard(h->lock);
-        CancelIoEx(h->native(), nullptr);
+        cancel_each(*h);  // in start order
       }
       h->gate.leave();
     }

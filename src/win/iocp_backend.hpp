@@ -72,8 +72,12 @@ class iocp_handle final : public io_handle {
   // `fd` under it. Guards what follows.
   std::mutex lock;
   bool skip_on_success = false;
+  // Operations with a packet to come, in start order: cancel-all, close and
+  // port close cancel them one by one in this order (CancelIoEx(h, NULL)
+  // does not promise one; Wine cancels the newest first).
+  iocp_op* first = nullptr;
+  iocp_op* last = nullptr;
   // TCP streams only: what a disconnect must know.
-  iocp_op* recvs = nullptr;            // pending recvs (aborted by a disconnect)
   std::size_t sends = 0;               // pending sends and send_files (go before its end)
   operation* disconnecting = nullptr;  // the disconnect in progress
 };
@@ -125,10 +129,12 @@ class iocp_backend final : public port_backend {
   void drop_ref(iocp_handle& h) noexcept;
   // Posts the packet that delivers `s`'s result (`code`, `bytes`) itself.
   bool post_result(iocp_handle& h, iocp_op& s, int code, std::size_t bytes) noexcept;
-  // Pending-operation bookkeeping of TCP streams, under h.lock: what a
-  // disconnect aborts (recvs) and waits for (sends).
+  // The list of operations with a packet to come, under h.lock (and the
+  // pending sends a disconnect waits for).
   void track(iocp_handle& h, operation& op, iocp_op& s) noexcept;
   void untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  // CancelIoEx for each of them, in start order; false if none was pending.
+  static bool cancel_each(iocp_handle& h) noexcept;
 
   // Disconnect (iocp_disconnect.cpp), all under h.lock.
   std::error_code start_disconnect(iocp_handle& h, operation& op, iocp_op& s) noexcept;

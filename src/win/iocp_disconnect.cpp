@@ -68,11 +68,15 @@ std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op,
   else if (::shutdown(h.socket(), SD_SEND) != 0)
     code = WSAGetLastError();  // e.g. not connected: the result, not a refusal
   if (code == 0) {
-    for (iocp_op* r = h.recvs; r != nullptr; r = r->next) CancelIoEx(h.native(), &r->overlapped);
+    for (iocp_op* r = h.first; r != nullptr; r = r->next)
+      if (op_access::kind(*op_access::from_backend(r)) == op_kind::recv)
+        CancelIoEx(h.native(), &r->overlapped);
     h.disconnecting = &op;
     s.phase = phase_drain;
+    track(h, op, s);  // cancel-all and close find its drain
     if (drain(h, s, code)) return {};  // a packet will come
     if (!end_disconnect(h, op, s, code)) return {};
+    untrack(h, op, s);
   }
   if (h.skip_on_success) {
     unpromise(h);
@@ -128,6 +132,7 @@ bool iocp_backend::disconnect_packet(iocp_handle& h, operation& op, iocp_op& s, 
       }
     }
     if (over) over = end_disconnect(h, op, s, code);
+    if (over) untrack(h, op, s);
   }
   if (inside) h.gate.leave();
   if (!over) return false;
@@ -169,6 +174,7 @@ void iocp_backend::sends_done(iocp_handle& h) noexcept {
   }
   h.disconnecting = nullptr;
   s.phase = phase_final;
+  untrack(h, op, s);
   // Nothing to do if this fails: the system is out of resources.
   (void)post_result(h, s, code, 0);
 }

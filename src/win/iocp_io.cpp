@@ -160,6 +160,7 @@ std::error_code start_send_file(iocp_handle& h, operation& op, iocp_op& s, DWORD
 }
 
 std::error_code start_accept(iocp_handle& h, iocp_op& s, DWORD& bytes) noexcept {
+  s.accepted = INVALID_SOCKET;
   std::error_code ec;
   const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
   if (ext == nullptr) return ec;
@@ -167,12 +168,10 @@ std::error_code start_accept(iocp_handle& h, iocp_op& s, DWORD& bytes) noexcept 
   if (ec) return ec;
   s.accepted = static_cast<SOCKET>(accepted);
   s.get_addresses = ext->get_accept_ex_sockaddrs;
-  ec = socket_call(ext->accept_ex(h.socket(), s.accepted, s.addresses, 0,
-                                  winsock::accept_address_length, winsock::accept_address_length,
-                                  &bytes, &s.overlapped) != FALSE);
-  // No packet and no result to come: the socket is ours to drop.
-  if (ec && ec.value() != ERROR_IO_PENDING) closesocket(static_cast<SOCKET>(accepted));
-  return ec;
+  // On failure the socket is closed by io_outcome or, if refused, by settle.
+  return socket_call(ext->accept_ex(h.socket(), s.accepted, s.addresses, 0,
+                                    winsock::accept_address_length,
+                                    winsock::accept_address_length, &bytes, &s.overlapped) != FALSE);
 }
 
 std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote) noexcept {
@@ -319,6 +318,32 @@ std::error_code issue_io(iocp_handle& h, operation& op, iocp_op& s, const endpoi
   return make_error_code(error::invalid_argument);
 }
 
+bool accept_at_once(iocp_handle& h, operation& op) noexcept {
+  const SOCKET listener = h.socket();
+  // Non-blocking for this call only: FIONBIO affects no overlapped call,
+  // and none is pending on the listener (the caller checked, under h.lock).
+  u_long on = 1;
+  u_long off = 0;
+  if (ioctlsocket(listener, FIONBIO, &on) != 0) return false;
+  endpoint peer;
+  int length = static_cast<int>(endpoint::capacity());
+  const SOCKET accepted = ::accept(listener, static_cast<sockaddr*>(peer.data()), &length);
+  ioctlsocket(listener, FIONBIO, &off);
+  // Nothing waiting (WSAEWOULDBLOCK), or a failure that AcceptEx will
+  // report in its own terms.
+  if (accepted == INVALID_SOCKET) return false;
+  // It inherits the listener's overlapped mode, and now its non-blocking
+  // mode too: back to blocking, and not inheritable like every proact socket.
+  ioctlsocket(accepted, FIONBIO, &off);
+  SetHandleInformation(reinterpret_cast<HANDLE>(accepted), HANDLE_FLAG_INHERIT, 0);
+  peer.resize(static_cast<std::size_t>(length));
+  if (endpoint* out = op_access::address(op)) *out = peer;
+  auto* target = static_cast<tcp_socket*>(op_access::target(op));
+  handle_access::set_fd(*target, static_cast<native_handle_type>(accepted), h.family,
+                        handle_kind::tcp_stream);
+  return true;
+}
+
 void release_io(iocp_op& s) noexcept {
   delete[] s.bounce;
   s.bounce = nullptr;
@@ -355,7 +380,10 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
       source->resize(static_cast<std::size_t>(s.from_length));
   }
   if (code != 0) {
-    if (kind == op_kind::accept) closesocket(s.accepted);
+    if (kind == op_kind::accept && s.accepted != INVALID_SOCKET) {
+      closesocket(s.accepted);
+      s.accepted = INVALID_SOCKET;
+    }
     if (h.gate.is_shut() && closed_handle_code(code)) return aborted();
     // The other end of a pipe was closed: end of stream, as for a socket.
     if (code == ERROR_BROKEN_PIPE && kind == op_kind::recv) return make_error_code(error::eof);

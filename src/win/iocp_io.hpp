@@ -24,14 +24,14 @@ namespace proact::detail {
 struct iocp_op {
   OVERLAPPED overlapped;
   iocp_handle* handle;       // I/O: the handle it runs on
-  iocp_op* prev;             // tracked recv: iocp_handle::recvs
+  iocp_op* prev;             // tracked: iocp_handle::first..last
   iocp_op* next;
   std::uint64_t post_bytes;  // post: the whole count (packets hold 32 bits);
                              // posted result: its bytes
   int posted_code;           // posted result: its code (0 = success)
   int from_length;           // recv_from: length of the source address
   bool posted;               // the packet was posted by the backend with posted_code
-  bool tracked;              // on h.recvs, or counted in h.sends
+  bool tracked;              // on h's list (and counted in h.sends if a TCP send)
   std::uint8_t phase;        // disconnect: see iocp_disconnect.cpp
   SOCKET accepted;           // accept: the socket AcceptEx connects
   LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
@@ -46,6 +46,11 @@ static_assert(offsetof(iocp_op, overlapped) == 0);
 // was refused before any call was made.
 std::error_code issue_io(iocp_handle& h, operation& op, iocp_op& s, const endpoint* remote,
                          DWORD& bytes) noexcept;
+
+// Skip mode: a non-blocking accept() on the listener, so that an accept
+// with a connection already waiting completes at start (AcceptEx goes
+// pending on Wine even then). True if `op`'s socket was filled.
+bool accept_at_once(iocp_handle& h, operation& op) noexcept;
 
 // Codes with which a start call reports a result that still queues a packet
 // (NT warning statuses, e.g. STATUS_BUFFER_OVERFLOW for a truncated
