@@ -60,6 +60,13 @@ bool is_tcp_send(const iocp_handle& h, op_kind kind) noexcept {
   return h.kind == handle_kind::tcp_stream && (kind == op_kind::send || kind == op_kind::send_file);
 }
 
+std::size_t requested_bytes(const operation& op) noexcept {
+  const buffer* buffers = op_access::buffers(op);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += buffers[i].size;
+  return total;
+}
+
 bool is_read(op_kind kind) noexcept {
   return kind == op_kind::recv || kind == op_kind::recv_from || kind == op_kind::accept;
 }
@@ -189,6 +196,9 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       unpromise(h);
       op_access::complete_at_start(op, 0, {});
       op_access::end(op);
+    } else if (kind == op_kind::send && h.kind == handle_kind::local_stream &&
+               requested_bytes(op) == 0) {
+      ec = start_empty_pipe_send(h, op, s);
     } else {
       track(h, op, s);  // before the call: its packet may be dequeued at once
       DWORD bytes = 0;
@@ -248,6 +258,31 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s,
     (void)io_outcome(h, op, s, code, none);  // releases what the operation holds
     unpromise(h);
     return failed;
+  }
+  return {};
+}
+
+// A zero-length WriteFile on a pipe completes at once, ahead of the writes
+// still pending (Wine): instead, a zero-length send completes right after
+// the send before it, or at once if none is pending.
+std::error_code iocp_backend::start_empty_pipe_send(iocp_handle& h, operation& op,
+                                                    iocp_op& s) noexcept {
+  iocp_op* before = h.last;
+  while (before != nullptr && op_access::kind(*op_access::from_backend(before)) != op_kind::send)
+    before = before->prev;
+  track(h, op, s);
+  if (before != nullptr) {
+    before->then = &s;  // posted when `before` is dequeued
+    return {};
+  }
+  untrack(h, op, s);
+  if (h.skip_on_success) {
+    finish_at_start(h, op, s, 0, 0);
+    return {};
+  }
+  if (!post_result(h, s, 0, 0)) {
+    unpromise(h);
+    return native_error(static_cast<int>(GetLastError()));
   }
   return {};
 }
@@ -474,9 +509,18 @@ bool iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
     if (!disconnect_packet(h, *op, s, code, bytes, out.error)) return false;
     out.bytes = 0;
   } else {
-    if (s.tracked) {
+    // `then` may be set by a start under h.lock while the operation is
+    // tracked: read it under the lock.
+    if (s.tracked || (h.kind == handle_kind::local_stream && s.then != nullptr)) {
       std::lock_guard<std::mutex> guard(h.lock);
       untrack(h, *op, s);
+      if (h.kind == handle_kind::local_stream && s.then != nullptr) {
+        // The zero-length send waiting for this one. (It cannot be refused:
+        // a failed post means no resources, and the port is then unusable.)
+        iocp_op& next = *s.then;
+        untrack(h, *op_access::from_backend(&next), next);
+        (void)post_result(h, next, 0, 0);
+      }
     }
     out.error = io_outcome(h, *op, s, code, bytes);
     out.bytes = bytes;

@@ -115,6 +115,7 @@ class iocp_backend final : public port_backend {
   // packet to wait for, a result posted or returned at once, or a refusal.
   std::error_code settle(iocp_handle& h, operation& op, iocp_op& s, std::error_code ec,
                          DWORD bytes) noexcept;
+  std::error_code start_empty_pipe_send(iocp_handle& h, operation& op, iocp_op& s) noexcept;
   // Skip mode: the result goes back to the caller of the start call.
   void finish_at_start(iocp_handle& h, operation& op, iocp_op& s, int code,
                        std::size_t bytes) noexcept;

@@ -60,8 +60,10 @@ std::error_code start_recv(iocp_handle& h, operation& op, iocp_op& s, DWORD& byt
   if (h.kind == handle_kind::local_stream) {
     // A pipe takes one buffer per ReadFile; a stream recv completes with
     // what arrived, so filling the first non-empty buffer is enough.
+    // An empty one (the readiness probe) gets a valid address all the same.
+    static char probe;
     const buffer* buffers = op_access::buffers(op);
-    buffer b{};
+    buffer b{&probe, 0};
     for (std::size_t i = 0; i < op_access::buffer_count(op); ++i)
       if (buffers[i].size != 0) {
         b = buffers[i];
@@ -83,8 +85,8 @@ std::error_code start_pipe_send(iocp_handle& h, operation& op, iocp_op& s, DWORD
   if (count > 1) {
     // WriteFile takes one buffer, and one send's bytes must stay together
     // in the stream: a gather send on a pipe goes from a copy.
-    b.size = requested_bytes(op);
-    s.bounce = new (std::nothrow) char[b.size != 0 ? b.size : 1];
+    b.size = requested_bytes(op);  // not 0: see start_empty_pipe_send
+    s.bounce = new (std::nothrow) char[b.size];
     if (s.bounce == nullptr) return native_error(ERROR_NOT_ENOUGH_MEMORY);
     std::size_t at = 0;
     for (std::size_t i = 0; i < count; ++i) {

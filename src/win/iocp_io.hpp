@@ -34,7 +34,10 @@ struct iocp_op {
   bool tracked;              // on h's list (and counted in h.sends if a TCP send)
   std::uint8_t phase;        // disconnect: see iocp_disconnect.cpp
   SOCKET accepted;           // accept: the socket AcceptEx connects
-  LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
+  union {
+    LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
+    iocp_op* then;  // pipe send: a zero-length send that completes after this one
+  };
   unsigned char addresses[2 * winsock::accept_address_length];
   char* bounce;  // gather send on a pipe: the buffers copied into one (heap)
 };
