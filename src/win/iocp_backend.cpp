@@ -365,7 +365,18 @@ std::error_code iocp_backend::skip_completion_on_success(io_handle& base) {
   {
     std::lock_guard<std::mutex> guard(h.lock);
     if (!h.skip_on_success) {
-      if (SetFileCompletionNotificationModes(h.native(), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
+      // "When the FileHandle parameter is a socket, this mode is only
+      // compatible with Layered Service Providers (LSP) that return
+      // Installable File Systems (IFS) handles" (SetFileCompletionNotificationModes):
+      // a socket of another provider keeps every completion on the port.
+      WSAPROTOCOL_INFOW info{};
+      int length = static_cast<int>(sizeof(info));
+      if (h.is_socket() &&
+          (getsockopt(h.socket(), SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info),
+                      &length) != 0 ||
+           (info.dwServiceFlags1 & XP1_IFS_HANDLES) == 0))
+        ec = native_error(WSAEOPNOTSUPP);
+      else if (SetFileCompletionNotificationModes(h.native(), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
         h.skip_on_success = true;
       else
         ec = native_error(static_cast<int>(GetLastError()));
