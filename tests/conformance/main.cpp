@@ -1,11 +1,13 @@
 // The conformance suite's entry point: picks the backend under test, then
 // runs GoogleTest.
 //
-//   proact_conformance --backend=epoll [gtest flags]
+//   proact_conformance --backend=epoll [--golden-dir=DIR] [gtest flags]
 //   PROACT_BACKEND=epoll proact_conformance
 //
 // The command-line flag wins over the environment variable; with neither,
-// the platform default is tested.
+// the platform default is tested. --golden-dir names the directory of the
+// expected golden traces (tests/conformance/golden; under Wine a Windows
+// path such as Z:/...); without it the source directory compiled in is used.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -16,6 +18,7 @@
 
 #include "fixture.hpp"
 #include "platform.hpp"
+#include "trace.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
@@ -24,12 +27,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     constexpr std::string_view flag = "--backend=";
+    constexpr std::string_view golden = "--golden-dir=";
     if (arg.substr(0, flag.size()) == flag) {
       backend_name = std::string(arg.substr(flag.size()));
+    } else if (arg.substr(0, golden.size()) == golden) {
+      proact_test::set_golden_directory(std::string(arg.substr(golden.size())));
     } else {
       std::fprintf(stderr, "proact_conformance: unknown argument '%s'\n", argv[i]);
       std::fprintf(stderr,
-                   "usage: proact_conformance [--backend=epoll|io_uring|iocp] [gtest flags]\n");
+                   "usage: proact_conformance [--backend=epoll|io_uring|iocp] [--golden-dir=DIR] "
+                   "[gtest flags]\n");
       return 2;
     }
   }

@@ -1,7 +1,9 @@
 #include "platform.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #if defined(_WIN32)
 #ifndef WIN32_LEAN_AND_MEAN
@@ -9,6 +11,12 @@
 #endif
 #include <malloc.h>
 #include <windows.h>
+#include <winioctl.h>
+#else
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #endif
 
 namespace proact_test {
@@ -68,6 +76,105 @@ void aligned_deallocate(void* p) noexcept {
   _aligned_free(p);
 }
 
+namespace {
+std::wstring widen(const std::string& utf8) {
+  if (utf8.empty()) return {};
+  const int n =
+      MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  std::wstring wide(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), wide.data(), n);
+  return wide;
+}
+
+std::string narrow(const wchar_t* wide, std::size_t size) {
+  if (size == 0) return {};
+  const int n =
+      WideCharToMultiByte(CP_UTF8, 0, wide, static_cast<int>(size), nullptr, 0, nullptr, nullptr);
+  std::string utf8(static_cast<std::size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, wide, static_cast<int>(size), utf8.data(), n, nullptr, nullptr);
+  return utf8;
+}
+
+std::string win32_error_text(const char* what, DWORD code) {
+  return std::string(what) + " failed with Win32 error " + std::to_string(code);
+}
+}  // namespace
+
+std::string create_temp_directory(std::string& why) {
+  wchar_t base[MAX_PATH + 1];
+  const DWORD n = GetTempPathW(MAX_PATH + 1, base);
+  if (n == 0 || n > MAX_PATH) {
+    why = win32_error_text("GetTempPathW", GetLastError());
+    return {};
+  }
+  std::string dir = narrow(base, n);
+  for (char& c : dir)
+    if (c == '\\') c = '/';
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  static std::atomic<unsigned> counter{0};
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string path = dir + "proact-test-" + std::to_string(GetCurrentProcessId()) + "-" +
+                             std::to_string(counter.fetch_add(1)) + "-" +
+                             std::to_string(GetTickCount64() % 100000);
+    if (CreateDirectoryW(widen(path).c_str(), nullptr)) return path;
+    if (GetLastError() != ERROR_ALREADY_EXISTS) {
+      why = win32_error_text("CreateDirectoryW", GetLastError()) + " for " + path;
+      return {};
+    }
+  }
+  why = "no unused directory name under " + dir;
+  return {};
+}
+
+bool remove_file(const std::string& path) noexcept {
+  try {
+    return DeleteFileW(widen(path).c_str()) != 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool remove_directory(const std::string& path) noexcept {
+  try {
+    return RemoveDirectoryW(widen(path).c_str()) != 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool file_exists(const std::string& path) noexcept {
+  try {
+    return GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool allow_sparse(proact::native_handle_type h, std::string& why) {
+  DWORD returned = 0;
+  OVERLAPPED overlapped{};  // the handle is overlapped: the call needs one
+  overlapped.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (overlapped.hEvent == nullptr) {
+    why = win32_error_text("CreateEventW", GetLastError());
+    return false;
+  }
+  // The low bit of hEvent keeps the result off the completion port.
+  overlapped.hEvent =
+      reinterpret_cast<HANDLE>(reinterpret_cast<std::uintptr_t>(overlapped.hEvent) | 1);
+  BOOL ok = DeviceIoControl(reinterpret_cast<HANDLE>(h), FSCTL_SET_SPARSE, nullptr, 0, nullptr, 0,
+                            &returned, &overlapped);
+  if (!ok && GetLastError() == ERROR_IO_PENDING)
+    ok = GetOverlappedResult(reinterpret_cast<HANDLE>(h), &overlapped, &returned, TRUE);
+  const DWORD error = ok ? 0 : GetLastError();
+  CloseHandle(reinterpret_cast<HANDLE>(reinterpret_cast<std::uintptr_t>(overlapped.hEvent) &
+                                       ~std::uintptr_t{1}));
+  if (!ok) {
+    why = win32_error_text("DeviceIoControl(FSCTL_SET_SPARSE)", error);
+    return false;
+  }
+  return true;
+}
+
 #else
 
 bool running_under_wine() noexcept {
@@ -90,6 +197,37 @@ void* aligned_allocate(std::size_t size, std::size_t alignment) noexcept {
 }
 void aligned_deallocate(void* p) noexcept {
   std::free(p);
+}
+
+std::string create_temp_directory(std::string& why) {
+  std::string base = environment_variable("TMPDIR");
+  if (base.empty()) base = "/tmp";
+  if (base.back() != '/') base += '/';
+  std::string pattern = base + "proact-test-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (::mkdtemp(name.data()) == nullptr) {
+    why = "mkdtemp(" + pattern + ") failed: " + std::strerror(errno);
+    return {};
+  }
+  return std::string(name.data());
+}
+
+bool remove_file(const std::string& path) noexcept {
+  return ::unlink(path.c_str()) == 0;
+}
+
+bool remove_directory(const std::string& path) noexcept {
+  return ::rmdir(path.c_str()) == 0;
+}
+
+bool file_exists(const std::string& path) noexcept {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool allow_sparse(proact::native_handle_type, std::string&) {
+  return true;  // POSIX file systems leave holes unallocated by themselves
 }
 
 #endif

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include "proact/detail/config.hpp"
+
 namespace proact_test {
 
 // True when the executable runs under Wine (ntdll exports wine_get_version).
@@ -23,5 +25,23 @@ void raw_deallocate(void* p) noexcept;
 // std::aligned_alloc does not exist on Windows' C runtime.
 void* aligned_allocate(std::size_t size, std::size_t alignment) noexcept;
 void aligned_deallocate(void* p) noexcept;
+
+// ---- files (issue 5) ----------------------------------------------------------
+// Paths are UTF-8 with '/' separators (Windows accepts them).
+
+// Creates a new, empty directory under the system's temporary directory
+// (TMPDIR or /tmp on POSIX, GetTempPath on Windows) and returns its path;
+// empty on failure, with `why` saying why.
+std::string create_temp_directory(std::string& why);
+// Removes a file; false if it did not exist or could not be removed.
+bool remove_file(const std::string& path) noexcept;
+// Removes an empty directory.
+bool remove_directory(const std::string& path) noexcept;
+// Whether a file exists at `path`.
+bool file_exists(const std::string& path) noexcept;
+// Lets the open file `h` be sparse, so that a write far past its end does not
+// allocate (or zero-fill) the gap: nothing to do on POSIX file systems,
+// FSCTL_SET_SPARSE on Windows. False, with `why`, if the platform refused.
+bool allow_sparse(proact::native_handle_type h, std::string& why);
 
 }  // namespace proact_test

@@ -1,0 +1,241 @@
+// Item 17: send_file, a byte range of a file sent on a connected socket.
+#include <string>
+#include <thread>
+
+#include "operations.hpp"
+
+namespace proact_test {
+namespace {
+
+using proact::file_mode;
+
+class Item17_SendFile : public FileTest {
+ protected:
+  void SetUp() override {
+    FileTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    ASSERT_TRUE(connect_pair(port_, pair_));
+  }
+
+  // A file holding pattern(size, seed), open for reading (not associated).
+  void make_source(proact::file& f, std::size_t size, unsigned seed) {
+    const std::vector<unsigned char> data = pattern(size, seed);
+    ASSERT_TRUE(create_file("source", data.data(), data.size()));
+    ASSERT_OK(f.open(dir_.path("source"), file_mode::read));
+  }
+
+  // Runs until `op` (on the client) completed and the server saw end of
+  // stream, receiving everything into `received`; the client's send side is
+  // shut down once `op` completed.
+  void complete_and_receive(const proact::operation& op, proact::completion& done,
+                            std::vector<unsigned char>& received) {
+    std::vector<unsigned char> chunk(256 * 1024);
+    proact::operation recv_op;
+    ASSERT_OK(pair_.server.recv(recv_op, proact::buffer{chunk.data(), chunk.size()}));
+    bool completed = false;
+    const auto deadline = clock_type::now() + 60s;
+    for (;;) {
+      ASSERT_LT(clock_type::now(), deadline) << received.size() << " bytes received";
+      proact::completion c;
+      ASSERT_TRUE(wait_one(port_, c));
+      if (c.op == &op) {
+        ASSERT_FALSE(completed) << "the operation completed twice";
+        completed = true;
+        done = c;
+        ASSERT_OK(pair_.client.shutdown_send());
+        continue;
+      }
+      ASSERT_EQ(c.op, &recv_op);
+      if (c.error == proact::errc::eof) break;
+      ASSERT_FALSE(c.error) << describe(c.error);
+      received.insert(received.end(), chunk.data(), chunk.data() + c.bytes);
+      ASSERT_OK(pair_.server.recv(recv_op, proact::buffer{chunk.data(), chunk.size()}));
+    }
+    ASSERT_TRUE(completed) << "end of stream before the operation completed";
+  }
+
+  tcp_pair pair_;
+};
+
+TEST_F(Item17_SendFile, SendsExactlyTheRangeAndCompletesWhenWhole) {
+  proact::file source;
+  make_source(source, 1024 * 1024, 31);
+  if (HasFatalFailure()) return;
+  constexpr std::size_t offset = 1000;
+  constexpr std::size_t count = 500000;
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, offset, count));
+  proact::completion done;
+  std::vector<unsigned char> received;
+  complete_and_receive(op, done, received);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(done.key, client_key);
+  EXPECT_FALSE(done.error) << describe(done.error);
+  EXPECT_EQ(done.bytes, count);
+  ASSERT_EQ(received.size(), count);
+  EXPECT_EQ(first_mismatch(received.data(), received.size(), offset, 31), received.size());
+}
+
+TEST_F(Item17_SendFile, LargeRangeCompletesWholeWhileThePeerReadsSlowly) {
+  constexpr std::size_t size = 32 * 1024 * 1024;
+  proact::file source;
+  make_source(source, size, 32);
+  if (HasFatalFailure()) return;
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, 0, size));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{100}));  // cannot finish before the peer reads
+  proact::completion done;
+  std::vector<unsigned char> received;
+  complete_and_receive(op, done, received);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(done.error) << describe(done.error);
+  EXPECT_EQ(done.bytes, size);
+  ASSERT_EQ(received.size(), size);
+  EXPECT_EQ(first_mismatch(received.data(), received.size(), 0, 32), received.size());
+}
+
+TEST_F(Item17_SendFile, RangePastTheEndCompletesWithEofAndTheBytesSent) {
+  proact::file source;
+  make_source(source, 1000, 33);
+  if (HasFatalFailure()) return;
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, 900, 500));
+  proact::completion done;
+  std::vector<unsigned char> received;
+  complete_and_receive(op, done, received);
+  if (HasFatalFailure()) return;
+  EXPECT_ERRC(done.error, eof);
+  EXPECT_EQ(done.bytes, 100u);
+  ASSERT_EQ(received.size(), 100u);
+  EXPECT_EQ(first_mismatch(received.data(), received.size(), 900, 33), received.size());
+}
+
+TEST_F(Item17_SendFile, RangeStartingAtOrPastTheEndSendsNothingAndGivesEof) {
+  proact::file source;
+  make_source(source, 1000, 34);
+  if (HasFatalFailure()) return;
+  for (const std::uint64_t offset : {std::uint64_t{1000}, std::uint64_t{5000}}) {
+    proact::operation op;
+    ASSERT_OK(pair_.client.send_file(op, source, offset, 10));
+    proact::completion c;
+    ASSERT_TRUE(wait_one(port_, c));
+    EXPECT_EQ(c.op, &op);
+    EXPECT_ERRC(c.error, eof) << "at offset " << offset;
+    EXPECT_EQ(c.bytes, 0u);
+  }
+  // Nothing went: the next bytes the peer reads are those of a plain send.
+  ASSERT_TRUE(send_all(port_, pair_.client, "after", 5));
+  char in[5] = {};
+  ASSERT_TRUE(recv_exactly(port_, pair_.server, in, 5));
+  EXPECT_EQ(text(in, 5), "after");
+}
+
+TEST_F(Item17_SendFile, ZeroCountCompletesWithZeroBytes) {
+  proact::file source;
+  make_source(source, 1000, 35);
+  if (HasFatalFailure()) return;
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, 10, 0));  // not "the whole file"
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(c.bytes, 0u);
+  ASSERT_TRUE(send_all(port_, pair_.client, "next", 4));
+  char in[4] = {};
+  ASSERT_TRUE(recv_exactly(port_, pair_.server, in, 4));
+  EXPECT_EQ(text(in, 4), "next");
+}
+
+TEST_F(Item17_SendFile, GoesAfterTheSendsStartedBeforeItAndBeforeLaterOnes) {
+  constexpr std::size_t file_size = 3 * 1024 * 1024;
+  proact::file source;
+  make_source(source, file_size, 36);
+  if (HasFatalFailure()) return;
+  // A send larger than the socket buffers first, so that send_file must wait.
+  const std::vector<unsigned char> before(4 * 1024 * 1024, 'B');
+  const std::string after = "after the file";
+  proact::operation send_before;
+  proact::operation send_file_op;
+  proact::operation send_after;
+  ASSERT_OK(pair_.client.send(send_before, proact::const_buffer(before.data(), before.size())));
+  ASSERT_OK(pair_.client.send_file(send_file_op, source, 0, file_size));
+  ASSERT_OK(pair_.client.send(send_after, proact::const_buffer(after.data(), after.size())));
+
+  std::vector<unsigned char> chunk(256 * 1024);
+  std::vector<unsigned char> received;
+  proact::operation recv_op;
+  ASSERT_OK(pair_.server.recv(recv_op, proact::buffer{chunk.data(), chunk.size()}));
+  std::vector<const proact::operation*> completed;
+  const std::size_t total = before.size() + file_size + after.size();
+  const auto deadline = clock_type::now() + 60s;
+  while (completed.size() < 3 || received.size() < total) {
+    ASSERT_LT(clock_type::now(), deadline) << received.size() << " bytes received";
+    proact::completion c;
+    ASSERT_TRUE(wait_one(port_, c));
+    ASSERT_FALSE(c.error) << describe(c.error);
+    if (c.op == &recv_op) {
+      received.insert(received.end(), chunk.data(), chunk.data() + c.bytes);
+      if (received.size() < total) {
+        ASSERT_OK(pair_.server.recv(recv_op, proact::buffer{chunk.data(), chunk.size()}));
+      }
+      continue;
+    }
+    completed.push_back(c.op);
+  }
+  // Completions in start order; bytes on the wire in start order.
+  ASSERT_EQ(completed.size(), 3u);
+  EXPECT_EQ(completed[0], &send_before);
+  EXPECT_EQ(completed[1], &send_file_op);
+  EXPECT_EQ(completed[2], &send_after);
+  ASSERT_EQ(received.size(), total);
+  EXPECT_EQ(std::vector<unsigned char>(received.begin(), received.begin() + before.size()), before);
+  EXPECT_EQ(first_mismatch(received.data() + before.size(), file_size, 0, 36), file_size);
+  EXPECT_EQ(text(received.data() + before.size() + file_size, after.size()), after);
+}
+
+TEST_F(Item17_SendFile, SourceFileMayBeAssociatedWithThePort) {
+  const std::vector<unsigned char> data = pattern(100000, 37);
+  ASSERT_TRUE(create_file("source", data.data(), data.size()));
+  proact::file source;
+  ASSERT_TRUE(open_associated(source, "source", file_mode::read));
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, 10, 50000));
+  proact::completion done;
+  std::vector<unsigned char> received;
+  complete_and_receive(op, done, received);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(done.error) << describe(done.error);
+  EXPECT_EQ(done.bytes, 50000u);
+  EXPECT_EQ(done.key, client_key);  // not the file's key
+  ASSERT_EQ(received.size(), 50000u);
+  EXPECT_EQ(first_mismatch(received.data(), received.size(), 10, 37), received.size());
+  EXPECT_TRUE(stays_idle(port_));  // nothing for the file itself
+}
+
+TEST_F(Item17_SendFile, ClosedOrUnopenedSourceIsABadHandle) {
+  proact::file never_opened;
+  proact::operation op;
+  EXPECT_ERRC(pair_.client.send_file(op, never_opened, 0, 10), bad_handle);
+  proact::file closed;
+  make_source(closed, 10, 38);
+  if (HasFatalFailure()) return;
+  ASSERT_OK(closed.close());
+  EXPECT_ERRC(pair_.client.send_file(op, closed, 0, 10), bad_handle);
+  EXPECT_FALSE(op.in_flight());
+  EXPECT_TRUE(stays_idle(port_));
+}
+
+TEST_F(Item17_SendFile, CountAboveMaxTransferSizeIsRefused) {
+  proact::file source;
+  make_source(source, 10, 39);
+  if (HasFatalFailure()) return;
+  proact::operation op;
+  EXPECT_ERRC(pair_.client.send_file(op, source, 0, proact::max_transfer_size + 1),
+              buffer_too_large);
+  EXPECT_FALSE(op.in_flight());
+  EXPECT_TRUE(stays_idle(port_));
+}
+
+}  // namespace
+}  // namespace proact_test
