@@ -235,12 +235,18 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s,
     return ec;
   }
   const int code = ec.value();
+  // A call that failed with an NT warning status (STATUS_BUFFER_OVERFLOW: a
+  // truncated datagram received; on Wine also one too large to send) still
+  // completed its request, and the I/O manager queues the packet as for a
+  // success. The status block in the OVERLAPPED says which: read under
+  // h.lock, no packet of this operation can be handled meanwhile.
+  const bool warning = code != 0 && code != ERROR_IO_PENDING && completed_with_warning(s);
+  if (warning) bytes = status_bytes(s);
   // Pending, or done at once: the kernel queues a packet unless the handle
   // skips completions on success (warnings included, as for success).
-  if (code == ERROR_IO_PENDING || (!h.skip_on_success && (code == 0 || is_warning(code))))
-    return {};
+  if (code == ERROR_IO_PENDING || (!h.skip_on_success && (code == 0 || warning))) return {};
   untrack(h, op, s);  // no packet will come
-  if (code != 0 && !is_warning(code) && refused_at_start(kind, code)) {
+  if (code != 0 && !warning && refused_at_start(kind, code)) {
     release_io(s);
     if (kind == op_kind::accept && s.accepted != INVALID_SOCKET) closesocket(s.accepted);
     unpromise(h);

@@ -107,7 +107,7 @@ std::error_code start_send(iocp_handle& h, operation& op, iocp_op& s, DWORD& byt
 }
 
 std::error_code start_recv_from(iocp_handle& h, operation& op, iocp_op& s,
-                                DWORD& bytes) noexcept {
+                                DWORD& bytes) noexcept {  // a truncation: see settle
   wsabuf_list list(op);
   DWORD flags = 0;
   // The source address goes straight into the caller's endpoint, which
@@ -117,10 +117,7 @@ std::error_code start_recv_from(iocp_handle& h, operation& op, iocp_op& s,
   s.from_length = static_cast<int>(endpoint::capacity());
   const int rc = WSARecvFrom(h.socket(), list.items, list.count, &bytes, &flags, from,
                              from != nullptr ? &s.from_length : nullptr, &s.overlapped, nullptr);
-  std::error_code ec = socket_call(rc == 0);
-  // A truncated datagram (WSAEMSGSIZE) reports no count in `bytes`.
-  if (ec.value() == WSAEMSGSIZE) bytes = immediate_bytes(s);
-  return ec;
+  return socket_call(rc == 0);
 }
 
 std::error_code start_send_to(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
@@ -349,6 +346,15 @@ bool accept_at_once(iocp_handle& h, operation& op) noexcept {
 void release_io(iocp_op& s) noexcept {
   delete[] s.bounce;
   s.bounce = nullptr;
+}
+
+bool completed_with_warning(const iocp_op& s) noexcept {
+  const auto status = static_cast<std::uint32_t>(s.overlapped.Internal);
+  return (status & 0xC0000000u) == 0x80000000u;
+}
+
+DWORD status_bytes(const iocp_op& s) noexcept {
+  return immediate_bytes(s);
 }
 
 bool is_warning(int code) noexcept {

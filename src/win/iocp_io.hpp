@@ -55,9 +55,18 @@ std::error_code issue_io(iocp_handle& h, operation& op, iocp_op& s, const endpoi
 // pending on Wine even then). True if `op`'s socket was filled.
 bool accept_at_once(iocp_handle& h, operation& op) noexcept;
 
-// Codes with which a start call reports a result that still queues a packet
-// (NT warning statuses, e.g. STATUS_BUFFER_OVERFLOW for a truncated
-// datagram), unless the handle skips completions on success.
+// Whether a start call that failed at once ended its request with an NT
+// warning status (0x8xxxxxxx, e.g. STATUS_BUFFER_OVERFLOW): such a request
+// is complete, and queues a packet unless the handle skips completions on
+// success. The I/O manager writes the status block (OVERLAPPED::Internal,
+// InternalHigh) of a request that completes during the call, unless the
+// status is an error.
+bool completed_with_warning(const iocp_op& s) noexcept;
+// The byte count in the status block of a request completed during its call.
+DWORD status_bytes(const iocp_op& s) noexcept;
+
+// The codes of a truncated datagram (WSAEMSGSIZE from the call,
+// ERROR_MORE_DATA from the packet's STATUS_BUFFER_OVERFLOW).
 bool is_warning(int code) noexcept;
 
 // Whether a start call that failed at once with `code` refuses the operation
