@@ -14,7 +14,7 @@ enum class op_kind : std::uint8_t {
   none,
   post,
   accept,      // tcp_listener: target = tcp_socket*, address = peer out (or null)
-  connect,     // tcp_socket: the remote endpoint is passed to start()
+  connect,     // tcp_socket: the remote endpoint is passed to start(); target = the socket
   recv,        // stream: buffers
   send,        // stream: buffers (const)
   recv_from,   // udp: buffers, address = source out (or null)

@@ -56,7 +56,9 @@ std::error_code tcp_socket::connect(operation& op, const endpoint& remote) {
   if (remote.family() == address_family::unspecified || remote.family() != family())
     return is_open() ? make_error_code(error::invalid_argument)
                      : make_error_code(error::bad_handle);
-  return detail::start(*this, op, op_kind::connect, &remote, [](operation&) {});
+  // The socket itself is the target (see disconnect).
+  return detail::start(*this, op, op_kind::connect, &remote,
+                       [this](operation& o) { op_access::set_target(o, this, nullptr); });
 }
 
 std::error_code tcp_socket::send_file(operation& op, const file& source, std::uint64_t offset,

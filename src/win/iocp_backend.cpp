@@ -202,7 +202,8 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
     } else {
       track(h, op, s);  // before the call: its packet may be dequeued at once
       DWORD bytes = 0;
-      ec = issue(h, op, s, remote, bytes);
+      if (kind == op_kind::connect && remote != nullptr) ec = bind_for_connect(h, op, *remote);
+      if (!ec) ec = issue(h, op, s, remote, bytes);
       ec = settle(h, op, s, ec, bytes);
     }
   }

@@ -137,7 +137,7 @@ class iocp_backend final : public port_backend {
   // CancelIoEx for each of them, in start order; false if none was pending.
   static bool cancel_each(iocp_handle& h) noexcept;
 
-  // Disconnect (iocp_disconnect.cpp), all under h.lock.
+  // Disconnect and the socket swap (iocp_disconnect.cpp), all under h.lock.
   std::error_code start_disconnect(iocp_handle& h, operation& op, iocp_op& s) noexcept;
   // Issues drain recvs until one is pending (true) or the drain ended with `code`.
   bool drain(iocp_handle& h, iocp_op& s, int& code) noexcept;
@@ -151,8 +151,12 @@ class iocp_backend final : public port_backend {
   int finish_disconnect(iocp_handle& h, operation& op, int code) noexcept;
   // The last pending send of h completed; a disconnect may wait for it.
   void sends_done(iocp_handle& h) noexcept;
-  // A fresh socket in place of h's connected one, same port and key.
-  std::error_code reopen(iocp_handle& h, operation& op) noexcept;
+  // A fresh socket in place of h's, associated with the same port and key,
+  // in skip mode if h is, with TCP_NODELAY if h's had it; the public
+  // tcp_socket (op's target) shows it. Under h.lock, inside h's gate.
+  std::error_code replace_socket(iocp_handle& h, operation& op) noexcept;
+  // ConnectEx's implicit bind, never to the port it connects to.
+  std::error_code bind_for_connect(iocp_handle& h, operation& op, const endpoint& remote) noexcept;
 
   HANDLE port_;
   unsigned concurrency_;

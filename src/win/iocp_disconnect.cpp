@@ -19,6 +19,7 @@
 #include "iocp_io.hpp"
 #include "proact/error.hpp"
 #include "proact/socket.hpp"
+#include "winsock.hpp"
 
 namespace proact::detail {
 
@@ -156,7 +157,7 @@ bool iocp_backend::end_disconnect(iocp_handle& h, operation& op, iocp_op& s, int
 int iocp_backend::finish_disconnect(iocp_handle& h, operation& op, int code) noexcept {
   if (code == ERROR_OPERATION_ABORTED) return code;  // cancelled: the socket stays as it is
   if (open_.is_shut()) return ERROR_OPERATION_ABORTED;
-  if (const std::error_code ec = reopen(h, op); ec && code == 0)
+  if (const std::error_code ec = replace_socket(h, op); ec && code == 0)
     code = ec.category() == native_category() ? ec.value() : ERROR_INVALID_FUNCTION;
   return code;
 }
@@ -179,7 +180,7 @@ void iocp_backend::sends_done(iocp_handle& h) noexcept {
   (void)post_result(h, s, code, 0);
 }
 
-std::error_code iocp_backend::reopen(iocp_handle& h, operation& op) noexcept {
+std::error_code iocp_backend::replace_socket(iocp_handle& h, operation& op) noexcept {
   std::error_code ec;
   const native_handle_type fresh = sys::open_tcp_socket(h.family, ec);
   if (ec) return ec;
@@ -192,13 +193,45 @@ std::error_code iocp_backend::reopen(iocp_handle& h, operation& op) noexcept {
     return ec;
   }
   const native_handle_type old = h.fd;
+  // The one option proact sets on a socket goes along.
+  BOOL no_delay = FALSE;
+  int length = static_cast<int>(sizeof(no_delay));
+  if (getsockopt(static_cast<SOCKET>(old), IPPROTO_TCP, TCP_NODELAY,
+                 reinterpret_cast<char*>(&no_delay), &length) == 0 &&
+      no_delay)
+    (void)sys::set_no_delay(fresh, true);
   h.fd = fresh;  // under h.lock, inside the gate: every user of fd is excluded
   // The public socket shows the new handle (unless its owner closed it).
   if (auto* owner = static_cast<tcp_socket*>(op_access::target(op));
       owner != nullptr && handle_access::fd(*owner) == old)
     handle_access::replace_fd(*owner, fresh);
-  closesocket(static_cast<SOCKET>(old));  // both FINs went: a graceful close
+  closesocket(static_cast<SOCKET>(old));
   return {};
+}
+
+std::error_code iocp_backend::bind_for_connect(iocp_handle& h, operation& op,
+                                               const endpoint& remote) noexcept {
+  // ConnectEx requires a bound socket; bind to the any-address (port 0)
+  // unless the caller bound it. getsockname fails with WSAEINVAL if unbound.
+  sockaddr_storage name{};
+  int length = static_cast<int>(sizeof(name));
+  if (getsockname(h.socket(), reinterpret_cast<sockaddr*>(&name), &length) == 0) return {};
+  if (WSAGetLastError() != WSAEINVAL) return winsock::last_error();
+  const endpoint any = endpoint::any(h.family, 0);
+  for (int attempt = 0;; ++attempt) {
+    if (bind(h.socket(), static_cast<const sockaddr*>(any.data()), static_cast<int>(any.size())) !=
+        0)
+      return winsock::last_error();
+    // connect() picks its port knowing the destination; this bind does not.
+    // The port it picked may be the one the connect goes to, on this host
+    // (nothing listens there, or bind would have failed): the socket would
+    // connect to itself (TCP simultaneous open) instead of being refused.
+    // Wine (Linux's allocator) hands out a port just freed again soon.
+    std::error_code ec;
+    const endpoint local = sys::local_endpoint(h.fd, ec);
+    if (ec || local.port() != remote.port() || attempt == 8) return ec;
+    if ((ec = replace_socket(h, op))) return ec;
+  }
 }
 
 }  // namespace proact::detail

@@ -177,17 +177,7 @@ std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote
   std::error_code ec;
   const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
   if (ext == nullptr) return ec;
-  // ConnectEx requires a bound socket; bind to the any-address (port 0)
-  // unless the caller bound it. getsockname fails with WSAEINVAL if unbound.
-  sockaddr_storage name{};
-  int length = static_cast<int>(sizeof(name));
-  if (getsockname(h.socket(), reinterpret_cast<sockaddr*>(&name), &length) != 0) {
-    if (WSAGetLastError() != WSAEINVAL) return winsock::last_error();
-    const endpoint any = endpoint::any(h.family, 0);
-    if (bind(h.socket(), static_cast<const sockaddr*>(any.data()), static_cast<int>(any.size())) !=
-        0)
-      return winsock::last_error();
-  }
+  // Bound by iocp_backend::bind_for_connect, as ConnectEx requires.
   return socket_call(ext->connect_ex(h.socket(), static_cast<const sockaddr*>(remote.data()),
                                      static_cast<int>(remote.size()), nullptr, 0, nullptr,
                                      &s.overlapped) != FALSE);
