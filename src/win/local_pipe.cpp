@@ -5,7 +5,7 @@
 #include <windows.h>
 
 #include <atomic>
-#include <cstdio>
+#include <cwchar>
 
 #include "common/sys.hpp"
 #include "proact/error.hpp"
