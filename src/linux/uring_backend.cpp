@@ -1,28 +1,26 @@
 #include "linux/uring_backend.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 
 #include "common/completion_engine.hpp"
-#include "common/handle_access.hpp"
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
+#include "linux/nonblocking_io.hpp"
+#include "linux/uring_ops.hpp"
 #include "linux/uring_ring.hpp"
 #include "proact/error.hpp"
-#include "proact/socket.hpp"
 
 namespace proact::detail {
 namespace {
@@ -39,302 +37,8 @@ constexpr unsigned ring_entries = 1024;
 // may still complete that read while a backend is being torn down.
 alignas(8) std::uint64_t wake_sink;
 
-struct uring_socket;
-struct cancel_request;
-
-// Per-operation state, kept inside the operation (no allocation).
-struct uring_op {
-  uring_socket* socket;
-  operation* next;            // link in its socket's queue
-  std::size_t done;           // bytes already sent (a stream send completes whole)
-  bool in_kernel;             // its SQE went to the ring and its CQE is not handled yet
-  bool cancel_requested;      // cancel, close_handle or close asked for its end
-  bool connect_poll;          // a reissued connect waits for writability instead
-  unsigned char peek;         // a zero-byte recv peeks one byte here
-  socklen_t address_size;     // accept: in/out; connect: in
-  cancel_request* canceller;  // the cancel() call waiting for the kernel's answer
-  union {
-    msghdr msg;                                   // recvmsg, sendmsg
-    unsigned char address[sizeof(sockaddr_in6)];  // accept, connect
-  };
-};
-
-uring_op& state_of(operation& op) noexcept {
-  return op_access::backend<uring_op>(op);
-}
-
-// FIFO of the started operations of one kind on one socket.
-class op_queue {
- public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  operation* front() const noexcept { return head_; }
-  void push(operation& op) noexcept {
-    state_of(op).next = nullptr;
-    if (tail_ != nullptr)
-      state_of(*tail_).next = &op;
-    else
-      head_ = &op;
-    tail_ = &op;
-  }
-  operation* pop() noexcept {
-    operation* op = head_;
-    if (op != nullptr) {
-      head_ = state_of(*op).next;
-      if (head_ == nullptr) tail_ = nullptr;
-    }
-    return op;
-  }
-  bool contains(const operation& op) const noexcept {
-    for (operation* it = head_; it != nullptr; it = state_of(*it).next)
-      if (it == &op) return true;
-    return false;
-  }
-  // Whether an operation ahead of `op` is being cancelled already.
-  bool cancel_ahead_of(const operation& op) const noexcept {
-    for (operation* it = head_; it != nullptr && it != &op; it = state_of(*it).next)
-      if (state_of(*it).cancel_requested) return true;
-    return false;
-  }
-  void remove(operation& op) noexcept {
-    operation* prev = nullptr;
-    for (operation* it = head_; it != nullptr; prev = it, it = state_of(*it).next) {
-      if (it != &op) continue;
-      operation* next = state_of(op).next;
-      if (prev != nullptr)
-        state_of(*prev).next = next;
-      else
-        head_ = next;
-      if (tail_ == &op) tail_ = prev;
-      return;
-    }
-  }
-  template <class F>
-  void for_each(F&& f) const noexcept {
-    for (operation* it = head_; it != nullptr;) {
-      operation* next = state_of(*it).next;
-      f(*it);
-      it = next;
-    }
-  }
-
- private:
-  operation* head_ = nullptr;
-  operation* tail_ = nullptr;
-};
-
-// A cancel() call waiting for the kernel's answer about its operation: an
-// operation that completed in the kernel but whose CQE nobody reaped yet is
-// no longer pending (not_found, result kept), as with CancelIoEx.
-struct alignas(16) cancel_request {
-  operation* op = nullptr;
-  uring_socket* socket = nullptr;
-  bool op_ended = false;     // socket lock: the operation's completion is out
-  bool took_effect = false;  // socket lock: it ends (or ended) aborted
-  bool resolved = false;     // cq_lock_: the ASYNC_CANCEL's CQE was handled
-};
-
-struct uring_socket final : io_handle {
-  using io_handle::io_handle;
-
-  std::mutex lock;  // guards everything below
-  std::atomic<bool> open{true};
-  op_queue reads;          // accept, recv
-  op_queue writes;         // connect, send
-  unsigned in_kernel = 0;  // operations and awaited cancels whose CQE is outstanding
-  bool released = false;   // the public handle is gone: free once in_kernel is 0
-  // The port's list of associated, open sockets (under the registry lock).
-  uring_socket* prev_registered = nullptr;
-  uring_socket* next_registered = nullptr;
-  bool registered = false;
-};
-
-// proact::buffer and const_buffer are laid out like iovec.
-static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(iovec));
-static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
-static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
-static_assert(sizeof(uring_op) <= op_backend_storage);
-
-std::size_t total_size(const buffer* buffers, std::size_t count) noexcept {
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < count; ++i) total += buffers[i].size;
-  return total;
-}
-
-iovec* as_iovec(const buffer* b) noexcept {
-  return reinterpret_cast<iovec*>(const_cast<buffer*>(b));
-}
-
-std::error_code aborted() noexcept {
-  return native_error(ECANCELED);
-}
-
-completion completion_for(operation& op, std::size_t bytes, std::error_code ec) noexcept {
-  return completion{op_access::key(op), &op, bytes, ec};
-}
-
-// ---- SQE preparation ---------------------------------------------------------------
-
-void prepare_recv(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
-  uring_op& st = state_of(op);
-  const buffer* bufs = op_access::buffers(op);
-  const std::size_t count = op_access::buffer_count(op);
-  if (total_size(bufs, count) == 0) {
-    // Zero-byte recv: completes when data is readable, consuming nothing.
-    io_uring_prep_recv(sqe, s.fd, &st.peek, 1, MSG_PEEK);
-  } else if (count == 1) {
-    io_uring_prep_recv(sqe, s.fd, bufs[0].data, bufs[0].size, 0);
-  } else {
-    st.msg = msghdr{};
-    st.msg.msg_iov = as_iovec(bufs);
-    st.msg.msg_iovlen = count;
-    io_uring_prep_recvmsg(sqe, s.fd, &st.msg, 0);
-  }
-}
-
-// Sends what is left after st.done bytes. A part-sent buffer goes out alone
-// (so the caller's buffer array serves as is for the rest); no MSG_WAITALL,
-// so every CQE reports exactly what went.
-void prepare_send(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
-  uring_op& st = state_of(op);
-  const buffer* bufs = op_access::buffers(op);
-  const std::size_t count = op_access::buffer_count(op);
-  std::size_t i = 0;
-  std::size_t skip = st.done;
-  while (i + 1 < count && skip >= bufs[i].size) {
-    skip -= bufs[i].size;
-    ++i;
-  }
-  if (skip != 0 || i + 1 == count) {
-    const char* data = static_cast<const char*>(bufs[i].data);
-    if (skip != 0) data += skip;
-    io_uring_prep_send(sqe, s.fd, data, bufs[i].size - skip, MSG_NOSIGNAL);
-  } else {
-    st.msg = msghdr{};
-    st.msg.msg_iov = as_iovec(bufs + i);
-    st.msg.msg_iovlen = count - i;
-    io_uring_prep_sendmsg(sqe, s.fd, &st.msg, MSG_NOSIGNAL);
-  }
-}
-
-void prepare(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
-  uring_op& st = state_of(op);
-  switch (op_access::kind(op)) {
-    case op_kind::accept:
-      st.address_size = sizeof(st.address);
-      io_uring_prep_accept(sqe, s.fd, reinterpret_cast<sockaddr*>(st.address), &st.address_size,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
-      break;
-    case op_kind::connect:
-      if (st.connect_poll)
-        io_uring_prep_poll_add(sqe, s.fd, POLLOUT);
-      else
-        io_uring_prep_connect(sqe, s.fd, reinterpret_cast<const sockaddr*>(st.address),
-                              st.address_size);
-      break;
-    case op_kind::recv:
-      prepare_recv(s, op, sqe);
-      break;
-    case op_kind::send:
-      prepare_send(s, op, sqe);
-      break;
-    default:
-      io_uring_prep_nop(sqe);
-  }
-  io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&op));
-}
-
-// ---- what a CQE means -----------------------------------------------------------------
-
-// An operation's CQE either ends it (`result` is its completion) or asks for
-// the same SQE again (the rest of a send, an accept whose connection was
-// reset before it was taken, ...).
-enum class outcome { complete, reissue };
-
-outcome recv_result(operation& op, int res, completion& result) noexcept {
-  const bool zero_byte = total_size(op_access::buffers(op), op_access::buffer_count(op)) == 0;
-  if (res > 0) {
-    result = completion_for(op, zero_byte ? 0 : static_cast<std::size_t>(res), {});
-  } else if (res == 0) {
-    result = completion_for(op, 0, make_error_code(error::eof));  // orderly shutdown
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
-    result = completion_for(op, 0, native_error(-res));
-  }
-  return outcome::complete;
-}
-
-outcome send_result(operation& op, int res, completion& result) noexcept {
-  uring_op& st = state_of(op);
-  if (res >= 0) {
-    st.done += static_cast<std::size_t>(res);
-    if (st.done < total_size(op_access::buffers(op), op_access::buffer_count(op)))
-      return outcome::reissue;  // a stream send completes whole
-    result = completion_for(op, st.done, {});
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
-    result = completion_for(op, st.done, native_error(-res));  // reports what went
-  }
-  return outcome::complete;
-}
-
-outcome accept_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
-  uring_op& st = state_of(op);
-  if (res >= 0) {
-    auto* peer = static_cast<tcp_socket*>(op_access::target(op));
-    handle_access::set_fd(*peer, res, s.family, handle_kind::tcp_stream);
-    if (endpoint* address = op_access::address(op)) {
-      std::memcpy(address->data(), st.address, sizeof(st.address));
-      address->resize(st.address_size);
-    }
-    result = completion_for(op, 0, {});
-    return outcome::complete;
-  }
-  // A connection reset before we took it is not the listener's failure.
-  if (res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) return outcome::reissue;
-  result = completion_for(op, 0, native_error(-res));
-  return outcome::complete;
-}
-
-// After a connect_poll wait: SO_ERROR says how the attempt ended; only a peer
-// address proves the connection.
-int connect_error(const uring_socket& s) noexcept {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
-  if (err != 0) return err;
-  sockaddr_storage peer{};
-  socklen_t peer_len = sizeof(peer);
-  if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return errno;
-  return 0;
-}
-
-outcome connect_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
-  if (res >= 0 && state_of(op).connect_poll) res = -connect_error(s);
-  if (res == -EINTR || res == -EALREADY) {
-    state_of(op).connect_poll = true;  // the attempt goes on: wait for its end
-    return outcome::reissue;
-  }
-  result = completion_for(op, 0, res == 0 ? std::error_code{} : native_error(-res));
-  return outcome::complete;
-}
-
-// The refusals connect() itself gives (and epoll returns at start): the
-// socket is connected already, or a connection attempt is under way.
-std::error_code connect_refusal(const uring_socket& s) noexcept {
-  tcp_info info{};
-  socklen_t len = sizeof(info);
-  if (::getsockopt(s.fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return native_error(errno);
-  switch (info.tcpi_state) {
-    case TCP_CLOSE:
-      return {};
-    case TCP_SYN_SENT:
-      return native_error(EALREADY);
-    default:
-      return native_error(EISCONN);
-  }
-}
+// How making an operation the active one of its queue went.
+enum class begun { pending, done, no_sqe };
 
 class uring_backend final : public port_backend, private event_source {
  public:
@@ -358,13 +62,8 @@ class uring_backend final : public port_backend, private event_source {
     return static_cast<const uring_socket&>(h).open.load(std::memory_order_acquire);
   }
   void release_handle(io_handle& h) noexcept override;
-  // Issue 5 operations arrive here next; until then they are refused.
-  std::error_code shutdown_send(io_handle&) override {
-    return make_error_code(error::invalid_argument);
-  }
-  std::error_code skip_completion_on_success(io_handle&) override {
-    return make_error_code(error::invalid_argument);
-  }
+  std::error_code shutdown_send(io_handle& h) override;
+  std::error_code skip_completion_on_success(io_handle& h) override;
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
     return engine_.post(completion{key, op, bytes, {}});
@@ -389,13 +88,24 @@ class uring_backend final : public port_backend, private event_source {
     return !st.cancel_requested && s.open.load(std::memory_order_relaxed) &&
            !closed_.load(std::memory_order_acquire);
   }
-  outcome interpret(const uring_socket& s, operation& op, int res, completion& result) noexcept;
+  begun begin(uring_socket& s, operation& op, bool at_start, completion& result, unsigned& position,
+              bool& submit) noexcept;
+  io_status disconnect_step(uring_socket& s, operation& op, io_result& r, unsigned& position,
+                            bool& submit) noexcept;
+  outcome interpret(uring_socket& s, operation& op, int res, completion& result, unsigned& position,
+                    bool& submit) noexcept;
   void advance(uring_socket& s, op_queue& q, completion_batch& out) noexcept;
+  void retired(uring_socket& s, const operation& op) noexcept;
+  void shutdown_if_writes_done(uring_socket& s) noexcept;
   bool request_cancel(uring_socket& s, op_queue& q, operation& op, cancel_request* req,
                       unsigned& position, bool& submit) noexcept;
   std::size_t request_cancel_all(uring_socket& s, op_queue& q, cancel_request* head_req,
                                  unsigned& position, bool& submit) noexcept;
-  void finish_now(operation& op, op_queue& q) noexcept;
+  void finish_now(uring_socket& s, operation& op, op_queue& q) noexcept;
+
+  // A file's operations are all in the kernel at once: each is cancelled on
+  // its own, the answers awaited in batches.
+  std::error_code cancel_file(uring_socket& s, operation* op);
 
   // Without any lock held: until the kernel answered each ASYNC_CANCEL.
   void await_answers(const cancel_request* reqs, std::size_t n) noexcept;
@@ -404,11 +114,12 @@ class uring_backend final : public port_backend, private event_source {
   void reap(int timeout_ms, completion_batch& out) noexcept;
   void dispatch(const uring_cqe& cqe, completion_batch& out) noexcept;
   void on_operation_cqe(operation& op, int res, completion_batch& out) noexcept;
-  void on_cancel_cqe(cancel_request& req) noexcept;
+  void on_cancel_cqe(cancel_request& req, int res) noexcept;
   void arm_wake() noexcept;
   void acquire_cq_to_poll() noexcept;
   void acquire_cq_to_drain() noexcept;
   void release_cq() noexcept;
+  void reap_if_idle() noexcept;
   void drain() noexcept;
 
   void unregister(uring_socket& s) noexcept;
@@ -437,8 +148,7 @@ class uring_backend final : public port_backend, private event_source {
 };
 
 op_queue& queue_for(uring_socket& s, const operation& op) noexcept {
-  const op_kind kind = op_access::kind(op);
-  return (kind == op_kind::recv || kind == op_kind::accept) ? s.reads : s.writes;
+  return is_file(s) || is_read(op_access::kind(op)) ? s.reads : s.writes;
 }
 
 std::error_code uring_backend::init() noexcept {
@@ -525,9 +235,8 @@ void uring_backend::release_handle(io_handle& h) noexcept {
 std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint* remote) {
   auto& s = static_cast<uring_socket&>(h);
   const op_kind kind = op_access::kind(op);
-  if (kind != op_kind::recv && kind != op_kind::send && kind != op_kind::accept &&
-      kind != op_kind::connect)
-    return make_error_code(error::invalid_argument);  // issue 5 kinds: not yet on io_uring
+  const bool file_op = kind == op_kind::read_at || kind == op_kind::write_at;
+  if (file_op != is_file(s)) return make_error_code(error::invalid_argument);
   uring_op& st = op_access::construct_backend<uring_op>(op);
   st.socket = &s;
   if (kind == op_kind::connect) {
@@ -535,31 +244,175 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
     std::memcpy(st.address, remote->data(), remote->size());
     st.address_size = static_cast<socklen_t>(remote->size());
   }
+  if (file_op) {
+    // pread/pwrite take a signed offset, and io_uring reads an offset of
+    // -1 as "the file position": beyond the signed range, the answer pwrite
+    // would give.
+    const std::uint64_t size = op_access::buffers(op)[0].size;
+    if (op_access::offset(op) > std::uint64_t{std::numeric_limits<std::int64_t>::max()} - size) {
+      st.has_stash = true;
+      st.stashed = native_error(EINVAL);
+    }
+  }
 
   unsigned position = 0;
-  bool issued = false;
+  bool submit = false;
+  std::error_code refused;
+  bool behind = false;  // queued behind an operation of the same direction
   {
     std::lock_guard lock(s.lock);
     if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
     if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-    if (kind == op_kind::connect) {
-      if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
-      if (std::error_code ec = connect_refusal(s)) return ec;
-    }
-    op_queue& q = queue_for(s, op);
-    // Behind a pending operation of the same direction it waits its turn
-    // (per-socket order); otherwise it goes to the kernel now.
-    if (q.empty()) {
+    if (file_op) {
+      // No order among a file's operations: each goes to the kernel now
+      // (never completed at start, even with skip_completion_on_success).
       if (!issue(s, op, position)) return native_error(ENOBUFS);
-      issued = true;
+      submit = true;
+      s.reads.push(op);
+      pending_ops_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      if (kind == op_kind::connect) {
+        if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
+        if (std::error_code ec = connect_refusal(s)) return ec;
+      }
+      // A disconnect is draining the connection: nothing more to receive.
+      if (s.draining && is_read(kind)) return native_error(ENOTCONN);
+      op_queue& q = queue_for(s, op);
+      // Behind a pending operation of the same direction it waits its turn
+      // (per-socket order); otherwise it becomes the active one now.
+      bool queued = true;
+      if (q.empty()) {
+        completion result;
+        switch (begin(s, op, true, result, position, submit)) {
+          case begun::pending:
+            break;
+          case begun::done:
+            // skip_completion_on_success: the outcome goes back to the caller
+            // and no packet is queued.
+            op_access::complete_at_start(op, result.bytes, result.error);
+            op_access::end(op);
+            queued = false;
+            break;
+          case begun::no_sqe:
+            refused = native_error(ENOBUFS);
+            queued = false;
+            break;
+        }
+      }
+      if (queued) {
+        behind = !q.empty();
+        q.push(op);
+        pending_ops_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
-    q.push(op);
-    pending_ops_.fetch_add(1, std::memory_order_relaxed);
   }
   // Submitted before returning, as IOCP starts an operation in the call: a
   // send's bytes are on their way even if nobody waits on the port.
-  if (issued) ring_.submit_through(position);
+  if (submit) ring_.submit_through(position);
+  // The operations ahead of it may have completed already, their CQEs
+  // waiting for a thread to reap them; this one becomes active when they are
+  // handled. Without a thread waiting on the port that would not happen, and
+  // an IOCP would carry on: reap now, if nobody else holds the CQ.
+  if (behind) reap_if_idle();
+  return refused;
+}
+
+// Makes `op` the active operation of its queue (it is, or is about to be,
+// the head). Usually that is its SQE. send_file and disconnect first do what
+// io_uring has no opcode for (sendfile, shutdown + discard); with
+// skip_completion_on_success a start call first tries the operation without
+// the kernel's queue. `done` leaves `result` to deliver (or, in a start call,
+// to return). A result known during a start call that must not be returned
+// there is delivered through a NOP's CQE instead, so that it follows
+// whatever this socket's earlier operations produced.
+begun uring_backend::begin(uring_socket& s, operation& op, bool at_start, completion& result,
+                           unsigned& position, bool& submit) noexcept {
+  uring_op& st = state_of(op);
+  const bool speculate = at_start && s.skip_on_success;
+  io_result r;
+  io_status status = io_status::would_block;
+  switch (op_access::kind(op)) {
+    case op_kind::send_file:
+      status = send_file_step(s, op, r);
+      break;
+    case op_kind::disconnect:
+      status = disconnect_step(s, op, r, position, submit);
+      break;
+    default:
+      if (speculate) status = attempt_at_start(s, op, r);
+  }
+  if (status == io_status::done) {
+    if (!at_start || speculate) {
+      result = completion_for(op, r.bytes, r.error);
+      return begun::done;
+    }
+    st.has_stash = true;
+    st.done = r.bytes;
+    st.stashed = r.error;
+  }
+  if (!issue(s, op, position)) return begun::no_sqe;
+  submit = true;
+  return begun::pending;
+}
+
+// DisconnectEx semantics, as epoll's try_disconnect: the FIN (after the
+// sends before it, which are done once it is active), pending recvs
+// aborted, input discarded up to the peer's FIN, then connect(AF_UNSPEC)
+// dissolves the connection so that the socket can connect again.
+io_status uring_backend::disconnect_step(uring_socket& s, operation& op, io_result& r,
+                                         unsigned& position, bool& submit) noexcept {
+  uring_op& st = state_of(op);
+  if (!st.fin_sent) {
+    if (::shutdown(s.fd, SHUT_WR) != 0) {
+      r.bytes = 0;
+      r.error = native_error(errno);  // e.g. not connected
+      return io_status::done;
+    }
+    st.fin_sent = true;
+    s.draining = true;
+    // The recv in the kernel is cancelled there; those behind it end right
+    // after it, in order.
+    request_cancel_all(s, s.reads, nullptr, position, submit);
+  }
+  if (try_discard_until_eof(s.fd, r) == io_status::would_block) return io_status::would_block;
+  s.draining = false;
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(s.fd, &unspecified, sizeof(unspecified)) != 0 && !r.error)
+    r.error = native_error(errno);
+  r.bytes = 0;
+  return io_status::done;
+}
+
+std::error_code uring_backend::shutdown_send(io_handle& h) {
+  auto& s = static_cast<uring_socket&>(h);
+  std::lock_guard lock(s.lock);
+  if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
+  if (s.kind != handle_kind::tcp_stream) return make_error_code(error::invalid_argument);
+  if (s.writes.empty()) return sys::shutdown_send(s.fd);
+  s.shutdown_pending = true;  // the FIN goes when the write queue is empty
   return {};
+}
+
+void uring_backend::shutdown_if_writes_done(uring_socket& s) noexcept {
+  if (s.shutdown_pending && s.writes.empty() && s.open.load(std::memory_order_relaxed)) {
+    s.shutdown_pending = false;
+    (void)sys::shutdown_send(s.fd);
+  }
+}
+
+std::error_code uring_backend::skip_completion_on_success(io_handle& h) {
+  auto& s = static_cast<uring_socket&>(h);
+  std::lock_guard lock(s.lock);
+  if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
+  s.skip_on_success = true;
+  return {};
+}
+
+// Bookkeeping when an operation leaves its queue with its completion.
+void uring_backend::retired(uring_socket& s, const operation& op) noexcept {
+  pending_ops_.fetch_sub(1, std::memory_order_relaxed);
+  if (op_access::kind(op) == op_kind::disconnect) s.draining = false;
 }
 
 bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position) noexcept {
@@ -571,11 +424,12 @@ bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position) no
 }
 
 // Completes a queued operation that is not in the kernel, now.
-void uring_backend::finish_now(operation& op, op_queue& q) noexcept {
+void uring_backend::finish_now(uring_socket& s, operation& op, op_queue& q) noexcept {
   q.remove(op);
-  pending_ops_.fetch_sub(1, std::memory_order_relaxed);
+  retired(s, op);
   const completion c = completion_for(op, state_of(op).done, aborted());
   engine_.deliver(std::span<const completion>(&c, 1));
+  if (&q == &s.writes) shutdown_if_writes_done(s);
 }
 
 // Asks for the end of `op`, pending on s in q (socket lock held). In the
@@ -589,7 +443,7 @@ bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, 
     if (q.cancel_ahead_of(op))
       st.cancel_requested = true;
     else
-      finish_now(op, q);
+      finish_now(s, op, q);
     return true;
   }
   const std::uint64_t user_data =
@@ -639,6 +493,7 @@ std::size_t uring_backend::request_cancel_all(uring_socket& s, op_queue& q,
 
 std::error_code uring_backend::cancel(io_handle& h, operation* op) {
   auto& s = static_cast<uring_socket&>(h);
+  if (is_file(s)) return cancel_file(s, op);
   cancel_request reqs[2];  // the heads in the kernel: one per direction
   std::size_t n_reqs = 0;
   std::size_t ended_here = 0;  // operations that end aborted whatever the kernel says
@@ -680,6 +535,41 @@ std::error_code uring_backend::cancel(io_handle& h, operation* op) {
   return ended_here != 0 ? std::error_code{} : native_error(ENOENT);
 }
 
+// File I/O that an io-wq worker performs already cannot be withdrawn: the
+// kernel answers -EALREADY and it completes with its own result, so cancel
+// reports not_found for it (as epoll's file pool does for a running job);
+// one still waiting for its turn (queued in io-wq, or behind another write to
+// the same file) is cancelled and completes with operation_aborted.
+std::error_code uring_backend::cancel_file(uring_socket& s, operation* op) {
+  constexpr std::size_t batch = 16;
+  std::size_t took_effect = 0;
+  std::size_t rounds = 0;  // enough for the operations there at the call
+  for (bool first = true; first || rounds != 0; first = false, --rounds) {
+    cancel_request reqs[batch];
+    std::size_t n = 0;
+    unsigned position = 0;
+    bool submit = false;
+    {
+      std::lock_guard lock(s.lock);
+      std::size_t candidates = 0;
+      s.reads.for_each([&](operation& o) {
+        const uring_op& st = state_of(o);
+        if ((op != nullptr && &o != op) || st.cancel_requested || st.cancel_refused) return;
+        ++candidates;
+        if (n < batch && st.in_kernel && request_cancel(s, s.reads, o, &reqs[n], position, submit))
+          ++n;
+      });
+      if (first) rounds = (candidates + batch - 1) / batch;
+    }
+    if (submit) ring_.submit_through(position);
+    if (n == 0) break;
+    await_answers(reqs, n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (reqs[i].took_effect) ++took_effect;
+  }
+  return took_effect != 0 ? std::error_code{} : native_error(ENOENT);
+}
+
 // The ASYNC_CANCEL's CQE was posted while it ran (before submit_through
 // returned): the CQ holder handles it soon, or this thread takes the CQ and
 // does. What it reaps is delivered before the CQ is handed on.
@@ -707,16 +597,22 @@ void uring_backend::await_answers(const cancel_request* reqs, std::size_t n) noe
 
 // ---- completions ---------------------------------------------------------------------
 
-outcome uring_backend::interpret(const uring_socket& s, operation& op, int res,
-                                 completion& result) noexcept {
-  if (res == -ECANCELED && !state_of(op).cancel_requested) {
+outcome uring_backend::interpret(uring_socket& s, operation& op, int res, completion& result,
+                                 unsigned& position, bool& submit) noexcept {
+  uring_op& st = state_of(op);
+  if (res == -ECANCELED && !st.cancel_requested) {
     // Nobody asked for this: io_uring ties a request to the thread that
     // submitted it, and when that thread has exited it fails the request's
-    // retry after a poll wakeup with -ECANCELED (observed on Linux 6.x).
-    // Nothing was transferred; issue it again from this thread.
+    // retry after a poll wakeup with -ECANCELED (observed on Linux 6.x), or
+    // cancels its io-wq work (file I/O). Nothing was transferred; issue it
+    // again from this thread.
     if (op_access::kind(op) == op_kind::connect)
-      state_of(op).connect_poll = true;  // the connection attempt is under way
+      st.connect_poll = true;  // the connection attempt is under way
     return outcome::reissue;
+  }
+  if (st.has_stash) {  // a NOP carrying a result known already
+    result = completion_for(op, st.done, st.stashed);
+    return outcome::complete;
   }
   switch (op_access::kind(op)) {
     case op_kind::recv:
@@ -727,9 +623,32 @@ outcome uring_backend::interpret(const uring_socket& s, operation& op, int res,
       return accept_result(s, op, res, result);
     case op_kind::connect:
       // The descriptor is only used while the socket is open.
-      if (!s.open.load(std::memory_order_relaxed) && res >= 0 && state_of(op).connect_poll)
-        res = -ECANCELED;
+      if (!s.open.load(std::memory_order_relaxed) && res >= 0 && st.connect_poll) res = -ECANCELED;
       return connect_result(s, op, res, result);
+    case op_kind::recv_from:
+      return recv_from_result(op, res, result);
+    case op_kind::send_to:
+      return send_to_result(op, res, result);
+    case op_kind::read_at:
+    case op_kind::write_at:
+      return file_result(op, res, result);
+    case op_kind::send_file:
+    case op_kind::disconnect: {
+      // A POLL_ADD reported readiness: the next step, unless its end was
+      // asked for (or the descriptor may be closed): then it ends aborted.
+      if (res == -EINTR || !may_continue(s, st)) return outcome::reissue;
+      if (res < 0) {
+        result = completion_for(op, st.done, native_error(-res));
+        return outcome::complete;
+      }
+      io_result r;
+      const io_status status = op_access::kind(op) == op_kind::send_file
+                                   ? send_file_step(s, op, r)
+                                   : disconnect_step(s, op, r, position, submit);
+      if (status == io_status::would_block) return outcome::reissue;
+      result = completion_for(op, r.bytes, r.error);
+      return outcome::complete;
+    }
     default:
       result = completion_for(op, 0, make_error_code(error::invalid_argument));
       return outcome::complete;
@@ -747,9 +666,10 @@ void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& o
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
     op_queue& q = queue_for(s, op);
     completion result;
-    bool finished = interpret(s, op, res, result) == outcome::complete;
+    unsigned position = 0;  // whatever this pushes goes with the rest of the poll's batch
+    bool submit = false;
+    bool finished = interpret(s, op, res, result, position, submit) == outcome::complete;
     if (!finished) {
-      unsigned position = 0;  // submitted with the rest of this batch
       if (!may_continue(s, st)) {
         result = completion_for(op, st.done, aborted());
         finished = true;
@@ -765,36 +685,44 @@ void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& o
         req->took_effect = st.cancel_requested && result.error == aborted();
         st.canceller = nullptr;
       }
-      q.pop();  // op is the head; popped before its completion can reach anyone
-      pending_ops_.fetch_sub(1, std::memory_order_relaxed);
+      // Popped (a socket's op is its queue's head) before its completion can
+      // reach anyone.
+      if (is_file(s))
+        q.remove(op);
+      else
+        q.pop();
+      retired(s, op);
       out.push(result);
-      advance(s, q, out);
+      if (!is_file(s)) advance(s, q, out);
+      if (&q == &s.writes) shutdown_if_writes_done(s);
     }
     free_socket = s.released && s.in_kernel == 0;
   }
   if (free_socket) destroy(s);
 }
 
-// The head of q completed: send the next one to the kernel, or end the ones
-// whose cancellation is pending (in start order).
+// The head of q completed: make the next one active, or end the ones whose
+// cancellation is pending (in start order).
 void uring_backend::advance(uring_socket& s, op_queue& q, completion_batch& out) noexcept {
   while (operation* next = q.front()) {
     uring_op& st = state_of(*next);
     completion result;
     if (may_continue(s, st)) {
-      unsigned position = 0;
-      if (issue(s, *next, position)) return;
-      result = completion_for(*next, 0, native_error(ENOBUFS));
+      unsigned position = 0;  // submitted with the rest of the poll's batch
+      bool submit = false;
+      const begun b = begin(s, *next, false, result, position, submit);
+      if (b == begun::pending) return;
+      if (b == begun::no_sqe) result = completion_for(*next, st.done, native_error(ENOBUFS));
     } else {
       result = completion_for(*next, st.done, aborted());
     }
     q.pop();
-    pending_ops_.fetch_sub(1, std::memory_order_relaxed);
+    retired(s, *next);
     out.push(result);
   }
 }
 
-void uring_backend::on_cancel_cqe(cancel_request& req) noexcept {
+void uring_backend::on_cancel_cqe(cancel_request& req, int res) noexcept {
   uring_socket& s = *req.socket;
   bool free_socket = false;
   {
@@ -802,11 +730,21 @@ void uring_backend::on_cancel_cqe(cancel_request& req) noexcept {
     --s.in_kernel;
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
     if (!req.op_ended) {
-      // Still pending: the cancellation reached it (0), or it is past the
-      // point of cancelling (-EALREADY) and ends soon; either way it was
-      // pending when cancel() was called. It may end after cancel() returns.
-      req.took_effect = true;
-      state_of(*req.op).canceller = nullptr;
+      uring_op& st = state_of(*req.op);
+      if (is_file(s) && res != 0) {
+        // -EALREADY: an io-wq worker performs it; it completes with its own
+        // result (should the worker be interrupted, it is issued again).
+        // -ENOENT: it completed already. Either way it was not pending.
+        req.took_effect = false;
+        st.cancel_requested = false;
+        st.cancel_refused = true;
+      } else {
+        // Still pending: the cancellation reached it (0), or it is past the
+        // point of cancelling (-EALREADY) and ends soon; either way it was
+        // pending when cancel() was called. It may end after cancel() returns.
+        req.took_effect = true;
+      }
+      st.canceller = nullptr;
     }
     free_socket = s.released && s.in_kernel == 0;
   }
@@ -821,7 +759,7 @@ void uring_backend::on_cancel_cqe(cancel_request& req) noexcept {
 void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexcept {
   if ((cqe.user_data & request_tag) != 0) {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
-    on_cancel_cqe(*reinterpret_cast<cancel_request*>(cqe.user_data & ~request_tag));
+    on_cancel_cqe(*reinterpret_cast<cancel_request*>(cqe.user_data & ~request_tag), cqe.res);
   } else if (cqe.user_data == wake_tag) {
     // Whatever its result (even -ECANCELED when the thread that armed it
     // has exited), the eventfd was signalled: arm the next read.
@@ -895,6 +833,19 @@ void uring_backend::release_cq() noexcept {
     cq_busy_ = false;
   }
   cq_free_.notify_all();
+}
+
+void uring_backend::reap_if_idle() noexcept {
+  {
+    std::lock_guard lock(cq_lock_);
+    if (cq_busy_ || drain_waiting_) return;  // its holder handles the CQEs
+    cq_busy_ = true;
+  }
+  {
+    completion_batch out(engine_);
+    reap(0, out);
+  }
+  release_cq();
 }
 
 // Reaps until no operation is left in the kernel, delivering what the CQEs

@@ -1,0 +1,420 @@
+#include "linux/uring_ops.hpp"
+
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+
+#include "common/handle_access.hpp"
+#include "proact/error.hpp"
+#include "proact/socket.hpp"
+
+namespace proact::detail {
+namespace {
+
+// proact::buffer and const_buffer are laid out like iovec.
+static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(iovec));
+static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
+static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
+static_assert(sizeof(uring_op) <= op_backend_storage);
+
+std::size_t total_of(const operation& op) noexcept {
+  const buffer* bufs = op_access::buffers(op);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += bufs[i].size;
+  return total;
+}
+
+iovec* as_iovec(const buffer* b) noexcept {
+  return reinterpret_cast<iovec*>(const_cast<buffer*>(b));
+}
+
+void prepare_recv(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  uring_op& st = state_of(op);
+  const buffer* bufs = op_access::buffers(op);
+  const std::size_t count = op_access::buffer_count(op);
+  if (total_of(op) == 0) {
+    // Zero-byte recv: completes when data is readable, consuming nothing.
+    io_uring_prep_recv(sqe, s.fd, &st.peek, 1, MSG_PEEK);
+  } else if (count == 1) {
+    io_uring_prep_recv(sqe, s.fd, bufs[0].data, bufs[0].size, 0);
+  } else {
+    st.msg = msghdr{};
+    st.msg.msg_iov = as_iovec(bufs);
+    st.msg.msg_iovlen = count;
+    io_uring_prep_recvmsg(sqe, s.fd, &st.msg, 0);
+  }
+}
+
+// Sends what is left after st.done bytes. A part-sent buffer goes out alone
+// (so the caller's buffer array serves as is for the rest); no MSG_WAITALL,
+// so every CQE reports exactly what went.
+void prepare_send(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  uring_op& st = state_of(op);
+  const buffer* bufs = op_access::buffers(op);
+  const std::size_t count = op_access::buffer_count(op);
+  std::size_t i = 0;
+  std::size_t skip = st.done;
+  while (i + 1 < count && skip >= bufs[i].size) {
+    skip -= bufs[i].size;
+    ++i;
+  }
+  if (skip != 0 || i + 1 == count) {
+    const char* data = static_cast<const char*>(bufs[i].data);
+    if (skip != 0) data += skip;
+    io_uring_prep_send(sqe, s.fd, data, bufs[i].size - skip, MSG_NOSIGNAL);
+  } else {
+    st.msg = msghdr{};
+    st.msg.msg_iov = as_iovec(bufs + i);
+    st.msg.msg_iovlen = count - i;
+    io_uring_prep_sendmsg(sqe, s.fd, &st.msg, MSG_NOSIGNAL);
+  }
+}
+
+// One datagram. The source address goes straight into the caller's endpoint
+// (valid until the completion is dequeued). MSG_TRUNC makes the CQE report
+// the datagram's real length, so a truncation is seen whether or not the
+// kernel writes msg_flags back into the msghdr.
+void prepare_recv_from(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  uring_op& st = state_of(op);
+  st.msg = msghdr{};
+  if (endpoint* source = op_access::address(op)) {
+    st.msg.msg_name = source->data();
+    st.msg.msg_namelen = static_cast<socklen_t>(endpoint::capacity());
+  }
+  st.msg.msg_iov = as_iovec(op_access::buffers(op));
+  st.msg.msg_iovlen = op_access::buffer_count(op);
+  io_uring_prep_recvmsg(sqe, s.fd, &st.msg, MSG_TRUNC);
+}
+
+// The destination is the caller's endpoint, which stays valid until the
+// completion is dequeued (the kernel copies it when it takes the SQE).
+void prepare_send_to(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  uring_op& st = state_of(op);
+  const endpoint* remote = op_access::address(op);
+  st.msg = msghdr{};
+  st.msg.msg_name = const_cast<void*>(remote->data());
+  st.msg.msg_namelen = static_cast<socklen_t>(remote->size());
+  st.msg.msg_iov = as_iovec(op_access::buffers(op));
+  st.msg.msg_iovlen = op_access::buffer_count(op);
+  io_uring_prep_sendmsg(sqe, s.fd, &st.msg, MSG_NOSIGNAL);
+}
+
+// Positional file I/O at the 64-bit offset (the start call checked that it
+// is one pread/pwrite accept); a write goes on after what it wrote already.
+void prepare_file(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  const uring_op& st = state_of(op);
+  const buffer b = op_access::buffers(op)[0];
+  const std::uint64_t offset = op_access::offset(op) + st.done;
+  if (op_access::kind(op) == op_kind::read_at) {
+    io_uring_prep_read(sqe, s.fd, b.data, static_cast<unsigned>(b.size), offset);
+  } else {
+    io_uring_prep_write(sqe, s.fd, static_cast<char*>(b.data) + st.done,
+                        static_cast<unsigned>(b.size - st.done), offset);
+  }
+}
+
+// sendfile(2) on a connection the peer has reset raises SIGPIPE (it takes no
+// MSG_NOSIGNAL). The signal is blocked in this thread around the call and,
+// if the call raised it, taken back, so the process never sees it.
+class sigpipe_suppressed {
+ public:
+  sigpipe_suppressed() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    (void)::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  sigpipe_suppressed(const sigpipe_suppressed&) = delete;
+  sigpipe_suppressed& operator=(const sigpipe_suppressed&) = delete;
+  ~sigpipe_suppressed() { (void)::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+  void take_back_if_raised(const io_result& r) noexcept {
+    if (was_pending_ || r.error != native_error(EPIPE)) return;
+    const timespec zero{};
+    int n;
+    do n = ::sigtimedwait(&pipe_, nullptr, &zero);
+    while (n < 0 && errno == EINTR);
+  }
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
+
+}  // namespace
+
+// ---- op_queue --------------------------------------------------------------------
+
+void op_queue::push(operation& op) noexcept {
+  state_of(op).next = nullptr;
+  if (tail_ != nullptr)
+    state_of(*tail_).next = &op;
+  else
+    head_ = &op;
+  tail_ = &op;
+}
+
+operation* op_queue::pop() noexcept {
+  operation* op = head_;
+  if (op != nullptr) {
+    head_ = state_of(*op).next;
+    if (head_ == nullptr) tail_ = nullptr;
+  }
+  return op;
+}
+
+bool op_queue::contains(const operation& op) const noexcept {
+  for (operation* it = head_; it != nullptr; it = state_of(*it).next)
+    if (it == &op) return true;
+  return false;
+}
+
+bool op_queue::cancel_ahead_of(const operation& op) const noexcept {
+  for (operation* it = head_; it != nullptr && it != &op; it = state_of(*it).next)
+    if (state_of(*it).cancel_requested) return true;
+  return false;
+}
+
+void op_queue::remove(operation& op) noexcept {
+  operation* prev = nullptr;
+  for (operation* it = head_; it != nullptr; prev = it, it = state_of(*it).next) {
+    if (it != &op) continue;
+    operation* next = state_of(op).next;
+    if (prev != nullptr)
+      state_of(*prev).next = next;
+    else
+      head_ = next;
+    if (tail_ == &op) tail_ = prev;
+    return;
+  }
+}
+
+// ---- SQE preparation ---------------------------------------------------------------
+
+void prepare(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+  uring_op& st = state_of(op);
+  if (st.has_stash) {
+    io_uring_prep_nop(sqe);  // its CQE delivers the result known already
+  } else {
+    switch (op_access::kind(op)) {
+      case op_kind::accept:
+        st.address_size = sizeof(st.address);
+        io_uring_prep_accept(sqe, s.fd, reinterpret_cast<sockaddr*>(st.address), &st.address_size,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+      case op_kind::connect:
+        if (st.connect_poll)
+          io_uring_prep_poll_add(sqe, s.fd, POLLOUT);
+        else
+          io_uring_prep_connect(sqe, s.fd, reinterpret_cast<const sockaddr*>(st.address),
+                                st.address_size);
+        break;
+      case op_kind::recv:
+        prepare_recv(s, op, sqe);
+        break;
+      case op_kind::send:
+        prepare_send(s, op, sqe);
+        break;
+      case op_kind::recv_from:
+        prepare_recv_from(s, op, sqe);
+        break;
+      case op_kind::send_to:
+        prepare_send_to(s, op, sqe);
+        break;
+      case op_kind::read_at:
+      case op_kind::write_at:
+        prepare_file(s, op, sqe);
+        break;
+      case op_kind::send_file:
+        io_uring_prep_poll_add(sqe, s.fd, POLLOUT);  // then sendfile(2) again
+        break;
+      case op_kind::disconnect:
+        // The FIN went: wait for input (discarded) up to the peer's FIN.
+        io_uring_prep_poll_add(sqe, s.fd, POLLIN | POLLRDHUP);
+        break;
+      default:
+        io_uring_prep_nop(sqe);
+    }
+  }
+  io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&op));
+}
+
+// ---- what a CQE means -----------------------------------------------------------------
+
+outcome recv_result(operation& op, int res, completion& result) noexcept {
+  const bool zero_byte = total_of(op) == 0;
+  if (res > 0) {
+    result = completion_for(op, zero_byte ? 0 : static_cast<std::size_t>(res), {});
+  } else if (res == 0) {
+    result = completion_for(op, 0, make_error_code(error::eof));  // orderly shutdown
+  } else if (res == -EINTR || res == -EAGAIN) {
+    return outcome::reissue;
+  } else {
+    result = completion_for(op, 0, native_error(-res));
+  }
+  return outcome::complete;
+}
+
+outcome send_result(operation& op, int res, completion& result) noexcept {
+  uring_op& st = state_of(op);
+  if (res >= 0) {
+    st.done += static_cast<std::size_t>(res);
+    if (st.done < total_of(op)) return outcome::reissue;  // a stream send completes whole
+    result = completion_for(op, st.done, {});
+  } else if (res == -EINTR || res == -EAGAIN) {
+    return outcome::reissue;
+  } else {
+    result = completion_for(op, st.done, native_error(-res));  // reports what went
+  }
+  return outcome::complete;
+}
+
+outcome accept_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
+  uring_op& st = state_of(op);
+  if (res >= 0) {
+    auto* peer = static_cast<tcp_socket*>(op_access::target(op));
+    handle_access::set_fd(*peer, res, s.family, handle_kind::tcp_stream);
+    if (endpoint* address = op_access::address(op)) {
+      std::memcpy(address->data(), st.address, sizeof(st.address));
+      address->resize(st.address_size);
+    }
+    result = completion_for(op, 0, {});
+    return outcome::complete;
+  }
+  // A connection reset before we took it is not the listener's failure.
+  if (res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  result = completion_for(op, 0, native_error(-res));
+  return outcome::complete;
+}
+
+namespace {
+
+// After a connect_poll wait: SO_ERROR says how the attempt ended; only a peer
+// address proves the connection.
+int connect_error(const uring_socket& s) noexcept {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  if (err != 0) return err;
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof(peer);
+  if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return errno;
+  return 0;
+}
+
+}  // namespace
+
+outcome connect_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
+  if (res >= 0 && state_of(op).connect_poll) res = -connect_error(s);
+  if (res == -EINTR || res == -EALREADY) {
+    state_of(op).connect_poll = true;  // the attempt goes on: wait for its end
+    return outcome::reissue;
+  }
+  result = completion_for(op, 0, res == 0 ? std::error_code{} : native_error(-res));
+  return outcome::complete;
+}
+
+// A datagram: the bytes that fit, message_size if it was longer (the CQE
+// reports its real length, MSG_TRUNC); an empty one is 0 bytes, no error.
+outcome recv_from_result(operation& op, int res, completion& result) noexcept {
+  const uring_op& st = state_of(op);
+  if (res >= 0) {
+    if (endpoint* source = op_access::address(op)) source->resize(st.msg.msg_namelen);
+    const std::size_t room = total_of(op);
+    const auto length = static_cast<std::size_t>(res);
+    if (length > room || (st.msg.msg_flags & MSG_TRUNC) != 0)
+      result = completion_for(op, length < room ? length : room, native_error(EMSGSIZE));
+    else
+      result = completion_for(op, length, {});
+  } else if (res == -EINTR || res == -EAGAIN) {
+    return outcome::reissue;
+  } else {
+    result = completion_for(op, 0, native_error(-res));
+  }
+  return outcome::complete;
+}
+
+// A datagram goes whole or not at all.
+outcome send_to_result(operation& op, int res, completion& result) noexcept {
+  if (res >= 0) {
+    result = completion_for(op, static_cast<std::size_t>(res), {});
+  } else if (res == -EINTR || res == -EAGAIN) {
+    return outcome::reissue;
+  } else {
+    result = completion_for(op, 0, native_error(-res));
+  }
+  return outcome::complete;
+}
+
+// read_at: the bytes there (a read across the end of the file gives the rest
+// of it), eof at or past the end. write_at completes whole: the rest of a
+// short write is issued at its offset.
+outcome file_result(operation& op, int res, completion& result) noexcept {
+  uring_op& st = state_of(op);
+  const std::size_t size = op_access::buffers(op)[0].size;
+  if (res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  if (res < 0) {
+    result = completion_for(op, st.done, native_error(-res));
+  } else if (op_access::kind(op) == op_kind::read_at) {
+    if (res == 0 && size != 0)
+      result = completion_for(op, 0, make_error_code(error::eof));
+    else
+      result = completion_for(op, static_cast<std::size_t>(res), {});
+  } else {
+    st.done += static_cast<std::size_t>(res);
+    if (st.done < size) return outcome::reissue;
+    result = completion_for(op, st.done, {});
+  }
+  return outcome::complete;
+}
+
+std::error_code connect_refusal(const uring_socket& s) noexcept {
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(s.fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return native_error(errno);
+  switch (info.tcpi_state) {
+    case TCP_CLOSE:
+      return {};
+    case TCP_SYN_SENT:
+      return native_error(EALREADY);
+    default:
+      return native_error(EISCONN);
+  }
+}
+
+// ---- attempts without the kernel's queue ------------------------------------------------
+
+io_status attempt_at_start(const uring_socket& s, operation& op, io_result& r) noexcept {
+  switch (op_access::kind(op)) {
+    case op_kind::recv:
+      return try_recv(s.fd, op, r);
+    case op_kind::send:
+      return try_send(s.fd, op, state_of(op).done, r);
+    case op_kind::recv_from:
+      return try_recv_from(s.fd, op, r);
+    case op_kind::send_to:
+      return try_send_to(s.fd, op, r);
+    case op_kind::accept:
+      return try_accept(s.fd, op, s.family, r);
+    default:
+      return io_status::would_block;  // the kernel does it
+  }
+}
+
+io_status send_file_step(const uring_socket& s, operation& op, io_result& r) noexcept {
+  sigpipe_suppressed no_sigpipe;
+  const io_status status = try_send_file(s.fd, op, state_of(op).done, r);
+  if (status == io_status::done) no_sigpipe.take_back_if_raised(r);
+  return status;
+}
+
+}  // namespace proact::detail
