@@ -1,11 +1,14 @@
 #include "linux/nonblocking_io.hpp"
 
+#include <pthread.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <ctime>
 
 #include "common/handle_access.hpp"
 #include "proact/error.hpp"
@@ -38,6 +41,59 @@ io_status succeed(io_result& r, std::size_t bytes) noexcept {
   r.bytes = bytes;
   r.error.clear();
   return io_status::done;
+}
+
+// sendfile(2) on a connection the peer has reset raises SIGPIPE (it takes no
+// MSG_NOSIGNAL). The signal is blocked in this thread around the call and,
+// if the call raised it, taken back, so the process never sees it.
+class sigpipe_suppressed {
+ public:
+  sigpipe_suppressed() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    (void)::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  }
+  sigpipe_suppressed(const sigpipe_suppressed&) = delete;
+  sigpipe_suppressed& operator=(const sigpipe_suppressed&) = delete;
+  ~sigpipe_suppressed() { (void)::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+  void take_back_if_raised(const io_result& r) noexcept {
+    if (was_pending_ || r.error != native_error(EPIPE)) return;
+    const timespec zero{};
+    int n;
+    do n = ::sigtimedwait(&pipe_, nullptr, &zero);
+    while (n < 0 && errno == EINTR);
+  }
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
+
+// sendfile(2) until the range went, the socket would block, or the file ended.
+io_status send_file_range(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
+  const auto* source = static_cast<const file*>(op_access::target(op));
+  const std::size_t count = op_access::buffers(op)[0].size;
+  while (done < count) {
+    off_t offset = static_cast<off_t>(op_access::offset(op) + done);
+    const ssize_t n = ::sendfile(fd, source->native_handle(), &offset, count - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return io_status::would_block;
+      return fail(r, errno, done);
+    }
+    if (n == 0) {  // the file ended before the range did
+      r.bytes = done;
+      r.error = make_error_code(error::eof);
+      return io_status::done;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return succeed(r, done);
 }
 
 }  // namespace
@@ -179,24 +235,10 @@ io_status try_connect_result(int fd, io_result& r) noexcept {
 }
 
 io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
-  const auto* source = static_cast<const file*>(op_access::target(op));
-  const std::size_t count = op_access::buffers(op)[0].size;
-  while (done < count) {
-    off_t offset = static_cast<off_t>(op_access::offset(op) + done);
-    const ssize_t n = ::sendfile(fd, source->native_handle(), &offset, count - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (would_block(errno)) return io_status::would_block;
-      return fail(r, errno, done);
-    }
-    if (n == 0) {  // the file ended before the range did
-      r.bytes = done;
-      r.error = make_error_code(error::eof);
-      return io_status::done;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return succeed(r, done);
+  sigpipe_suppressed no_sigpipe;
+  const io_status status = send_file_range(fd, op, done, r);
+  if (status == io_status::done) no_sigpipe.take_back_if_raised(r);
+  return status;
 }
 
 io_status try_discard_until_eof(int fd, io_result& r) noexcept {

