@@ -22,7 +22,10 @@ class local_stream : public stream_handle {
   // passed): a socketpair end on Linux, an overlapped pipe handle on Windows.
   std::error_code adopt(native_handle_type native);
   // Gives up ownership of an unassociated end (to pass it to another
-  // process); the object is left closed.
+  // process); the object is left closed. Ends are created close-on-exec
+  // (Linux) and not inheritable (Windows): to hand one to a child, clear
+  // FD_CLOEXEC with fcntl, or mark the handle inheritable with
+  // SetHandleInformation(HANDLE_FLAG_INHERIT), before starting the child.
   native_handle_type release() noexcept;
 };
 
