@@ -226,6 +226,35 @@ TEST_F(Item17_SendFile, ClosedOrUnopenedSourceIsABadHandle) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+TEST_F(Item17_SendFile, CutShortByAResetReportsAnErrorAndTheBytesThatWent) {
+  // The peer closes with unread data while a range far larger than the socket
+  // buffers is being sent: a reset (and, on Linux, EPIPE from sendfile, which
+  // must not raise SIGPIPE and kill the process).
+  proact::file source;
+  ASSERT_OK(
+      source.open(dir_.path("large"), file_mode::read | file_mode::write | file_mode::create));
+  ASSERT_OK(port_.associate(source, file_key));
+  ASSERT_TRUE(write_at_and_wait(port_, source, stuck_transfer_size - 1, "z", 1));
+  proact::operation op;
+  ASSERT_OK(pair_.client.send_file(op, source, 0, stuck_transfer_size));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{200}));  // it cannot finish
+  ASSERT_OK(pair_.server.close());
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c, proact::timeout{10000}));
+  ASSERT_EQ(c.op, &op);
+  EXPECT_EQ(c.key, client_key);
+  EXPECT_TRUE(c.error == proact::errc::connection_reset ||
+              c.error == proact::errc::connection_aborted)
+      << "expected connection_reset or connection_aborted, got " << describe(c.error);
+  EXPECT_LT(c.bytes, stuck_transfer_size);
+  // A later send_file on the reset connection fails too, without a signal.
+  ASSERT_OK(pair_.client.send_file(op, source, 0, 1000));
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_TRUE(c.error) << "a send_file on a reset connection succeeded";
+  EXPECT_TRUE(stays_idle(port_));
+}
+
 TEST_F(Item17_SendFile, CountAboveMaxTransferSizeIsRefused) {
   proact::file source;
   make_source(source, 10, 39);
