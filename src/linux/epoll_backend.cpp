@@ -16,6 +16,7 @@
 #include "common/sys.hpp"
 #include "linux/file_pool.hpp"
 #include "linux/nonblocking_io.hpp"
+#include "linux/op_fifo.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
@@ -32,46 +33,8 @@ epoll_op& state_of(operation& op) noexcept {
   return op_access::backend<epoll_op>(op);
 }
 
-// FIFO of operations waiting for readiness on one socket.
-class op_queue {
- public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  operation* front() const noexcept { return head_; }
-  void push(operation& op) noexcept {
-    state_of(op).next = nullptr;
-    if (tail_ != nullptr)
-      state_of(*tail_).next = &op;
-    else
-      head_ = &op;
-    tail_ = &op;
-  }
-  operation* pop() noexcept {
-    operation* op = head_;
-    if (op != nullptr) {
-      head_ = state_of(*op).next;
-      if (head_ == nullptr) tail_ = nullptr;
-    }
-    return op;
-  }
-  bool remove(operation& op) noexcept {
-    operation* prev = nullptr;
-    for (operation* it = head_; it != nullptr; prev = it, it = state_of(*it).next) {
-      if (it != &op) continue;
-      operation* next = state_of(op).next;
-      if (prev != nullptr)
-        state_of(*prev).next = next;
-      else
-        head_ = next;
-      if (tail_ == &op) tail_ = prev;
-      return true;
-    }
-    return false;
-  }
-
- private:
-  operation* head_ = nullptr;
-  operation* tail_ = nullptr;
-};
+// Operations waiting for readiness on one socket, one FIFO per direction.
+using op_queue = op_fifo<epoll_op>;
 
 struct epoll_socket final : io_handle {
   using io_handle::io_handle;

@@ -440,7 +440,7 @@ bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, 
                                    unsigned& position, bool& submit) noexcept {
   uring_op& st = state_of(op);
   if (!st.in_kernel) {
-    if (q.cancel_ahead_of(op))
+    if (cancel_ahead_of(q, op))
       st.cancel_requested = true;
     else
       finish_now(s, op, q);

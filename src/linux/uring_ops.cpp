@@ -123,48 +123,17 @@ void prepare_file(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexc
 
 // ---- op_queue --------------------------------------------------------------------
 
-void op_queue::push(operation& op) noexcept {
-  state_of(op).next = nullptr;
-  if (tail_ != nullptr)
-    state_of(*tail_).next = &op;
-  else
-    head_ = &op;
-  tail_ = &op;
-}
-
-operation* op_queue::pop() noexcept {
-  operation* op = head_;
-  if (op != nullptr) {
-    head_ = state_of(*op).next;
-    if (head_ == nullptr) tail_ = nullptr;
-  }
-  return op;
-}
-
-bool op_queue::contains(const operation& op) const noexcept {
-  for (operation* it = head_; it != nullptr; it = state_of(*it).next)
-    if (it == &op) return true;
-  return false;
-}
-
-bool op_queue::cancel_ahead_of(const operation& op) const noexcept {
-  for (operation* it = head_; it != nullptr && it != &op; it = state_of(*it).next)
-    if (state_of(*it).cancel_requested) return true;
-  return false;
-}
-
-void op_queue::remove(operation& op) noexcept {
-  operation* prev = nullptr;
-  for (operation* it = head_; it != nullptr; prev = it, it = state_of(*it).next) {
-    if (it != &op) continue;
-    operation* next = state_of(op).next;
-    if (prev != nullptr)
-      state_of(*prev).next = next;
-    else
-      head_ = next;
-    if (tail_ == &op) tail_ = prev;
-    return;
-  }
+bool cancel_ahead_of(const op_queue& q, const operation& op) noexcept {
+  bool found = false;
+  bool done = false;
+  q.for_each([&](operation& it) {
+    if (done || &it == &op) {
+      done = true;
+      return;
+    }
+    if (state_of(it).cancel_requested) found = true;
+  });
+  return found;
 }
 
 // ---- SQE preparation ---------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include "common/backend.hpp"
 #include "common/op_access.hpp"
 #include "linux/nonblocking_io.hpp"
+#include "linux/op_fifo.hpp"
 #include "proact/error.hpp"
 #include "proact/operation.hpp"
 
@@ -59,29 +60,9 @@ inline uring_op& state_of(operation& op) noexcept {
 
 // FIFO of the started operations of one kind on one handle (for a file: the
 // set of its operations in the kernel, in no particular order).
-class op_queue {
- public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  operation* front() const noexcept { return head_; }
-  void push(operation& op) noexcept;
-  operation* pop() noexcept;
-  bool contains(const operation& op) const noexcept;
-  // Whether an operation ahead of `op` is being cancelled already.
-  bool cancel_ahead_of(const operation& op) const noexcept;
-  void remove(operation& op) noexcept;
-  template <class F>
-  void for_each(F&& f) const noexcept {
-    for (operation* it = head_; it != nullptr;) {
-      operation* next = state_of(*it).next;
-      f(*it);
-      it = next;
-    }
-  }
-
- private:
-  operation* head_ = nullptr;
-  operation* tail_ = nullptr;
-};
+using op_queue = op_fifo<uring_op>;
+// Whether an operation ahead of `op` in `q` is being cancelled already.
+bool cancel_ahead_of(const op_queue& q, const operation& op) noexcept;
 
 // A cancel() call waiting for the kernel's answer about its operation: an
 // operation that completed in the kernel but whose CQE nobody reaped yet is
