@@ -15,6 +15,7 @@
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
 #include "linux/file_pool.hpp"
+#include "linux/handle_list.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "linux/op_fifo.hpp"
 #include "proact/error.hpp"
@@ -146,8 +147,8 @@ class epoll_backend final : public port_backend, private event_source {
   std::atomic<std::size_t> pending_io_{0};
 
   std::mutex registry_lock_;
-  epoll_socket* registered_ = nullptr;  // associated, open handles
-  epoll_socket* released_ = nullptr;    // closed and released, to free when no poll runs
+  handle_list<epoll_socket> registered_;  // associated, open handles
+  epoll_socket* released_ = nullptr;      // closed and released, to free when no poll runs
   std::atomic<bool> has_released_{false};
 };
 
@@ -176,10 +177,7 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
       return ec;
     }
   }
-  s->next_registered = registered_;
-  if (registered_ != nullptr) registered_->prev_registered = s;
-  registered_ = s;
-  s->registered = true;
+  registered_.push(*s);
   add_ref();  // the handle keeps the backend alive
   out = s;
   return {};
@@ -187,12 +185,7 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
 
 void epoll_backend::unregister(epoll_socket& s) noexcept {
   std::lock_guard registry(registry_lock_);
-  if (!s.registered) return;
-  if (s.prev_registered != nullptr) s.prev_registered->next_registered = s.next_registered;
-  if (s.next_registered != nullptr) s.next_registered->prev_registered = s.prev_registered;
-  if (registered_ == &s) registered_ = s.next_registered;
-  s.prev_registered = s.next_registered = nullptr;
-  s.registered = false;
+  registered_.remove(s);
 }
 
 std::error_code epoll_backend::close_handle(io_handle& h) {
@@ -458,7 +451,7 @@ void epoll_backend::close() noexcept {
     // Operations started before `closed_` was set hold their socket's lock
     // while starting; taking each lock in turn lets them finish first.
     std::lock_guard registry(registry_lock_);
-    for (epoll_socket* s = registered_; s != nullptr; s = s->next_registered) {
+    for (epoll_socket* s = registered_.front(); s != nullptr; s = s->next_registered) {
       std::lock_guard lock(s->lock);
       completion_batch aborted_ops(engine_);
       abort_all(*s, aborted_ops);

@@ -17,6 +17,7 @@
 #include "common/completion_engine.hpp"
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
+#include "linux/handle_list.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "linux/uring_ops.hpp"
 #include "linux/uring_ring.hpp"
@@ -137,7 +138,7 @@ class uring_backend final : public port_backend, private event_source {
   std::atomic<std::size_t> in_kernel_ops_{0};  // SQEs sent whose CQE is outstanding
 
   std::mutex registry_lock_;
-  uring_socket* registered_ = nullptr;
+  handle_list<uring_socket> registered_;  // associated, open handles
 
   // The CQ role: held by the poller until its completions are in the port
   // queue, by close() while it drains, or by a cancel() reaping its answer.
@@ -176,10 +177,7 @@ std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind
     return make_error_code(error::port_closed);
   }
   // Nothing to register with the kernel: each SQE names the descriptor.
-  s->next_registered = registered_;
-  if (registered_ != nullptr) registered_->prev_registered = s;
-  registered_ = s;
-  s->registered = true;
+  registered_.push(*s);
   add_ref();  // the socket keeps the backend alive
   out = s;
   return {};
@@ -187,12 +185,7 @@ std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind
 
 void uring_backend::unregister(uring_socket& s) noexcept {
   std::lock_guard registry(registry_lock_);
-  if (!s.registered) return;
-  if (s.prev_registered != nullptr) s.prev_registered->next_registered = s.next_registered;
-  if (s.next_registered != nullptr) s.next_registered->prev_registered = s.prev_registered;
-  if (registered_ == &s) registered_ = s.next_registered;
-  s.prev_registered = s.next_registered = nullptr;
-  s.registered = false;
+  registered_.remove(s);
 }
 
 std::error_code uring_backend::close_handle(io_handle& h) {
@@ -869,7 +862,7 @@ void uring_backend::close() noexcept {
     // Operations started before `closed_` was set hold their socket's lock
     // while starting; taking each lock in turn lets them finish first.
     std::lock_guard registry(registry_lock_);
-    for (uring_socket* s = registered_; s != nullptr; s = s->next_registered) {
+    for (uring_socket* s = registered_.front(); s != nullptr; s = s->next_registered) {
       std::lock_guard lock(s->lock);
       request_cancel_all(*s, s->reads, nullptr, position, submit);
       request_cancel_all(*s, s->writes, nullptr, position, submit);
