@@ -40,6 +40,9 @@ namespace proact_bench {
 std::uint64_t allocation_count() noexcept {
   return g_allocations.load(std::memory_order_relaxed);
 }
+void note_allocation() noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+}
 }  // namespace proact_bench
 
 void* operator new(std::size_t size) {

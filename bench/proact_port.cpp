@@ -1,0 +1,429 @@
+// proact's raw port API, on each Linux backend: proact-epoll, proact-io_uring.
+//
+// Everything goes through one port waited on by the benchmark thread: start
+// operations, wait() for their completions, as with an I/O completion port.
+// The workloads mirror the other implementations' files one for one.
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+#include "impls.hpp"
+#include "proact/proact.hpp"
+
+namespace {
+
+using bench::drive;
+using bench::fail;
+using proact::make_buffer;
+
+constexpr proact::timeout kStallTimeout{10'000};  // a benchmark that stalls fails, never hangs
+
+bool open_port(benchmark::State& state, proact::port& port, proact::backend_kind backend,
+               unsigned concurrency = 1) {
+  return !fail(state, "port.open", port.open({backend, concurrency}));
+}
+
+bool wait_one(benchmark::State& state, proact::port& port, proact::completion& c) {
+  return !fail(state, "wait", port.wait(c, kStallTimeout));
+}
+
+// --- post + wait ------------------------------------------------------------------
+
+void post_wait_one_thread(benchmark::State& state, proact::backend_kind backend) {
+  proact::operation op;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::completion c;
+  drive(state, {}, [&] {
+    if (fail(state, "post", port.post(1, 64, &op)) || !wait_one(state, port, c)) return false;
+    benchmark::DoNotOptimize(c);
+    return true;
+  });
+}
+
+void post_wait_batch(benchmark::State& state, proact::backend_kind backend) {
+  std::array<proact::operation, bench::kPostBatch> ops;
+  std::array<proact::completion, bench::kPostBatch> out;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  drive(state, {bench::kPostBatch, bench::kPostBatch}, [&] {
+    for (auto& op : ops) {
+      if (fail(state, "post", port.post(1, 64, &op))) return false;
+    }
+    for (std::size_t got = 0; got < ops.size();) {
+      std::size_t count = 0;
+      if (fail(state, "wait_many",
+               port.wait_many(std::span(out).first(ops.size() - got), count, kStallTimeout))) {
+        return false;
+      }
+      got += count;
+    }
+    benchmark::DoNotOptimize(out.data());
+    return true;
+  });
+}
+
+// A producer thread posts; the benchmark thread waits. The producer reuses a
+// ring of operations, waiting for one to be dequeued before posting it again.
+void post_wait_two_threads(benchmark::State& state, proact::backend_kind backend) {
+  std::vector<proact::operation> ring(bench::kProducerWindow);
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  std::atomic<std::int64_t> target{0};
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    std::int64_t posted = 0;
+    while (true) {
+      if (posted == target.load(std::memory_order_acquire)) {
+        if (stop.load(std::memory_order_acquire)) return;
+        std::this_thread::yield();
+        continue;
+      }
+      auto& op = ring[static_cast<std::size_t>(posted % bench::kProducerWindow)];
+      while (op.in_flight()) std::this_thread::yield();
+      if (port.post(1, 64, &op)) return;  // the consumer times out and reports it
+      ++posted;
+    }
+  });
+  proact::completion c;
+  drive(state, {bench::kProducerChunk, bench::kProducerChunk}, [&] {
+    target.fetch_add(bench::kProducerChunk, std::memory_order_release);
+    for (int got = 0; got < bench::kProducerChunk; ++got) {
+      if (!wait_one(state, port, c)) return false;
+    }
+    return true;
+  });
+  stop.store(true, std::memory_order_release);
+  producer.join();
+}
+
+// --- TCP ping-pong -------------------------------------------------------------------
+
+struct pp_ops {
+  proact::operation client_send, client_recv, server_send, server_recv;
+  std::size_t client_got = 0, server_got = 0;
+  bool client_sending = false;
+};
+struct pp_sockets {
+  proact::tcp_socket client, server;
+};
+
+// Connects n client/server pairs through the port, keys 2i (client) and
+// 2i+1 (server), TCP_NODELAY on both ends.
+bool connect_pairs(benchmark::State& state, proact::port& port, proact::tcp_listener& listener,
+                   std::span<pp_sockets> sockets) {
+  std::error_code ec;
+  if (fail(state, "listen",
+           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
+      fail(state, "associate", port.associate(listener, ~std::uintptr_t{0}))) {
+    return false;
+  }
+  const auto address = listener.local_endpoint(ec);
+  if (fail(state, "local_endpoint", ec)) return false;
+  proact::operation accept_op, connect_op;
+  proact::completion c;
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    auto& s = sockets[i];
+    if (fail(state, "open", s.client.open(address.family())) ||
+        fail(state, "associate", port.associate(s.client, 2 * i)) ||
+        fail(state, "accept", listener.accept(accept_op, s.server)) ||
+        fail(state, "connect", s.client.connect(connect_op, address))) {
+      return false;
+    }
+    for (int done = 0; done < 2; ++done) {
+      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
+    }
+    if (fail(state, "associate", port.associate(s.server, 2 * i + 1)) ||
+        fail(state, "no_delay", s.client.set_no_delay(true)) ||
+        fail(state, "no_delay", s.server.set_no_delay(true))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, std::size_t size) {
+  const auto n = static_cast<std::size_t>(conns);
+  std::vector<char> ping(size, 'x'), server_bufs(n * size), client_bufs(n * size);
+  // Operations outlive the port and the sockets (destroyed in reverse order).
+  std::vector<pp_ops> ops(n);
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::tcp_listener listener;
+  std::vector<pp_sockets> sockets(n);
+  if (!connect_pairs(state, port, listener, sockets)) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (fail(state, "recv",
+             sockets[i].server.recv(ops[i].server_recv,
+                                    make_buffer(&server_bufs[i * size], size)))) {
+      return;
+    }
+  }
+
+  proact::completion c;
+  drive(state, {conns, 4 * static_cast<std::int64_t>(conns), 0, conns == 1}, [&] {
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& o = ops[i];
+      o.client_got = 0;
+      o.client_sending = true;
+      if (fail(state, "recv",
+               sockets[i].client.recv(o.client_recv, make_buffer(&client_bufs[i * size], size))) ||
+          fail(state, "send",
+               sockets[i].client.send(o.client_send, make_buffer(ping.data(), size)))) {
+        return false;
+      }
+    }
+    std::size_t done = 0, sending = n;
+    while (done < n || sending > 0) {
+      if (!wait_one(state, port, c) || fail(state, "completion", c.error)) return false;
+      const std::size_t i = c.key / 2;
+      auto& o = ops[i];
+      auto& s = sockets[i];
+      std::error_code ec;
+      if (c.op == &o.server_recv) {
+        o.server_got += c.bytes;
+        char* buf = &server_bufs[i * size];
+        ec =
+            o.server_got < size
+                ? s.server.recv(o.server_recv, make_buffer(buf + o.server_got, size - o.server_got))
+                : s.server.send(o.server_send, make_buffer(buf, size));
+      } else if (c.op == &o.server_send) {
+        o.server_got = 0;
+        ec = s.server.recv(o.server_recv, make_buffer(&server_bufs[i * size], size));
+      } else if (c.op == &o.client_recv) {
+        o.client_got += c.bytes;
+        if (o.client_got < size) {
+          ec = s.client.recv(o.client_recv, make_buffer(&client_bufs[i * size] + o.client_got,
+                                                        size - o.client_got));
+        } else {
+          ++done;
+        }
+      } else if (c.op == &o.client_send) {
+        --sending;
+      }
+      if (fail(state, "recv/send", ec)) return false;
+    }
+    return true;
+  });
+}
+
+// --- accept rate ---------------------------------------------------------------------
+
+void accept_rate(benchmark::State& state, proact::backend_kind backend) {
+  proact::operation accept_op, connect_op;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::tcp_listener listener;
+  std::error_code ec;
+  if (fail(state, "listen",
+           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
+      fail(state, "associate", port.associate(listener, 0))) {
+    return;
+  }
+  const auto address = listener.local_endpoint(ec);
+  if (fail(state, "local_endpoint", ec)) return;
+  proact::completion c;
+  drive(state, {1, 2}, [&] {
+    proact::tcp_socket client, server;
+    if (fail(state, "open", client.open(address.family())) ||
+        fail(state, "associate", port.associate(client, 1)) ||
+        fail(state, "accept", listener.accept(accept_op, server)) ||
+        fail(state, "connect", client.connect(connect_op, address))) {
+      return false;
+    }
+    for (int done = 0; done < 2; ++done) {
+      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
+    }
+    return !fail(state, "close", server.close()) && !fail(state, "close", client.close());
+  });
+}
+
+// --- UDP ping-pong ---------------------------------------------------------------------
+
+void udp_pingpong(benchmark::State& state, proact::backend_kind backend) {
+  constexpr std::size_t size = bench::kUdpSize;
+  std::array<char, size> ping{}, server_buf{}, client_buf{};
+  proact::operation client_send, client_recv, server_send, server_recv;
+  proact::endpoint source;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::udp_socket client, server;
+  std::error_code ec;
+  const auto loopback = proact::endpoint::loopback(proact::address_family::ipv4, 0);
+  if (fail(state, "open", server.open(proact::address_family::ipv4)) ||
+      fail(state, "bind", server.bind(loopback)) ||
+      fail(state, "open", client.open(proact::address_family::ipv4)) ||
+      fail(state, "bind", client.bind(loopback)) ||
+      fail(state, "associate", port.associate(server, 1)) ||
+      fail(state, "associate", port.associate(client, 2))) {
+    return;
+  }
+  const auto server_address = server.local_endpoint(ec);
+  if (fail(state, "local_endpoint", ec) ||
+      fail(state, "recv_from",
+           server.recv_from(server_recv, make_buffer(server_buf.data(), server_buf.size()),
+                            &source))) {
+    return;
+  }
+  proact::completion c;
+  drive(state, {1, 4}, [&] {
+    if (fail(state, "recv_from",
+             client.recv_from(client_recv, make_buffer(client_buf.data(), client_buf.size()))) ||
+        fail(state, "send_to",
+             client.send_to(client_send, make_buffer(ping.data(), size), server_address))) {
+      return false;
+    }
+    bool received = false, sent = false;
+    while (!(received && sent)) {
+      if (!wait_one(state, port, c) || fail(state, "completion", c.error)) return false;
+      if (c.op == &server_recv) {
+        ec = server.send_to(server_send, make_buffer(server_buf.data(), c.bytes), source);
+      } else if (c.op == &server_send) {
+        ec = server.recv_from(server_recv, make_buffer(server_buf.data(), server_buf.size()),
+                              &source);
+      } else if (c.op == &client_recv) {
+        received = true;
+      } else if (c.op == &client_send) {
+        sent = true;
+      }
+      if (fail(state, "send_to/recv_from", ec)) return false;
+    }
+    return true;
+  });
+}
+
+// --- file reads ------------------------------------------------------------------------
+
+void file_read(benchmark::State& state, proact::backend_kind backend, bool random) {
+  const std::string& path = bench::bench_file();
+  if (bench::fail_if(state, path.empty(), "no benchmark file")) return;
+  const std::size_t size = random ? bench::kRandomRead : bench::kSequentialRead;
+  std::vector<char> buf(size);
+  proact::operation op;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::file f;
+  if (fail(state, "open", f.open(path, proact::file_mode::read)) ||
+      fail(state, "associate", port.associate(f, 1))) {
+    return;
+  }
+  const auto& offsets = bench::random_offsets();
+  std::size_t next = 0;
+  std::uint64_t offset = 0;
+  proact::completion c;
+  drive(state, {1, 1, static_cast<std::int64_t>(size)}, [&] {
+    if (random) {
+      offset = offsets[next++ % offsets.size()];
+    } else {
+      offset = (offset + size) % bench::kFileSize;
+    }
+    if (fail(state, "read_at", f.read_at(op, offset, make_buffer(buf.data(), size))) ||
+        !wait_one(state, port, c) || fail(state, "read", c.error)) {
+      return false;
+    }
+    return !bench::fail_if(state, c.bytes != size, "short read");
+  });
+}
+
+// --- memory per idle connection ---------------------------------------------------------
+
+struct idle_ops {
+  proact::operation recv;
+  std::array<char, bench::kIdleRecvBuffer> buf;
+};
+
+void idle_memory(benchmark::State& state, proact::backend_kind backend) {
+  constexpr int n = bench::kIdleConns;
+  std::unique_ptr<idle_ops[]> ops;  // outlives the port and the sockets
+  proact::operation accept_op;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::tcp_listener listener;
+  std::error_code ec;
+  if (fail(state, "listen",
+           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
+      fail(state, "associate", port.associate(listener, ~std::uintptr_t{0}))) {
+    return;
+  }
+  const auto address = listener.local_endpoint(ec);
+  if (fail(state, "local_endpoint", ec)) return;
+  bench::raw_clients clients(n);
+  std::unique_ptr<proact::tcp_socket[]> sockets;
+  for (auto _ : state) {
+    const bench::memory_meter meter;
+    ops = std::make_unique<idle_ops[]>(n);
+    sockets = std::make_unique<proact::tcp_socket[]>(n);
+    proact::completion c;
+    for (int i = 0; i < n; ++i) {
+      if (i % 256 == 0 &&
+          bench::fail_if(state, !clients.connect(address.port(), std::min(256, n - i)),
+                         "connect")) {
+        return;
+      }
+      auto& o = ops[static_cast<std::size_t>(i)];
+      auto& s = sockets[static_cast<std::size_t>(i)];
+      if (fail(state, "accept", listener.accept(accept_op, s)) || !wait_one(state, port, c) ||
+          fail(state, "accepted", c.error) ||
+          fail(state, "associate", port.associate(s, static_cast<std::uintptr_t>(i))) ||
+          fail(state, "recv", s.recv(o.recv, make_buffer(o.buf.data(), o.buf.size())))) {
+        return;
+      }
+    }
+    // Nothing is queued: every recv is pending.
+    if (bench::fail_if(state, port.wait(c, proact::timeout{0}) != proact::errc::timed_out,
+                       "unexpected completion")) {
+      return;
+    }
+    meter.end(state, n);
+  }
+}
+
+bool backend_available(proact::backend_kind backend) {
+  proact::port probe;
+  return !probe.open({backend, 1});
+}
+
+}  // namespace
+
+namespace bench {
+
+void register_proact_port() {
+  for (const auto backend : {proact::backend_kind::epoll, proact::backend_kind::io_uring}) {
+    const std::string impl = "proact-" + std::string(proact::to_string(backend));
+    if (!backend_available(backend)) {
+      std::fprintf(stderr, "proact_bench: %s: the backend does not open here; skipped\n",
+                   impl.c_str());
+      continue;
+    }
+    add("post_wait", impl, {{"threads", 1}},
+        [backend](benchmark::State& s) { post_wait_one_thread(s, backend); });
+    add("post_wait", impl, {{"threads", 2}},
+        [backend](benchmark::State& s) { post_wait_two_threads(s, backend); });
+    add("post_wait_many", impl, {{"batch", kPostBatch}},
+        [backend](benchmark::State& s) { post_wait_batch(s, backend); });
+    for (const int conns : kPingpongConns) {
+      for (const std::size_t size : kPingpongSizes) {
+        add("pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},
+            [=](benchmark::State& s) { pingpong(s, backend, conns, size); });
+      }
+    }
+    add("accept", impl, {}, [backend](benchmark::State& s) { accept_rate(s, backend); });
+    add("udp_pingpong", impl, {{"size", static_cast<long>(kUdpSize)}},
+        [backend](benchmark::State& s) { udp_pingpong(s, backend); });
+    add("file_read_random", impl, {{"size", static_cast<long>(kRandomRead)}},
+        [backend](benchmark::State& s) { file_read(s, backend, true); });
+    add("file_read_seq", impl, {{"size", static_cast<long>(kSequentialRead)}},
+        [backend](benchmark::State& s) { file_read(s, backend, false); });
+    add(
+        "idle_memory", impl, {{"conns", kIdleConns}},
+        [backend](benchmark::State& s) { idle_memory(s, backend); }, kind::once);
+  }
+}
+
+}  // namespace bench
