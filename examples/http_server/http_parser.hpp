@@ -1,0 +1,69 @@
+// The HTTP/1.1 request parser and the helpers of proact-http-server: no I/O,
+// so that they can be tested on their own (tests/servers/http_parser_test.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace http {
+
+enum class method { get, head, other };
+
+// A request head. The views point into the buffer given to parse_request.
+struct request {
+  method verb = method::other;
+  std::string_view method_name;  // "GET", "POST", ...
+  std::string_view target;       // as sent: "/a%20b/c.html?x=1"
+  int version_minor = 1;         // HTTP/1.<minor>; 1.2 and later count as 1.1
+  bool keep_alive = true;        // HTTP/1.1 unless "close"; 1.0 only with "keep-alive"
+  bool has_body = false;         // a Content-Length > 0 or a Transfer-Encoding
+};
+
+enum class parse_status {
+  complete,    // a whole request head: `request` and `consumed` are set
+  incomplete,  // more bytes needed
+  error,       // `error_status` says which answer to give, then close
+};
+
+struct parse_result {
+  parse_status status = parse_status::incomplete;
+  int error_status = 0;      // 400, 431 or 505 when status == error
+  std::size_t consumed = 0;  // bytes of the request head, ending blank line included
+  request req;
+};
+
+// Parses the request head at the start of `data` (empty lines before it are
+// skipped, as RFC 9112 allows). A head longer than `max_head_bytes`, or no
+// end of head in the first `max_head_bytes` bytes, is error 431. Lines may
+// end in CRLF or a bare LF. The body, if any, is not consumed.
+parse_result parse_request(std::string_view data, std::size_t max_head_bytes);
+
+// The file a request target names, relative to the document root: the path
+// part (no query or fragment), percent-decoded, with "." and empty segments
+// dropped and ".." applied; "" for the root itself. Refused (ok == false):
+// a target that is not origin-form or absolute-form, a bad percent escape, a
+// NUL, a backslash, a control character or a ':' (drive letters, streams) in
+// the decoded path, and any ".." that would climb above the root.
+struct resolved_path {
+  bool ok = false;
+  std::string path;  // "dir/file.html", '/'-separated, UTF-8
+  bool trailing_slash = false;
+};
+resolved_path resolve_target(std::string_view target);
+
+// "text/html; charset=utf-8" for "index.html", ...; application/octet-stream
+// for unknown extensions.
+std::string_view content_type(std::string_view file_name);
+
+// "Not Found" for 404, ...
+std::string_view reason_phrase(int status);
+
+// The response head: status line, Server, Content-Length, Content-Type (if
+// not empty), Connection (close, or keep-alive for HTTP/1.0), extra header
+// lines (each ending in CRLF), blank line.
+std::string response_head(int status, std::uint64_t content_length, std::string_view type,
+                          bool keep_alive, int version_minor, std::string_view extra = {});
+
+}  // namespace http

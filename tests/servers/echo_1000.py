@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""The echo server holds 1,000 connections at once: open them all, keep them
+all open, send a different message on each (twice), check every echo byte for
+byte, then close them all; the server's statistics must agree."""
+
+import asyncio
+import random
+import time
+
+import servertest as st
+
+
+async def drive(host, port, count, rounds, timeout):
+    t0 = time.monotonic()
+    sem = asyncio.Semaphore(256)  # connects in flight at once
+
+    async def connect():
+        async with sem:
+            return await asyncio.open_connection(host, port)
+
+    conns = await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout)
+    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
+    rng = random.Random(1234)
+    sent = 0
+    for r in range(rounds):
+        messages = [rng.randbytes(rng.randint(1, 2048))
+                    for _ in range(count)]
+        for (_, writer), message in zip(conns, messages):
+            writer.write(message)
+        await asyncio.wait_for(asyncio.gather(*(w.drain() for _, w in conns)), timeout)
+        echoes = await asyncio.wait_for(
+            asyncio.gather(*(reader.readexactly(len(m)) for (reader, _), m in zip(conns, messages))),
+            timeout)
+        bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
+        st.check(not bad, f"round {r}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
+        sent += sum(len(m) for m in messages)
+        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)", flush=True)
+    # Still all open: none was closed by the server meanwhile.
+    st.check(all(not r.at_eof() for r, _ in conns), "a connection was closed by the server")
+    for _, writer in conns:
+        writer.close()
+    await asyncio.gather(*(w.wait_closed() for _, w in conns), return_exceptions=True)
+    return sent
+
+
+def main():
+    parser = st.common_arguments(__doc__)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    limit = st.raise_nofile()
+    st.check(limit > args.connections + 100, f"RLIMIT_NOFILE is {limit}: too low")
+
+    server = st.Server([args.server, "--port", "0", "--backend", args.backend,
+                        "--threads", "4"], args.emulator)
+    sent = asyncio.run(drive(server.host, server.port, args.connections, args.rounds, 60))
+    stats = server.stop()
+    st.check(int(stats["connections_accepted"]) == args.connections,
+             f"the server accepted {stats['connections_accepted']} connections, "
+             f"expected {args.connections}")
+    st.check(int(stats["bytes_echoed"]) == sent,
+             f"the server echoed {stats['bytes_echoed']} bytes, the client sent {sent}")
+    st.check(args.backend in ("auto", stats["backend"]),
+             f"the server ran on {stats['backend']}, not {args.backend}")
+    print("PASS", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""A handful of echoes through the echo server (also the Wine smoke test):
+several connections, small messages, one large message that needs several
+reads and writes, then a clean stop with its statistics line."""
+
+import socket
+
+import servertest as st
+
+
+def recv_exactly(sock, n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        st.check(chunk, f"eof after {len(data)} of {n} echoed bytes")
+        data += chunk
+    return bytes(data)
+
+
+def main():
+    parser = st.common_arguments(__doc__)
+    parser.add_argument("--no-clean-stop", action="store_true",
+                        help="do not require a clean stop on SIGINT")
+    args = parser.parse_args()
+    server = st.Server([args.server, "--port", "0", "--backend", args.backend], args.emulator)
+    total = 0
+    socks = [socket.create_connection((server.host, server.port), timeout=30) for _ in range(3)]
+    for i, s in enumerate(socks):
+        for j in range(4):
+            message = f"hello {i}.{j} from the smoke test\n".encode()
+            s.sendall(message)
+            st.check(recv_exactly(s, len(message)) == message, f"wrong echo on connection {i}")
+            total += len(message)
+    big = bytes(range(256)) * 1024  # 256 KiB
+    socks[0].sendall(big)
+    st.check(recv_exactly(socks[0], len(big)) == big, "wrong echo of the 256 KiB message")
+    total += len(big)
+    for s in socks:
+        s.shutdown(socket.SHUT_WR)
+        st.check(s.recv(1) == b"", "expected eof after the client's shutdown")
+        s.close()
+    stats = server.stop(require_clean=not args.no_clean_stop)
+    if stats is not None:
+        st.check(stats["connections_accepted"] == "3", f"statistics: {stats}")
+        st.check(int(stats["bytes_echoed"]) == total, f"echoed {stats['bytes_echoed']}, sent {total}")
+    else:
+        print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
+    print("PASS", flush=True)
+
+
+if __name__ == "__main__":
+    main()

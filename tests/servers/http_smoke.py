@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""A few requests to the HTTP server (also the Wine smoke test): GET, HEAD,
+404, 405, pipelining, keep-alive and close, a directory's index.html, refused
+traversals, an oversized head; then a clean stop."""
+
+import os
+import shutil
+import tempfile
+
+import httpclient as hc
+import servertest as st
+
+
+def main():
+    parser = st.common_arguments(__doc__)
+    parser.add_argument("--path-prefix", default="",
+                        help="prefix of the root directory's path (Z: under Wine)")
+    parser.add_argument("--no-clean-stop", action="store_true")
+    args = parser.parse_args()
+
+    top = tempfile.mkdtemp(prefix="proact-http-smoke-")
+    try:
+        root = os.path.join(top, "root")
+        os.makedirs(os.path.join(root, "docs"))
+        hello = b"hello, proact\n"
+        with open(os.path.join(root, "hello.txt"), "wb") as f:
+            f.write(hello)
+        index = b"<html><body>index</body></html>\n"
+        with open(os.path.join(root, "docs", "index.html"), "wb") as f:
+            f.write(index)
+        blob = os.urandom(300 * 1024 + 7)
+        with open(os.path.join(root, "blob.bin"), "wb") as f:
+            f.write(blob)
+        with open(os.path.join(root, "a b.txt"), "wb") as f:
+            f.write(b"space\n")
+        with open(os.path.join(top, "secret.txt"), "wb") as f:
+            f.write(b"must not be served\n")
+        run(args, root, hello, index, blob)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    print("PASS", flush=True)
+
+
+def expect(r, status, what):
+    st.check(r is not None, f"{what}: no response (connection closed)")
+    st.check(r.status == status, f"{what}: status {r.status}, expected {status} ({r})")
+    return r
+
+
+def run(args, root, hello, index, blob):
+    server = st.Server([args.server, "--port", "0", "--backend", args.backend,
+                        "--root", args.path_prefix + root], args.emulator)
+    h, p = server.host, server.port
+
+    c = hc.Connection(h, p)
+    # GET and HEAD on one keep-alive connection.
+    c.send(hc.request("GET", "/hello.txt"))
+    r = expect(c.response(), 200, "GET /hello.txt")
+    st.check(r.body == hello, f"GET /hello.txt body {r.body!r}")
+    st.check(r.headers.get("content-type", "").startswith("text/plain"), f"type {r.headers}")
+    c.send(hc.request("HEAD", "/blob.bin"))
+    r = expect(c.response(head_request=True), 200, "HEAD /blob.bin")
+    st.check(r.headers["content-length"] == str(len(blob)), f"HEAD length {r.headers}")
+    st.check(r.headers.get("content-type") == "application/octet-stream", f"type {r.headers}")
+    # 404, 405 (with Allow), a directory's index.html, a percent-encoded name.
+    c.send(hc.request("GET", "/missing.html"))
+    expect(c.response(), 404, "GET /missing.html")
+    c.send(hc.request("DELETE", "/hello.txt"))
+    r = expect(c.response(), 405, "DELETE")
+    st.check(r.headers.get("allow") == "GET, HEAD", f"405 without Allow: GET, HEAD: {r.headers}")
+    c.send(hc.request("GET", "/docs/"))
+    r = expect(c.response(), 200, "GET /docs/")
+    st.check(r.body == index and r.headers["content-type"].startswith("text/html"), f"{r}")
+    c.send(hc.request("GET", "/a%20b.txt?query=1"))
+    r = expect(c.response(), 200, "GET /a%20b.txt")
+    st.check(r.body == b"space\n", f"{r}")
+    # Pipelined: three requests in one send, answered in order, the large
+    # file in the middle.
+    c.send(hc.request("GET", "/hello.txt") + hc.request("GET", "/blob.bin") +
+           hc.request("HEAD", "/nothing-here") + hc.request("GET", "/docs/index.html"))
+    st.check(expect(c.response(), 200, "pipelined 1").body == hello, "pipelined 1 body")
+    st.check(expect(c.response(), 200, "pipelined 2").body == blob, "pipelined 2 body")
+    r = expect(c.response(head_request=True), 404, "pipelined 3 (HEAD of a missing file)")
+    st.check(expect(c.response(), 200, "pipelined 4").body == index, "pipelined 4 body")
+    # Connection: close is honoured.
+    c.send(hc.request("GET", "/hello.txt", {"Connection": "close"}))
+    r = expect(c.response(), 200, "GET with Connection: close")
+    st.check(r.headers.get("connection", "").lower() == "close", f"{r.headers}")
+    st.check(c.at_eof(), "the server kept the connection open after Connection: close")
+    c.close()
+
+    # HTTP/1.0 closes unless keep-alive.
+    c = hc.Connection(h, p)
+    c.send(hc.request("GET", "/hello.txt", version="HTTP/1.0", host=None))
+    expect(c.response(), 200, "HTTP/1.0 GET")
+    st.check(c.at_eof(), "HTTP/1.0 without keep-alive: the connection stayed open")
+    c.close()
+    c = hc.Connection(h, p)
+    c.send(hc.request("GET", "/hello.txt", {"Connection": "keep-alive"}, version="HTTP/1.0"))
+    r = expect(c.response(), 200, "HTTP/1.0 keep-alive GET")
+    st.check(r.headers.get("connection", "").lower() == "keep-alive", f"{r.headers}")
+    c.send(hc.request("GET", "/hello.txt", version="HTTP/1.0"))
+    expect(c.response(), 200, "HTTP/1.0 second GET")
+    c.close()
+
+    # Refused: traversal (plain, encoded, via a subdirectory), backslash, NUL.
+    for target in ["/../secret.txt", "/%2e%2e/secret.txt", "/docs/../../secret.txt",
+                   "/docs/..%2f..%2fsecret.txt", "/..%5csecret.txt", "/hello.txt%00.html",
+                   "/C:/Windows/win.ini"]:
+        c = hc.Connection(h, p)
+        c.send(hc.request("GET", target))
+        expect(c.response(), 400, f"GET {target}")
+        c.close()
+    # Malformed, and a head larger than the server's 8 KiB buffer.
+    for raw, status in [(b"GARBAGE\r\n\r\n", 400),
+                        (b"GET /hello.txt HTTP/1.1\r\n\r\n", 400),  # no Host
+                        (b"GET /hello.txt HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+                        (hc.request("GET", "/hello.txt", {"X-Big": "x" * 9000}), 431)]:
+        c = hc.Connection(h, p)
+        c.send(raw)
+        r = expect(c.response(), status, f"{raw[:40]!r}")
+        st.check(r.headers.get("connection", "").lower() == "close", f"{r.headers}")
+        st.check(c.at_eof(), f"{raw[:40]!r}: the connection stayed open after {status}")
+        c.close()
+
+    stats = server.stop(require_clean=not args.no_clean_stop)
+    if stats is None:
+        print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
+    else:
+        # 11 files served; 404 twice, 405, 7 refused targets, 4 malformed heads.
+        st.check(stats["responses_2xx"] == "11" and stats["responses_error"] == "14",
+                 f"statistics: {stats}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Shared helpers of the example-server tests: start a server, read the port
+it prints, stop it (SIGINT, then a kill), and make sure no server outlives the
+test, whatever way the test ends (failure, exception, SIGTERM from CTest).
+
+A test exits 0 on success, 1 on failure (fail() prints why)."""
+
+import argparse
+import atexit
+import ctypes
+import os
+import queue
+import re
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+_servers = []  # every server started and not yet reaped
+
+
+def _kill_all():
+    for proc in list(_servers):
+        if proc.poll() is None:
+            try:
+                proc.kill()
+                proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+        _servers.remove(proc)
+
+
+atexit.register(_kill_all)
+
+
+def _on_signal(signum, _frame):
+    _kill_all()
+    sys.stderr.write(f"test: killed by signal {signum}\n")
+    os._exit(1)
+
+
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if this test process dies (also
+    on a SIGKILL from a CTest timeout, which runs no handler here)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:  # noqa: BLE001 - not Linux: the atexit handler still runs
+        pass
+
+
+def fail(message):
+    sys.stderr.write(f"FAIL: {message}\n")
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def raise_nofile(wanted=65536):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else wanted
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def common_arguments(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--server", required=True, help="the server executable")
+    parser.add_argument("--backend", default="auto", help="epoll, io_uring, iocp or auto")
+    parser.add_argument("--emulator", default="",
+                        help="run the server through this (wine, for the cross build)")
+    return parser
+
+
+class Server:
+    """A running server: .host, .port, .lines (stdout lines read so far)."""
+
+    def __init__(self, command, emulator="", startup_timeout=60.0):
+        argv = ([emulator] if emulator else []) + list(command)
+        print("test: starting " + " ".join(argv), flush=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     preexec_fn=_die_with_parent)
+        _servers.append(self.proc)
+        self.lines = []
+        self._queue = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        first = self.next_line(startup_timeout)
+        check(first is not None, f"the server printed nothing within {startup_timeout} s "
+                                 f"(exit status {self.proc.poll()})")
+        m = re.match(r"^listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$", first)
+        check(m is not None, f"the first line is not 'listening on ADDRESS:PORT': {first!r}")
+        self.host = m.group(1).strip("[]")
+        self.port = int(m.group(2))
+        print(f"test: server at {self.host}:{self.port}", flush=True)
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            sys.stdout.write("server: " + line + "\n")
+            sys.stdout.flush()
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def next_line(self, timeout):
+        try:
+            line = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if line is not None:
+            self.lines.append(line)
+        return line
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=15.0, require_clean=True):
+        """SIGINT; returns the statistics line as a dict (None if it did not
+        stop cleanly and require_clean is False)."""
+        check(self.alive(), f"the server died during the test (status {self.proc.poll()})")
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            if require_clean:
+                fail(f"the server did not stop within {timeout} s of SIGINT")
+            return None
+        self._reader.join(timeout=10)
+        while self.next_line(0.01) is not None:
+            pass
+        if status != 0:
+            if require_clean:
+                fail(f"the server exited with status {status} after SIGINT")
+            return None
+        stats = [l for l in self.lines if l.startswith("stats: ")]
+        check(len(stats) == 1, f"expected one 'stats:' line on exit, got {stats}")
+        return dict(kv.split("=", 1) for kv in stats[0][len("stats: "):].split())
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
