@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+"""Turns proact_bench's Google Benchmark JSON into readable results (issue 7).
+
+    bench/report.py build-release/bench.json [--out-dir DIR]
+
+Writes, next to the JSON unless --out-dir says otherwise:
+  bench-results.md   a Markdown table: every workload, every implementation,
+                     each proact figure with its ratio to the floor and to Asio,
+                     then the issue's targets with PASS/MISS
+  bench-results.txt  the same as plain text (also printed)
+  bench.svg          a chart (gnuplot): each implementation's throughput
+                     relative to the fastest one, per workload
+Only the Python standard library is needed for the tables; the chart needs
+gnuplot (Debian: gnuplot-nox), and is skipped with a message without it.
+
+Benchmark names are <workload>/<impl>[/<param>:<value>...] (bench/harness.hpp);
+Google Benchmark appends /real_time, /iterations:N and, with repetitions,
+_mean/_median/_stddev. With repetitions the median is used.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# Implementations in display order; unknown ones (e.g. proact's loop,
+# "proact-loop-epoll") go after them in order of appearance.
+KNOWN_IMPLS = [
+    "proact-epoll",
+    "proact-io_uring",
+    "floor-epoll",
+    "floor-io_uring",
+    "asio",
+    "libuv",
+]
+# The floor each proact backend is compared with. Any implementation whose
+# name starts with "proact" and ends with a backend uses that backend's floor.
+FLOORS = {"epoll": "floor-epoll", "io_uring": "floor-io_uring"}
+NETWORKING = ("pingpong", "accept", "udp_pingpong")
+MEMORY = ("idle_memory",)
+# Below this many allocations per operation, a run's allocations are one-off
+# growth (a vector reaching its size in the first iterations), not steady state.
+STEADY_ALLOCS = 1e-3
+TOLERANCE = 0.10  # "within 10%"
+
+
+def backend_of(impl):
+    for backend in FLOORS:
+        if impl.endswith(backend):
+            return backend
+    return None
+
+
+def is_proact(impl):
+    return impl.startswith("proact")
+
+
+def parse_name(name):
+    """'pingpong/asio/conns:1/size:64/real_time' -> ('pingpong', 'asio', 'conns:1/size:64')."""
+    parts = [
+        p
+        for p in name.split("/")
+        if p != "real_time" and not p.startswith("iterations:") and not p.startswith("min_time:")
+    ]
+    if len(parts) < 2:
+        return None
+    return parts[0], parts[1], "/".join(parts[2:])
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    results = {}  # (workload, params) -> impl -> benchmark dict
+    order = []  # groups in order of first appearance
+    use_median = any(b.get("aggregate_name") == "median" for b in data.get("benchmarks", []))
+    for b in data.get("benchmarks", []):
+        if use_median:
+            if b.get("aggregate_name") != "median":
+                continue
+            name = b.get("run_name", b["name"])
+        else:
+            if b.get("run_type") == "aggregate":
+                continue
+            name = b.get("run_name", b["name"])
+        parsed = parse_name(name)
+        if parsed is None:
+            continue
+        workload, impl, params = parsed
+        group = (workload, params)
+        if group not in results:
+            results[group] = {}
+            order.append(group)
+        results[group][impl] = b
+    return data.get("context", {}), results, order
+
+
+def throughput(b):
+    """Items per second, or None for a failed or memory-only benchmark."""
+    if b is None or b.get("error_occurred"):
+        return None
+    v = b.get("items_per_second")
+    return float(v) if v else None
+
+
+def memory(b):
+    if b is None or b.get("error_occurred"):
+        return None
+    v = b.get("rss_bytes/conn")
+    return float(v) if v is not None else None
+
+
+def si(v, unit=""):
+    if v is None:
+        return "-"
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= factor:
+            return f"{v / factor:.3g} {suffix}{unit}"
+    return f"{v:.3g} {unit}".rstrip()
+
+
+def per_item(v):
+    if not v:
+        return "-"
+    s = 1.0 / v
+    for factor, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if s >= factor:
+            return f"{s / factor:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def impl_order(results):
+    seen = []
+    for group in results.values():
+        for impl in group:
+            if impl not in seen:
+                seen.append(impl)
+    known = [i for i in KNOWN_IMPLS if i in seen]
+    return known + [i for i in seen if i not in KNOWN_IMPLS]
+
+
+def group_label(group):
+    workload, params = group
+    return workload + ("/" + params if params else "")
+
+
+def rows_for(group, impls):
+    """Rows of one group: [impl, figure, per item, allocs/op, vs floor, vs asio, notes]."""
+    workload, _ = group
+    rows = []
+    is_memory = workload in MEMORY
+    for impl, b in impls.items():
+        if b.get("error_occurred"):
+            rows.append([impl, "error", "", "", "", "", b.get("error_message", "")])
+            continue
+        notes = []
+        if is_memory:
+            value = memory(b)
+            figure = f"{value:.0f} B/conn" if value is not None else "-"
+            heap = b.get("heap_bytes/conn")
+            if heap is not None:
+                notes.append(f"heap {heap:.0f} B/conn")
+            item = ""
+        else:
+            value = throughput(b)
+            figure = si(value, "/s")
+            item = per_item(value)
+            if "p50_us" in b:
+                notes.append(
+                    f"p50 {b['p50_us']:.1f} µs, p99 {b['p99_us']:.1f} µs, "
+                    f"p99.9 {b['p999_us']:.1f} µs"
+                )
+            if b.get("bytes_per_second"):
+                notes.append(si(b["bytes_per_second"], "B/s"))
+        allocs = b.get("allocs/op")
+        allocs_s = "" if allocs is None else (f"{allocs:.3g}" if allocs else "0")
+        vs_floor = vs_asio = ""
+        if is_proact(impl):
+            floor = FLOORS.get(backend_of(impl) or "")
+            get = memory if is_memory else throughput
+            # Throughput: proact / other (above 1 = proact faster). Memory:
+            # proact / other (below 1 = proact smaller).
+            vs_floor = fmt_ratio(ratio(value, get(impls.get(floor)))) if floor else "-"
+            vs_asio = fmt_ratio(ratio(value, get(impls.get("asio"))))
+        rows.append([impl, figure, item, allocs_s, vs_floor, vs_asio, "; ".join(notes)])
+    return rows
+
+
+HEADER = ["implementation", "throughput", "per item", "allocs/op", "vs floor", "vs asio", "notes"]
+
+
+def check_targets(results):
+    """[(target, PASS|MISS|n/a, details)]"""
+    targets = []
+
+    def collect(pred_groups, impl, other, factor, what):
+        misses, checked = [], 0
+        for group in pred_groups:
+            impls = results[group]
+            a, b = throughput(impls.get(impl)), throughput(impls.get(other))
+            if a is None or b is None:
+                continue
+            checked += 1
+            r = a / b
+            if r < factor:
+                misses.append(f"{group_label(group)}: {r:.2f}x")
+        if checked == 0:
+            return ("n/a", f"no {impl} and {other} results to compare")
+        if misses:
+            return ("MISS", f"{len(misses)} of {checked} below {factor:.2f}x {what}: " + ", ".join(misses))
+        return ("PASS", f"all {checked} at or above {factor:.2f}x {what}")
+
+    net = [g for g in results if g[0] in NETWORKING]
+    status, detail = collect(net, "proact-epoll", "asio", 1.0, "Asio")
+    targets.append(("epoll backend >= Asio on every networking benchmark", status, detail))
+    status, detail = collect(net, "proact-epoll", "floor-epoll", 1 - TOLERANCE, "the epoll floor")
+    targets.append(("epoll backend within 10% of the hand-written epoll loop", status, detail))
+    status, detail = collect(
+        net, "proact-io_uring", "floor-io_uring", 1 - TOLERANCE, "the io_uring floor"
+    )
+    targets.append(("io_uring backend within 10% of the hand-written io_uring loop", status, detail))
+    thousand = [g for g in results if g[0] == "pingpong" and "conns:1000" in g[1].split("/")]
+    status, detail = collect(thousand, "proact-io_uring", "proact-epoll", 1.0 + 1e-9, "the epoll backend")
+    targets.append(("io_uring backend beats the epoll backend at 1,000 connections", status, detail))
+    one = [g for g in results if g == ("post_wait", "threads:1")]
+    for impl in ("proact-epoll", "proact-io_uring"):
+        status, detail = collect(one, impl, "asio", 2.0, "Asio's post + run_one")
+        targets.append((f"{impl}: post + wait >= 2x Asio's post + run_one, one thread", status, detail))
+
+    over, checked, tiny = [], 0, []
+    for group, impls in results.items():
+        for impl, b in impls.items():
+            if not is_proact(impl) or b.get("error_occurred") or "allocs/op" not in b:
+                continue
+            checked += 1
+            a = float(b["allocs/op"])
+            if a >= STEADY_ALLOCS:
+                over.append(f"{group_label(group)} {impl}: {a:.3g}")
+            elif a > 0:
+                tiny.append(f"{group_label(group)} {impl}: {a:.2g}")
+    note = f" (one-off growth below {STEADY_ALLOCS:g}/op, not steady state: " + ", ".join(tiny) + ")" if tiny else ""
+    if checked == 0:
+        targets.append(("0 heap allocations per operation (proact)", "n/a", "no proact results"))
+    elif over:
+        targets.append(
+            ("0 heap allocations per operation (proact)", "MISS", f"{len(over)} of {checked}: " + ", ".join(over) + note)
+        )
+    else:
+        targets.append(("0 heap allocations per operation (proact)", "PASS", f"all {checked}{note}"))
+    return targets
+
+
+def machine_lines(context):
+    lines = []
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    cpus = context.get("num_cpus", os.cpu_count())
+    mhz = context.get("mhz_per_cpu")
+    lines.append(f"CPU: {cpu or 'unknown'}, {cpus} cores" + (f" at {mhz} MHz" if mhz else ""))
+    lines.append(f"Kernel: {platform.system()} {platform.release()}")
+    load = context.get("load_avg")
+    if load:
+        lines.append("Load average at start: " + ", ".join(f"{x:.2f}" for x in load))
+    if context.get("date"):
+        lines.append(f"Date: {context['date']}")
+    if context.get("library_build_type") == "debug":
+        lines.append("(Google Benchmark itself is Debian's debug build; proact and the peers are Release.)")
+    return lines
+
+
+def text_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths))]
+    out.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return out
+
+
+def md_escape(s):
+    return str(s).replace("|", "\\|")
+
+
+def write_chart(results, order, impls, path, fmt="svg"):
+    gnuplot = shutil.which("gnuplot")
+    if gnuplot is None:
+        print("report: gnuplot not found (Debian: gnuplot-nox); no chart", file=sys.stderr)
+        return False
+    groups = [g for g in order if g[0] not in MEMORY]
+    lines = ["group " + " ".join(f'"{i}"' for i in impls)]
+    for g in groups:
+        values = [throughput(results[g].get(i)) for i in impls]
+        best = max((v for v in values if v), default=None)
+        cells = ["-" if v is None or not best else f"{v / best:.4f}" for v in values]
+        lines.append(f'"{group_label(g)}" ' + " ".join(cells))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data.txt")
+        with open(data, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        width = max(1200, 34 * len(groups) * max(1, len(impls)) // 3)
+        if fmt == "png":
+            terminal = f'set terminal pngcairo size {width},720 enhanced font "sans,10" background rgb "white"'
+        else:
+            terminal = f'set terminal svg size {width},720 dynamic enhanced font "sans,11" background rgb "white"'
+        script = f"""
+{terminal}
+set termoption noenhanced
+set output "{path}"
+set datafile missing "-"
+set title "proact_bench: throughput relative to the fastest implementation of each workload (1.0 = fastest)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:1.1]
+set ytics 0.1
+set grid ytics
+set key outside right top vertical
+set xtics rotate by -40 left font ",9" nomirror
+set bmargin 12
+set rmargin 22
+plot for [i=2:{len(impls) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+"""
+        r = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
+        if r.returncode != 0:
+            print("report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
+            return False
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("json", help="Google Benchmark JSON (--benchmark_out)")
+    ap.add_argument("--out-dir", help="where to write the results (default: the JSON's directory)")
+    ap.add_argument("--command", default="", help="the command that produced the JSON, for the Markdown")
+    ap.add_argument("--chart-format", choices=("svg", "png"), default="svg", help="the chart's format")
+    args = ap.parse_args()
+    out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.json))
+    os.makedirs(out_dir, exist_ok=True)
+
+    context, results, order = load(args.json)
+    if not results:
+        print(f"report: no benchmark results in {args.json}", file=sys.stderr)
+        return 1
+    impls = impl_order(results)
+    targets = check_targets(results)
+    machine = machine_lines(context)
+
+    text = []
+    md = ["# proact_bench results", ""]
+    if args.command:
+        md += [f"Command: `{args.command}`", ""]
+    md += [f"- {line}" for line in machine] + [""]
+    md += [
+        "Throughput is items per second of wall-clock time (an item: a round trip, a packet, a",
+        "connection, a read, a timer). `vs floor` and `vs asio` divide the proact figure by the",
+        "hand-written loop's of the same backend and by Asio's, measured in the same run: above",
+        "1.00x proact is faster (for idle_memory, below 1.00x it uses less).",
+        "",
+    ]
+    text += machine + [""]
+    for g in order:
+        rows = rows_for(g, dict(sorted(results[g].items(), key=lambda kv: impls.index(kv[0]))))
+        header = list(HEADER)
+        if g[0] in MEMORY:
+            header[1], header[2] = "RSS per connection", ""
+        text.append(group_label(g))
+        text += ["  " + line for line in text_table(header, rows)]
+        text.append("")
+        md.append(f"### {group_label(g)}")
+        md.append("")
+        md.append("| " + " | ".join(header) + " |")
+        md.append("|" + "---|" * len(header))
+        for r in rows:
+            md.append("| " + " | ".join(md_escape(c) for c in r) + " |")
+        md.append("")
+
+    text.append("Targets (issue 7):")
+    md += ["## Targets (issue 7)", "", "| target | result | details |", "|---|---|---|"]
+    for name, status, detail in targets:
+        text.append(f"  {status:4}  {name}: {detail}")
+        md.append(f"| {md_escape(name)} | **{status}** | {md_escape(detail)} |")
+    md.append("")
+
+    txt_path = os.path.join(out_dir, "bench-results.txt")
+    md_path = os.path.join(out_dir, "bench-results.md")
+    svg_path = os.path.join(out_dir, "bench." + args.chart_format)
+    with open(txt_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(text) + "\n")
+    chart = write_chart(results, order, impls, svg_path, args.chart_format)
+    if chart:
+        md += ["## Chart", "", f"![throughput relative to the fastest implementation](bench.{args.chart_format})", ""]
+    with open(md_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(md) + "\n")
+
+    print("\n".join(text))
+    print()
+    print(f"raw JSON:       {os.path.abspath(args.json)}")
+    print(f"table (text):   {txt_path}")
+    print(f"table (Markdown): {md_path}")
+    print(f"chart:          {svg_path if chart else '(not written)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
