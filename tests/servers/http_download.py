@@ -41,7 +41,7 @@ def main():
         outs = [os.path.join(top, "out1.bin"), os.path.join(top, "out2.bin")]
         t0 = time.monotonic()
         # Two URLs in one curl: the second reuses the connection (keep-alive).
-        result = subprocess.run([curl, "--silent", "--show-error", "--fail", "--max-time", "60",
+        result = st.run([curl, "--silent", "--show-error", "--fail", "--max-time", "60",
                                  "--write-out", "%{http_code} %{size_download} %{num_connects}\\n",
                                  url, "-o", outs[0], url, "-o", outs[1]],
                                 capture_output=True, text=True, timeout=90)

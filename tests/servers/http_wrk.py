@@ -5,7 +5,6 @@ non-2xx answers, and the server's statistics agree."""
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 import servertest as st
@@ -27,7 +26,7 @@ def main():
         server = st.Server([args.server, "--port", "0", "--backend", args.backend,
                             "--root", top], args.emulator)
         url = f"http://{server.host}:{server.port}/index.html"
-        result = subprocess.run([wrk, "-c", str(args.connections), "-t", "2", "-d", args.duration,
+        result = st.run([wrk, "-c", str(args.connections), "-t", "2", "-d", args.duration,
                                  url], capture_output=True, text=True, timeout=120)
         print(result.stdout + result.stderr, flush=True)
         st.check(result.returncode == 0, f"wrk failed with status {result.returncode}")
