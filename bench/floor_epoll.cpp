@@ -4,6 +4,8 @@
 // abstraction: epoll_event.data points at the connection end. Files are read
 // with plain pread(), which is what an epoll program does (epoll cannot wait
 // on regular files). Timers are a binary heap plus epoll_pwait2's timeout.
+// There is no post + wait: a completion queue is what proact adds, and a
+// hand-written one would be a reimplementation of it, not a floor.
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>

@@ -1,5 +1,7 @@
 // floor-io_uring: the hand-written io_uring loop through liburing, the
-// practical floor for proact's io_uring backend. One SQE per operation
+// practical floor for proact's io_uring backend. There is no post + wait
+// here: a proact post never enters the kernel, so an IORING_OP_NOP round trip
+// would be no floor for it. One SQE per operation
 // (recv, send, sendmsg, recvmsg, accept, connect, read), submitted and
 // waited for with io_uring_submit_and_wait; user_data is the connection index
 // and the operation's kind; no abstraction. The ring is set up with no flags
@@ -95,41 +97,6 @@ bool submit_and_reap(ring& r, F&& on_cqe) {
   }
   io_uring_cq_advance(r.get(), seen);
   return ok;
-}
-
-// --- post + wait: a NOP through the ring (the kernel's own "post") ---------------------
-
-void post_wait_one_thread(benchmark::State& state) {
-  ring r;
-  if (const int e = r.init(64); e < 0) {
-    fail_errno(state, "io_uring_queue_init", e);
-    return;
-  }
-  drive(state, {}, [&] {
-    io_uring_prep_nop(r.sqe());
-    return submit_and_reap(
-        r, [&](std::uint64_t, int res) { return res >= 0 || !fail_errno(state, "nop", res); });
-  });
-}
-
-void post_wait_batch(benchmark::State& state) {
-  ring r;
-  if (const int e = r.init(64); e < 0) {
-    fail_errno(state, "io_uring_queue_init", e);
-    return;
-  }
-  drive(state, {bench::kPostBatch, bench::kPostBatch}, [&] {
-    for (int i = 0; i < bench::kPostBatch; ++i) io_uring_prep_nop(r.sqe());
-    for (int got = 0; got < bench::kPostBatch;) {
-      if (!submit_and_reap(r, [&](std::uint64_t, int res) {
-            ++got;
-            return res >= 0 || !fail_errno(state, "nop", res);
-          })) {
-        return false;
-      }
-    }
-    return true;
-  });
 }
 
 // --- TCP ping-pong -------------------------------------------------------------------
@@ -513,8 +480,6 @@ void register_floor_uring() {
       return;
     }
   }
-  add("post_wait", impl, {{"threads", 1}}, post_wait_one_thread);
-  add("post_wait_many", impl, {{"batch", kPostBatch}}, post_wait_batch);
   for (const int conns : kPingpongConns) {
     for (const std::size_t size : kPingpongSizes) {
       add("pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},

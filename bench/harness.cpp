@@ -101,15 +101,14 @@ void finish(benchmark::State& state, const drive_spec& spec, std::uint64_t alloc
   }
 }
 
-bool fail(benchmark::State& state, std::string_view what, std::error_code ec) {
-  if (!ec) return false;
+bool report_error(benchmark::State& state, std::string_view what, std::error_code ec) {
   const std::string message = std::string(what) + ": " + ec.message();
   state.SkipWithError(message.c_str());
   return true;
 }
 
 bool fail_errno(benchmark::State& state, std::string_view what, int err) {
-  return fail(state, what, std::error_code(err < 0 ? -err : err, std::system_category()));
+  return report_error(state, what, std::error_code(err < 0 ? -err : err, std::system_category()));
 }
 
 bool set_nonblocking(int fd) {

@@ -112,8 +112,12 @@ void drive(benchmark::State& state, const drive_spec& spec, Round&& round) {
 // --- failures ----------------------------------------------------------------------
 
 // state.SkipWithError("what: message"); returns true if ec is an error.
-bool fail(benchmark::State& state, std::string_view what, std::error_code ec);
-// The same for a -1/errno style result (also liburing's -errno results).
+// Inline so that the check on the hot path costs a test, not a call.
+bool report_error(benchmark::State& state, std::string_view what, std::error_code ec);
+inline bool fail(benchmark::State& state, std::string_view what, std::error_code ec) {
+  return ec && report_error(state, what, ec);
+}
+// The same for an errno value (also liburing's -errno results).
 bool fail_errno(benchmark::State& state, std::string_view what, int err);
 inline bool fail_if(benchmark::State& state, bool failed, std::string_view what) {
   if (failed) state.SkipWithError(std::string(what).c_str());

@@ -203,6 +203,37 @@ def rows_for(group, impls):
 HEADER = ["implementation", "throughput", "per item", "allocs/op", "vs floor", "vs asio", "notes"]
 
 
+def summary_matrix(results, order, impls):
+    """One row per workload: each implementation's figure, then each proact
+    implementation's ratios to its floor and to Asio."""
+    proact = [i for i in impls if is_proact(i)]
+    header = ["workload"] + impls
+    for p in proact:
+        header += [f"{p} vs floor", f"{p} vs asio"]
+    rows = []
+    for g in order:
+        impls_in = results[g]
+        is_memory = g[0] in MEMORY
+        get = memory if is_memory else throughput
+        row = [group_label(g)]
+        for i in impls:
+            b = impls_in.get(i)
+            v = get(b) if b is not None else None
+            if b is not None and b.get("error_occurred"):
+                row.append("error")
+            elif is_memory:
+                row.append("-" if v is None else f"{v:.0f} B")
+            else:
+                row.append(si(v, "/s"))
+        for p in proact:
+            v = get(impls_in.get(p))
+            floor = FLOORS.get(backend_of(p) or "")
+            row.append(fmt_ratio(ratio(v, get(impls_in.get(floor)))) if floor else "-")
+            row.append(fmt_ratio(ratio(v, get(impls_in.get("asio")))))
+        rows.append(row)
+    return header, rows
+
+
 def check_targets(results):
     """[(target, PASS|MISS|n/a, details)]"""
     targets = []
@@ -380,6 +411,17 @@ def main():
         "",
     ]
     text += machine + [""]
+    header, rows = summary_matrix(results, order, impls)
+    md += [
+        "## Summary",
+        "",
+        "Throughput per second (idle_memory: RSS bytes per idle connection, lower is better).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    md += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
+    md += ["", "## Each workload", ""]
     for g in order:
         rows = rows_for(g, dict(sorted(results[g].items(), key=lambda kv: impls.index(kv[0]))))
         header = list(HEADER)
