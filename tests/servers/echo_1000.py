@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The echo server holds 1,000 connections at once: open them all, keep them
 all open, send a different message on each (twice), check every echo byte for
-byte, then close them all; the server's statistics must agree."""
+byte; then close half of them, stop the server (SIGINT) with the other half
+open: it must stop cleanly, close them, and its statistics must agree."""
 
 import asyncio
 import random
@@ -37,10 +38,26 @@ async def drive(host, port, count, rounds, timeout):
         print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)", flush=True)
     # Still all open: none was closed by the server meanwhile.
     st.check(all(not r.at_eof() for r, _ in conns), "a connection was closed by the server")
+    # The client closes half of them; the server stops with the other half
+    # open (their pending receives are cancelled), which then read eof.
+    half = count // 2
+    for _, writer in conns[:half]:
+        writer.close()
+    await asyncio.gather(*(w.wait_closed() for _, w in conns[:half]), return_exceptions=True)
+    return conns[half:], sent
+
+
+async def expect_closed(conns, timeout):
+    async def closed(reader):
+        try:
+            return await reader.read(1) == b""
+        except ConnectionResetError:
+            return True
+
+    results = await asyncio.wait_for(asyncio.gather(*(closed(r) for r, _ in conns)), timeout)
+    st.check(all(results), f"{results.count(False)} connections got data after the stop")
     for _, writer in conns:
         writer.close()
-    await asyncio.gather(*(w.wait_closed() for _, w in conns), return_exceptions=True)
-    return sent
 
 
 def main():
@@ -53,8 +70,15 @@ def main():
 
     server = st.Server([args.server, "--port", "0", "--backend", args.backend,
                         "--threads", "4"], args.emulator)
-    sent = asyncio.run(drive(server.host, server.port, args.connections, args.rounds, 60))
-    stats = server.stop()
+    async def scenario():
+        still_open, sent = await drive(server.host, server.port, args.connections, args.rounds, 60)
+        stats = server.stop()
+        await expect_closed(still_open, 30)
+        print(f"test: the server stopped with {len(still_open)} connections open; "
+              "each read eof", flush=True)
+        return stats, sent
+
+    stats, sent = asyncio.run(scenario())
     st.check(int(stats["connections_accepted"]) == args.connections,
              f"the server accepted {stats['connections_accepted']} connections, "
              f"expected {args.connections}")

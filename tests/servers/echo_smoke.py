@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A handful of echoes through the echo server (also the Wine smoke test):
 several connections, small messages, one large message that needs several
-reads and writes, then a clean stop with its statistics line."""
+reads and writes, then a clean stop (one connection still open) with its
+statistics line."""
 
 import socket
 
@@ -39,9 +40,19 @@ def main():
         s.shutdown(socket.SHUT_WR)
         st.check(s.recv(1) == b"", "expected eof after the client's shutdown")
         s.close()
+    # Stop with a connection open (its pending receive is cancelled).
+    idle = socket.create_connection((server.host, server.port), timeout=30)
+    idle.sendall(b"last")
+    st.check(recv_exactly(idle, 4) == b"last", "wrong echo on the last connection")
+    total += 4
     stats = server.stop(require_clean=not args.no_clean_stop)
+    try:
+        st.check(idle.recv(1) == b"", "the open connection got data after the stop")
+    except ConnectionResetError:
+        pass
+    idle.close()
     if stats is not None:
-        st.check(stats["connections_accepted"] == "3", f"statistics: {stats}")
+        st.check(stats["connections_accepted"] == "4", f"statistics: {stats}")
         st.check(int(stats["bytes_echoed"]) == total, f"echoed {stats['bytes_echoed']}, sent {total}")
     else:
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)

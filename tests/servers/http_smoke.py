@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A few requests to the HTTP server (also the Wine smoke test): GET, HEAD,
 404, 405, pipelining, keep-alive and close, a directory's index.html, refused
-traversals, an oversized head; then a clean stop."""
+traversals, an oversized head; then a clean stop with connections open."""
 
 import os
 import shutil
@@ -123,12 +123,20 @@ def run(args, root, hello, index, blob):
         st.check(c.at_eof(), f"{raw[:40]!r}: the connection stayed open after {status}")
         c.close()
 
+    # Stop with an idle keep-alive connection and a half-sent request open:
+    # their pending receives are cancelled and they are closed.
+    idle = hc.Connection(h, p)
+    idle.send(hc.request("GET", "/hello.txt"))
+    expect(idle.response(), 200, "GET before the stop")
+    partial = hc.Connection(h, p)
+    partial.send(b"GET /hello.txt HTTP/1.1\r\nHo")
     stats = server.stop(require_clean=not args.no_clean_stop)
+    st.check(idle.at_eof() and partial.at_eof(), "a connection stayed open after the stop")
     if stats is None:
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
     else:
-        # 11 files served; 404 twice, 405, 7 refused targets, 4 malformed heads.
-        st.check(stats["responses_2xx"] == "11" and stats["responses_error"] == "14",
+        # 12 files served; 404 twice, 405, 7 refused targets, 4 malformed heads.
+        st.check(stats["responses_2xx"] == "12" and stats["responses_error"] == "14",
                  f"statistics: {stats}")
 
 
