@@ -14,12 +14,12 @@ void print_usage(std::FILE* out, std::span<const flag> flags, std::string_view s
   text += "\n\nflags:\n";
   for (const flag& f : flags) {
     std::string left = "  --" + std::string(f.name) + " VALUE";
-    if (left.size() < 24) left.resize(24, ' ');
+    if (left.size() < 27) left.resize(27, ' ');
     text += left + " " + std::string(f.help);
     if (!f.value->empty()) text += " (default: " + *f.value + ")";
     text += "\n";
   }
-  text += "  --help                 this text\n";
+  text += "  --help                     this text\n";
   std::fputs(text.c_str(), out);
 }
 

@@ -249,7 +249,9 @@ int run(int argc, char** argv) {
 
   proact::loop lp(options);       // throws std::system_error if the backend is unavailable
   proact::tcp_listener listener;  // after the loop: closed first, once it stopped
-  if ((ec = listener.listen(local)) || (ec = lp.associate(listener))) {
+  ec = listener.listen(local);
+  if (!ec) ec = lp.associate(listener);
+  if (ec) {
     std::fputs(("listen on " + local.to_string() + ": " + ec.message() + "\n").c_str(), stderr);
     return 1;
   }
@@ -260,13 +262,15 @@ int run(int argc, char** argv) {
   }
   const unsigned accepts = acceptors_n != 0 ? static_cast<unsigned>(acceptors_n) : lp.concurrency();
   for (unsigned i = 0; i < accepts; ++i) {
-    if ((ec = lp.spawn(acceptor(lp, listener, srv)))) {
+    ec = lp.spawn(acceptor(lp, listener, srv));
+    if (ec) {
       std::fputs(("spawn: " + ec.message() + "\n").c_str(), stderr);
       return 1;
     }
   }
   const auto started = std::chrono::steady_clock::now();
-  if ((ec = lp.start())) {
+  ec = lp.start();
+  if (ec) {
     std::fputs(("start: " + ec.message() + "\n").c_str(), stderr);
     return 1;
   }
