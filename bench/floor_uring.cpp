@@ -18,7 +18,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -476,7 +475,7 @@ void register_floor_uring() {
     ring probe;
     if (const int e = probe.init(8); e < 0) {
       std::fprintf(stderr, "proact_bench: %s: io_uring_queue_init failed (%s); skipped\n", impl,
-                   std::strerror(-e));
+                   std::error_code(-e, std::system_category()).message().c_str());
       return;
     }
   }

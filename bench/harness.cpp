@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <map>
 
@@ -34,7 +34,8 @@ std::vector<entry>& entries() {
 
 double percentile(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto rank =
+      static_cast<std::size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)));
   return static_cast<double>(sorted[std::min(rank, sorted.size() - 1)]);
 }
 
@@ -225,13 +226,13 @@ struct temp_file {
 };
 
 std::string create_bench_file() {
-  const char* dir = std::getenv("TMPDIR");
+  const char* dir = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): before any thread
   std::string path =
       std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/proact-bench-XXXXXX";
   const int fd = ::mkstemp(path.data());
   if (fd < 0) {
     std::fprintf(stderr, "proact_bench: cannot create %s: %s; file_read skipped\n", path.c_str(),
-                 std::strerror(errno));
+                 std::error_code(errno, std::system_category()).message().c_str());
     return {};
   }
   std::vector<unsigned char> chunk(1 << 20);
@@ -269,7 +270,7 @@ const std::string& bench_file() {
 
 const std::vector<std::uint64_t>& random_offsets() {
   static const std::vector<std::uint64_t> offsets = [] {
-    std::vector<std::uint64_t> v(64 * 1024);
+    std::vector<std::uint64_t> v(std::size_t{64} * 1024);
     std::uint64_t x = 88172645463325252u;
     for (auto& o : v) {
       x ^= x << 13;
