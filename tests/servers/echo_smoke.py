@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A handful of echoes through the echo server (also the Wine smoke test):
 several connections, small messages, one large message that needs several
-reads and writes, then a clean stop (one connection still open) with its
-statistics line."""
+reads and writes, 16 connections busy at once, then a clean stop (one
+connection still open) with its statistics line."""
 
 import socket
+import threading
 
 import servertest as st
 
@@ -36,6 +37,33 @@ def main():
     socks[0].sendall(big)
     st.check(recv_exactly(socks[0], len(big)) == big, "wrong echo of the 256 KiB message")
     total += len(big)
+    # A little concurrency: 16 connections at once, each writing 128 KiB in
+    # pieces while reading its echo (several loop threads busy together).
+    size = 128 * 1024
+    results = []
+
+    def busy(n):
+        data = bytes((n * 7 + i) % 251 for i in range(size))
+        c = socket.create_connection((server.host, server.port), timeout=60)
+
+        def write_in_pieces():
+            for i in range(0, size, 7919):
+                c.sendall(data[i:i + 7919])
+
+        writer = threading.Thread(target=write_in_pieces)
+        writer.start()
+        echoed = recv_exactly(c, size)
+        writer.join()
+        c.close()
+        results.append(echoed == data)
+
+    threads = [threading.Thread(target=busy, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    st.check(results == [True] * 16, f"concurrent echoes: {results}")
+    total += 16 * size
     for s in socks:
         s.shutdown(socket.SHUT_WR)
         st.check(s.recv(1) == b"", "expected eof after the client's shutdown")
@@ -52,7 +80,7 @@ def main():
         pass
     idle.close()
     if stats is not None:
-        st.check(stats["connections_accepted"] == "4", f"statistics: {stats}")
+        st.check(stats["connections_accepted"] == "20", f"statistics: {stats}")
         st.check(int(stats["bytes_echoed"]) == total, f"echoed {stats['bytes_echoed']}, sent {total}")
     else:
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
