@@ -52,6 +52,8 @@ enum class error {
   buffer_too_large,
   backend_unavailable,
   timed_out,
+  operation_aborted,
+  not_found,
 };
 
 const std::error_category& condition_category() noexcept;  // for proact::errc

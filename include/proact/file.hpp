@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "proact/buffer.hpp"
+#include "proact/detail/io_awaitable.hpp"
 #include "proact/handle.hpp"
 
 namespace proact {
@@ -42,6 +43,16 @@ class file : public handle {
   std::error_code write_at(operation& op, std::uint64_t offset, const_buffer b);
 
   std::uint64_t size(std::error_code& ec) const;
+
+  // Awaitable forms (see task.hpp).
+  [[nodiscard]] auto read_at(std::uint64_t offset, buffer b) {
+    return detail::io_awaitable(
+        *this, [this, offset, b](operation& op) { return read_at(op, offset, b); });
+  }
+  [[nodiscard]] auto write_at(std::uint64_t offset, const_buffer b) {
+    return detail::io_awaitable(
+        *this, [this, offset, b](operation& op) { return write_at(op, offset, b); });
+  }
 };
 
 }  // namespace proact

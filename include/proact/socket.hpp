@@ -45,6 +45,21 @@ class tcp_socket : public stream_handle {
   std::error_code set_no_delay(bool on);
   endpoint local_endpoint(std::error_code& ec) const;
   endpoint remote_endpoint(std::error_code& ec) const;
+
+  // Awaitable forms (see task.hpp). The endpoint and file must outlive the
+  // co_await.
+  [[nodiscard]] auto connect(const endpoint& remote) {
+    return detail::io_awaitable(*this,
+                                [this, &remote](operation& op) { return connect(op, remote); });
+  }
+  [[nodiscard]] auto send_file(const file& source, std::uint64_t offset, std::size_t count) {
+    return detail::io_awaitable(*this, [this, &source, offset, count](operation& op) {
+      return send_file(op, source, offset, count);
+    });
+  }
+  [[nodiscard]] auto disconnect() {
+    return detail::io_awaitable(*this, [this](operation& op) { return disconnect(op); });
+  }
 };
 
 class tcp_listener : public handle {
@@ -65,6 +80,13 @@ class tcp_listener : public handle {
   std::error_code accept(operation& op, tcp_socket& peer, endpoint* peer_address = nullptr);
 
   endpoint local_endpoint(std::error_code& ec) const;
+
+  // Awaitable form (see task.hpp): co_await listener.accept(peer).
+  [[nodiscard]] auto accept(tcp_socket& peer, endpoint* peer_address = nullptr) {
+    return detail::io_awaitable(*this, [this, &peer, peer_address](operation& op) {
+      return accept(op, peer, peer_address);
+    });
+  }
 };
 
 }  // namespace proact

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "proact/buffer.hpp"
+#include "proact/detail/io_awaitable.hpp"
 #include "proact/handle.hpp"
 
 namespace proact {
@@ -22,6 +23,23 @@ class stream_handle : public handle {
   // the count that went. Sends reach the peer in the order they were started.
   std::error_code send(operation& op, const_buffer b);
   std::error_code send(operation& op, std::span<const const_buffer> buffers);
+
+  // Awaitable forms, for a handle associated with a loop (see task.hpp):
+  //   auto [ec, n] = co_await s.recv(buf);
+  [[nodiscard]] auto recv(buffer b) {
+    return detail::io_awaitable(*this, [this, b](operation& op) { return recv(op, b); });
+  }
+  [[nodiscard]] auto recv(std::span<const buffer> buffers) {
+    return detail::io_awaitable(*this,
+                                [this, buffers](operation& op) { return recv(op, buffers); });
+  }
+  [[nodiscard]] auto send(const_buffer b) {
+    return detail::io_awaitable(*this, [this, b](operation& op) { return send(op, b); });
+  }
+  [[nodiscard]] auto send(std::span<const const_buffer> buffers) {
+    return detail::io_awaitable(*this,
+                                [this, buffers](operation& op) { return send(op, buffers); });
+  }
 
  protected:
   stream_handle() noexcept = default;

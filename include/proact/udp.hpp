@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "proact/buffer.hpp"
+#include "proact/detail/io_awaitable.hpp"
 #include "proact/endpoint.hpp"
 #include "proact/handle.hpp"
 
@@ -32,6 +33,17 @@ class udp_socket : public handle {
                             endpoint* source = nullptr);
 
   endpoint local_endpoint(std::error_code& ec) const;
+
+  // Awaitable forms (see task.hpp); `remote` and *source must outlive the
+  // co_await.
+  [[nodiscard]] auto send_to(const_buffer b, const endpoint& remote) {
+    return detail::io_awaitable(
+        *this, [this, b, &remote](operation& op) { return send_to(op, b, remote); });
+  }
+  [[nodiscard]] auto recv_from(buffer b, endpoint* source = nullptr) {
+    return detail::io_awaitable(
+        *this, [this, b, source](operation& op) { return recv_from(op, b, source); });
+  }
 };
 
 }  // namespace proact

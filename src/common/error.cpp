@@ -160,6 +160,10 @@ class library_category_impl final : public std::error_category {
         return errc::backend_unavailable;
       case error::timed_out:
         return errc::timed_out;
+      case error::operation_aborted:
+        return errc::operation_aborted;
+      case error::not_found:
+        return errc::not_found;
     }
     return errc::invalid_argument;
   }

@@ -12,6 +12,19 @@ namespace proact_test {
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+// For the other files' allocation checks (tests/loop/): see fixture.hpp.
+void start_counting_allocations() noexcept {
+  allocations.store(0);
+  counting.store(true);
+}
+std::size_t stop_counting_allocations() noexcept {
+  counting.store(false);
+  return allocations.exchange(0);
+}
+
+namespace {
 
 void* allocate(std::size_t size) noexcept {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);

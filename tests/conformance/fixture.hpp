@@ -145,6 +145,12 @@ std::vector<unsigned char> pattern(std::size_t size, unsigned seed);
 std::size_t first_mismatch(const unsigned char* data, std::size_t size, std::size_t offset,
                            unsigned seed);
 
+// ---- heap allocations ----------------------------------------------------------
+// Every global operator new of the suite counts while counting is on
+// (alloc_test.cpp replaces them); stop returns how many happened.
+void start_counting_allocations() noexcept;
+std::size_t stop_counting_allocations() noexcept;
+
 // ---- the basic fixture -------------------------------------------------------
 
 // Every conformance case derives from this: it skips the case, saying why,

@@ -1,0 +1,107 @@
+// io_awaitable: the awaitable form of an operation, returned by the
+// operation-less overloads of the handles' start calls:
+//
+//   auto [ec, n] = co_await socket.recv(buffer);
+//
+// The awaitable is itself the operation (it lives in the coroutine frame while
+// suspended), so awaiting allocates nothing. If the awaiting coroutine has a
+// stop token (proact::task under loop::spawn), a stop request cancels the
+// pending operation, which then completes with errc::operation_aborted.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <system_error>
+#include <utility>
+
+#include "proact/detail/loop_node.hpp"
+
+namespace proact {
+
+class handle;
+
+// What an awaited operation gives back: auto [ec, bytes] = co_await ...;
+struct io_result {
+  std::error_code error;
+  std::size_t bytes = 0;
+};
+
+namespace detail {
+
+// Promise types that carry a stop token expose it this way.
+template <class Promise>
+concept has_stop_token = requires(Promise& p) {
+  { p.get_stop_token() } -> std::convertible_to<std::stop_token>;
+};
+
+template <class Promise>
+std::stop_token stop_token_of(std::coroutine_handle<Promise> h) noexcept {
+  if constexpr (has_stop_token<Promise>) {
+    return h.promise().get_stop_token();
+  } else {
+    return {};
+  }
+}
+
+// The part of every operation awaitable that does not depend on the
+// operation: the suspend/complete handshake and stop-token cancellation.
+class io_awaitable_base : public loop_node {
+ public:
+  using start_fn = std::error_code (*)(io_awaitable_base& self);
+
+  bool await_ready() const noexcept { return false; }
+  io_result await_resume() const noexcept { return result_; }
+
+ protected:
+  io_awaitable_base(handle& h, start_fn start) noexcept
+      : loop_node(&finish), handle_(&h), start_(start) {}
+  ~io_awaitable_base() = default;
+  io_awaitable_base(const io_awaitable_base&) = delete;
+  io_awaitable_base& operator=(const io_awaitable_base&) = delete;
+
+  // Starts the operation; false means "do not suspend" (it failed to start,
+  // or finished before this call returned) with the result in result_.
+  bool suspend(std::coroutine_handle<> waiter, std::stop_token stop);
+
+ private:
+  struct canceller {
+    io_awaitable_base* self;
+    void operator()() const noexcept;
+  };
+  static void finish(loop_node& self, std::size_t bytes, std::error_code ec);
+
+  handle* handle_;
+  start_fn start_;
+  std::coroutine_handle<> waiter_;
+  io_result result_;
+  // suspend() and the completion each arrive once; the second one resumes.
+  std::atomic<std::uint8_t> arrivals_{0};
+  std::optional<std::stop_callback<canceller>> on_stop_;
+};
+
+// Start is a callable std::error_code(operation&) that starts the operation.
+template <class Start>
+class io_awaitable final : public io_awaitable_base {
+ public:
+  io_awaitable(handle& h, Start start) noexcept
+      : io_awaitable_base(h, &start_thunk), start_op_(std::move(start)) {}
+
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiter) {
+    return suspend(waiter, stop_token_of(waiter));
+  }
+
+ private:
+  static std::error_code start_thunk(io_awaitable_base& self) {
+    auto& me = static_cast<io_awaitable&>(self);
+    return me.start_op_(static_cast<operation&>(me));
+  }
+  Start start_op_;
+};
+
+}  // namespace detail
+}  // namespace proact

@@ -1,0 +1,259 @@
+// loop: an event loop on a completion port, the io_context analogue.
+//
+//   proact::loop lp;                        // its own port; threads from options
+//   lp.associate(socket);                   // completions of socket reach lp
+//   lp.post([] { ... });                    // runs on a loop thread
+//   lp.spawn(session(lp, std::move(s)));    // a coroutine (see task.hpp)
+//   lp.start();                             // worker threads run the loop...
+//   lp.run();                               // ...or run it on your own threads
+//   lp.stop();                              // cancel, drain, return from run()
+//
+// A callback (or coroutine) that throws calls std::terminate: the loop
+// cannot know what the exception means for the rest of its work.
+//
+// Everything the loop runs is a completion dequeued from its port: I/O of
+// handles associated with it, posted callables and timer expiries, so the
+// port's concurrency value governs all of it. The contract (docs/semantics.md,
+// "The loop") in short:
+//  - each started operation, posted callable and armed timer completes exactly
+//    once, also when the loop stops;
+//  - stop() cancels every pending operation and timer of the loop (they
+//    complete with errc::operation_aborted) and refuses new work with
+//    errc::port_closed; run() returns on every thread once all of it ran;
+//  - destroying the loop stops it, joins its worker threads and runs what is
+//    left on the destroying thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "proact/detail/handler_storage.hpp"
+#include "proact/detail/loop_node.hpp"
+#include "proact/detail/post_node.hpp"
+#include "proact/error.hpp"
+#include "proact/handle.hpp"
+#include "proact/port.hpp"
+
+namespace proact {
+
+template <class T>
+class task;
+
+namespace detail {
+class timer_service;
+class promise_base;
+struct spawn_record;
+}  // namespace detail
+
+struct loop_options {
+  backend_kind backend = backend_kind::automatic;
+  // Most threads running callbacks at once (the port's concurrency value);
+  // 0 = number of processors.
+  unsigned concurrency = 0;
+  // Worker threads start() launches; 0 = twice the concurrency value, the
+  // completion-port guidance, so a callback that blocks leaves others running.
+  unsigned threads = 0;
+  // Most completions one thread dequeues at once (1..64); 0 = 16 when the
+  // concurrency value is 1, else 1: a batch runs on one thread, so with
+  // several threads allowed to run it would hold back work they could do.
+  unsigned batch = 0;
+};
+
+// An operation whose completion calls a handler on the loop:
+//   handler(std::size_t bytes, std::error_code ec)
+// Set the handler once and start the operation as often as needed: nothing
+// is allocated per start. The handle must be associated with a loop.
+class callback_op : public detail::loop_node {
+ public:
+  callback_op() noexcept : loop_node(&finish) {}
+  template <class F>
+  explicit callback_op(F&& handler) : loop_node(&finish) {
+    handler_.emplace(std::forward<F>(handler));
+  }
+  ~callback_op() = default;
+
+  // Replaces the handler; not while the operation is in flight.
+  template <class F>
+  void set_handler(F&& handler) {
+    handler_.emplace(std::forward<F>(handler));
+  }
+  // Runs the handler through `s` (nullptr: no strand), so it never runs at
+  // the same time as other work of that strand.
+  void bind(strand* s) noexcept;
+
+ private:
+  static void finish(loop_node& self, std::size_t bytes, std::error_code ec) {
+    static_cast<callback_op&>(self).handler_(bytes, ec);
+  }
+  detail::handler_storage<void(std::size_t, std::error_code), 48> handler_;
+};
+
+class loop {
+ public:
+  // Opens the loop's port; throws std::system_error if that fails.
+  loop();
+  explicit loop(const loop_options& options);
+  loop(const loop&) = delete;
+  loop& operator=(const loop&) = delete;
+  // stop(), then joins the worker threads, waits for other threads to leave
+  // run(), and runs what is left here. Not from a thread running this loop.
+  ~loop();
+
+  // Ties an open handle to the loop: its operations complete here, and its
+  // awaitable operations (co_await socket.recv(buf)) resume coroutines here.
+  std::error_code associate(handle& h);
+
+  // Runs f() on a loop thread. errc::port_closed once the loop is stopped
+  // (f is destroyed without running).
+  template <class F>
+  std::error_code post(F&& f) {
+    detail::post_node* n = detail::post_node::make(std::forward<F>(f));
+    std::error_code ec = post_node(*n);
+    if (ec) detail::post_node::discard(n);
+    return ec;
+  }
+  // Runs f() at once if this thread is running this loop, else posts it.
+  template <class F>
+  std::error_code dispatch(F&& f) {
+    if (running_in_this_thread()) {
+      f();
+      return {};
+    }
+    return post(std::forward<F>(f));
+  }
+
+  // Starts a coroutine on a loop thread and lets it run to its end. Its
+  // awaited operations are cancelled (errc::operation_aborted) when `stop`
+  // is requested or the loop stops. An exception escaping it calls
+  // std::terminate, as for std::thread: handle errors inside. Returns
+  // errc::port_closed (the coroutine is destroyed unstarted) once stopped.
+  std::error_code spawn(task<void> t, std::stop_token stop = {});
+
+  // Launches options.threads worker threads that run() the loop.
+  std::error_code start();
+  // Runs completions on this thread until the loop is stopped and drained.
+  void run();
+  // Runs the completions that are ready, without blocking; returns how many.
+  std::size_t poll();
+  // Cancels everything pending and refuses new work; run() returns on every
+  // thread once the cancelled work completed. Safe from any thread, also a
+  // callback. Idempotent; a stopped loop cannot be restarted.
+  void stop();
+  // Waits for the worker threads started by start() (after stop()).
+  void join();
+
+  bool stopped() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  bool running_in_this_thread() const noexcept;
+  backend_kind backend() const noexcept { return port_.backend(); }
+  unsigned concurrency() const noexcept { return port_.concurrency(); }
+  unsigned threads() const noexcept { return threads_; }
+
+  // Awaitable: resumes the coroutine on a loop thread, after the work queued
+  // before it (a yield). Gives errc::port_closed once the loop stopped.
+  struct schedule_awaitable;
+  schedule_awaitable schedule() noexcept;
+
+ private:
+  friend class strand;
+  friend class timer;
+  friend class detail::timer_service;
+  friend class detail::promise_base;
+  friend struct schedule_awaitable;
+
+  std::error_code post_node(detail::loop_node& n);
+  // Queues n to finish with (bytes, ec) through the port.
+  std::error_code post_result(detail::loop_node& n, std::size_t bytes, std::error_code ec);
+  void dispatch_completion(const completion& c);
+  std::size_t run_batch(timeout t, bool& closed);
+  detail::timer_service& timers();
+  void spawn_finished(detail::spawn_record& r) noexcept;
+  void spawn_unlink(detail::spawn_record& r) noexcept;
+
+  proact::port port_;
+  unsigned threads_ = 0;
+  unsigned batch_ = 16;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;  // guards the fields below
+  std::condition_variable idle_;
+  unsigned runners_ = 0;                     // threads inside run()/poll()
+  detail::spawn_record* spawned_ = nullptr;  // coroutines still running
+  std::unique_ptr<detail::timer_service> timers_;
+  std::once_flag timers_once_;
+};
+
+// strand: serializes callbacks. Work bound to one strand (callback_op::bind,
+// strand::post, strand::dispatch) never runs on two threads at once, and
+// posted work runs in the order it was posted; different strands run in
+// parallel on the loop's workers. The strand must outlive its queued work.
+class strand {
+ public:
+  explicit strand(loop& l) noexcept : loop_(l), drain_(*this) {}
+  strand(const strand&) = delete;
+  strand& operator=(const strand&) = delete;
+
+  // Runs f() on a loop thread, after the strand's work posted before it.
+  // errc::port_closed once the loop is stopped.
+  template <class F>
+  std::error_code post(F&& f) {
+    if (loop_.stopped()) return make_error_code(error::port_closed);
+    detail::post_node* n = detail::post_node::make(std::forward<F>(f));
+    bind_node(*n);
+    enqueue(*n);
+    return {};
+  }
+  // Runs f() at once if this thread is inside this strand, else posts it.
+  template <class F>
+  std::error_code dispatch(F&& f) {
+    if (running_in_this_thread()) {
+      f();
+      return {};
+    }
+    return post(std::forward<F>(f));
+  }
+  bool running_in_this_thread() const noexcept;
+  loop& get_loop() const noexcept { return loop_; }
+
+ private:
+  friend class loop;
+  friend class callback_op;
+
+  // Continues draining the queue from a fresh loop dispatch, so one busy
+  // strand does not keep a worker forever.
+  class drain_node final : public detail::loop_node {
+   public:
+    explicit drain_node(strand& s) noexcept : loop_node(&run), owner_(s) {}
+
+   private:
+    static void run(loop_node& self, std::size_t, std::error_code);
+    strand& owner_;
+  };
+
+  void bind_node(detail::loop_node& n) noexcept { n.strand_ = this; }
+  // Called by the loop with a completed node bound to this strand.
+  void deliver(detail::loop_node& n, std::size_t bytes, std::error_code ec);
+  void drain();
+  // Queues posted work in order; schedules a drain if the strand is idle.
+  void enqueue(detail::loop_node& n);
+
+  loop& loop_;
+  drain_node drain_;
+  std::mutex mutex_;
+  detail::loop_node* head_ = nullptr;
+  detail::loop_node* tail_ = nullptr;
+  bool running_ = false;  // a thread is inside the strand (or drain_ is queued)
+};
+
+inline void callback_op::bind(strand* s) noexcept {
+  strand_ = s;
+}
+
+}  // namespace proact

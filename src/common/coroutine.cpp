@@ -1,0 +1,65 @@
+// The out-of-line parts of the coroutine support: awaiting an operation,
+// and finishing a spawned task.
+#include <cstdio>
+#include <exception>
+
+#include "common/handle_access.hpp"
+#include "proact/error.hpp"
+#include "proact/handle.hpp"
+#include "proact/task.hpp"
+
+namespace proact::detail {
+
+bool on_loop(const handle& h) noexcept {
+  const io_handle* io = handle_access::io(h);
+  return io != nullptr && io->key == loop_io_key;
+}
+
+bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop) {
+  waiter_ = waiter;
+  if (!on_loop(*handle_)) {
+    // Its completion would go to a port nobody resumes coroutines from.
+    result_ = {make_error_code(handle_access::io(*handle_) == nullptr ? error::not_associated
+                                                                      : error::invalid_argument),
+               0};
+    return false;
+  }
+  if (stop.stop_requested()) {
+    result_ = {make_error_code(error::operation_aborted), 0};
+    return false;
+  }
+  if (std::error_code ec = start_(*this)) {
+    result_ = {ec, 0};
+    return false;
+  }
+  if (completed_at_start()) {  // skip_completion_on_success: no packet comes
+    const completion c = result();
+    result_ = {c.error, c.bytes};
+    return false;
+  }
+  // From here the completion may already be running on another thread; it
+  // resumes the coroutine only after the arrival below, so this frame stays
+  // ours until then. A stop request cancels the started operation.
+  if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
+  return arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0;
+}
+
+void io_awaitable_base::canceller::operator()() const noexcept {
+  (void)self->handle_->cancel(*self);
+}
+
+void io_awaitable_base::finish(loop_node& self, std::size_t bytes, std::error_code ec) {
+  auto& me = static_cast<io_awaitable_base&>(self);
+  me.result_ = {ec, bytes};
+  if (me.arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) me.waiter_.resume();
+}
+
+void promise_base::finish_spawned(spawn_record& r, const std::exception_ptr& failure) noexcept {
+  if (failure) {
+    std::fputs("proact: an exception escaped a task started with loop::spawn\n", stderr);
+    std::terminate();
+  }
+  r.owner->spawn_finished(r);
+}
+
+}  // namespace proact::detail

@@ -1,0 +1,234 @@
+// loop: run(), stop() and the bookkeeping that makes stop and destruction
+// drain everything exactly once.
+#include "proact/loop.hpp"
+
+#include <algorithm>
+#include <array>
+#include <system_error>
+
+#include "common/timer_service.hpp"
+#include "proact/error.hpp"
+#include "proact/task.hpp"
+
+namespace proact {
+
+namespace {
+
+// The loop this thread is running (run() or poll()), for dispatch().
+thread_local const loop* current_loop = nullptr;
+
+constexpr unsigned max_batch = 64;
+
+}  // namespace
+
+loop::loop() : loop(loop_options{}) {}
+
+loop::loop(const loop_options& options) {
+  if (std::error_code ec = port_.open(port_options{options.backend, options.concurrency}))
+    throw std::system_error(ec, "proact::loop: cannot open its port");
+  threads_ = options.threads != 0 ? options.threads : 2 * port_.concurrency();
+  const unsigned automatic_batch = port_.concurrency() == 1 ? 16 : 1;
+  batch_ = std::clamp(options.batch != 0 ? options.batch : automatic_batch, 1U, max_batch);
+  timers_ = std::make_unique<detail::timer_service>(*this);
+}
+
+loop::~loop() {
+  stop();
+  join();
+  {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return runners_ == 0; });
+  }
+  // Nobody may have run the loop: what stop() cancelled is still queued.
+  run();
+  // A coroutine still suspended now waits for something that is not the
+  // loop's (its operations all completed); destroy its frame.
+  for (;;) {
+    detail::spawn_record* r = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      r = spawned_;
+      if (r == nullptr) break;
+      spawned_ = r->next;
+      if (spawned_ != nullptr) spawned_->prev = nullptr;
+    }
+    r->owner = nullptr;
+    r->frame.destroy();
+  }
+  timers_.reset();
+}
+
+std::error_code loop::associate(handle& h) {
+  return port_.associate(h, detail::loop_io_key);
+}
+
+std::error_code loop::post_node(detail::loop_node& n) {
+  n.result_bytes_ = 0;
+  n.result_error_ = {};
+  return port_.post(detail::loop_result_key, 0, &n);
+}
+
+std::error_code loop::post_result(detail::loop_node& n, std::size_t bytes, std::error_code ec) {
+  n.result_bytes_ = bytes;
+  n.result_error_ = ec;
+  return port_.post(detail::loop_result_key, bytes, &n);
+}
+
+void loop::dispatch_completion(const completion& c) {
+  auto* n = static_cast<detail::loop_node*>(c.op);
+  if (n == nullptr) return;
+  std::size_t bytes = c.bytes;
+  std::error_code ec = c.error;
+  if (c.key == detail::loop_result_key) {
+    bytes = n->result_bytes_;
+    ec = n->result_error_;
+  }
+  if (n->strand_ != nullptr) {
+    n->strand_->deliver(*n, bytes, ec);
+  } else {
+    n->finish_(*n, bytes, ec);
+  }
+}
+
+namespace {
+// Marks this thread as running `l` for as long as it is inside run()/poll().
+class runner_scope {
+ public:
+  runner_scope(const loop& l, std::mutex& m, std::condition_variable& idle, unsigned& runners)
+      : previous_(current_loop), mutex_(m), idle_(idle), runners_(runners) {
+    current_loop = &l;
+    detail::post_node::enter_loop_thread();
+    std::lock_guard lock(mutex_);
+    ++runners_;
+  }
+  runner_scope(const runner_scope&) = delete;
+  runner_scope& operator=(const runner_scope&) = delete;
+  ~runner_scope() {
+    current_loop = previous_;
+    detail::post_node::leave_loop_thread();
+    std::lock_guard lock(mutex_);
+    if (--runners_ == 0) idle_.notify_all();
+  }
+
+ private:
+  const loop* previous_;
+  std::mutex& mutex_;
+  std::condition_variable& idle_;
+  unsigned& runners_;
+};
+}  // namespace
+
+std::size_t loop::run_batch(timeout t, bool& closed) {
+  std::array<completion, max_batch> batch;
+  std::size_t count = 0;
+  std::error_code ec = port_.wait_many(std::span(batch.data(), batch_), count, t);
+  if (ec) {
+    // port_closed: stopped and drained. Anything else but a timeout cannot
+    // be waited out either.
+    closed = ec != errc::timed_out;
+    return 0;
+  }
+  for (std::size_t i = 0; i < count; ++i) dispatch_completion(batch[i]);
+  return count;
+}
+
+void loop::run() {
+  runner_scope scope(*this, mutex_, idle_, runners_);
+  bool closed = false;
+  while (!closed) run_batch(infinite, closed);
+}
+
+std::size_t loop::poll() {
+  runner_scope scope(*this, mutex_, idle_, runners_);
+  bool closed = false;
+  std::size_t total = 0;
+  while (!closed) {
+    std::size_t n = run_batch(timeout::zero(), closed);
+    if (n == 0) break;
+    total += n;
+  }
+  return total;
+}
+
+bool loop::running_in_this_thread() const noexcept {
+  return current_loop == this;
+}
+
+std::error_code loop::start() {
+  std::lock_guard lock(mutex_);
+  if (stopped()) return make_error_code(error::port_closed);
+  if (!workers_.empty()) return make_error_code(error::operation_in_progress);
+  workers_.reserve(threads_);
+  for (unsigned i = 0; i < threads_; ++i) workers_.emplace_back([this] { run(); });
+  return {};
+}
+
+void loop::stop() {
+  if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+  // Timers first: their aborts travel through the port, which must be open.
+  timers_->shutdown();
+  // Cancels every pending operation of the loop's handles and wakes run().
+  (void)port_.close();
+}
+
+void loop::join() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(mutex_);
+    workers.swap(workers_);
+  }
+  for (std::thread& t : workers) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();  // stop() from a worker: it leaves run() on its own
+    } else {
+      t.join();
+    }
+  }
+}
+
+detail::timer_service& loop::timers() {
+  return *timers_;
+}
+
+std::error_code loop::spawn(task<void> t, std::stop_token stop) {
+  std::coroutine_handle<detail::task_promise<void>> frame = t.release();
+  if (!frame) return make_error_code(error::invalid_argument);
+  detail::spawn_record& r = frame.promise().spawn_state(std::move(stop));
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped()) {
+      frame.destroy();
+      return make_error_code(error::port_closed);
+    }
+    r.owner = this;
+    r.frame = frame;
+    r.prev = nullptr;
+    r.next = spawned_;
+    if (spawned_ != nullptr) spawned_->prev = &r;
+    spawned_ = &r;
+  }
+  std::error_code ec = post([frame] { frame.resume(); });
+  if (ec) {
+    spawn_unlink(r);
+    frame.destroy();
+  }
+  return ec;
+}
+
+void loop::spawn_unlink(detail::spawn_record& r) noexcept {
+  std::lock_guard lock(mutex_);
+  if (r.prev != nullptr) {
+    r.prev->next = r.next;
+  } else {
+    spawned_ = r.next;
+  }
+  if (r.next != nullptr) r.next->prev = r.prev;
+  r.owner = nullptr;
+}
+
+void loop::spawn_finished(detail::spawn_record& r) noexcept {
+  spawn_unlink(r);
+  r.frame.destroy();
+}
+
+}  // namespace proact
