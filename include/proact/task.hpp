@@ -198,8 +198,10 @@ struct loop::schedule_awaitable final : detail::loop_awaitable_base {
   explicit schedule_awaitable(loop& l) noexcept : owner(&l) {}
   bool await_suspend(std::coroutine_handle<> waiter) {
     waiter_ = waiter;
-    result_ = owner->post_node(*this);
-    if (result_) return false;
+    if (const std::error_code ec = owner->post_node(*this)) {
+      result_ = ec;
+      return false;
+    }
     return arrive();
   }
   std::error_code await_resume() const noexcept { return result_; }

@@ -43,7 +43,9 @@ class timer final : public detail::loop_node {
   // An armed timer is disarmed without calling its handler. Destroying a
   // timer whose expiry is already queued (fired, handler not yet run) is not
   // allowed, as for any operation in flight; destroying it from inside its
-  // own handler is.
+  // own handler is, and so is destroying it anywhere once its last handler
+  // call began (a one-shot's call, or a repeating timer's final
+  // operation_aborted call).
   ~timer();
 
   // Calls handler(std::error_code) once, `after` from now: no error when it

@@ -32,18 +32,22 @@ std::error_code timer::cancel() {
 
 void timer::finish(loop_node& self, std::size_t, std::error_code ec) {
   auto& t = static_cast<timer&>(self);
-  const bool repeating = !ec && t.interval_ > clock::duration::zero();
+  if (ec || t.interval_ <= clock::duration::zero()) {
+    // The last call: nothing touches the timer after the handler, which may
+    // re-arm it, destroy it, or let another thread destroy it.
+    t.pending_.store(false, std::memory_order_release);
+    t.handler_(ec);
+    return;
+  }
+  // A repeating expiry: re-armed after the handler, unless the handler
+  // destroyed the timer.
   bool destroyed = false;
   t.destroyed_ = &destroyed;
-  if (repeating) {
-    t.loop_.timers().begin_handler(t);
-  } else {
-    t.pending_.store(false, std::memory_order_release);  // the handler may re-arm
-  }
+  t.loop_.timers().begin_handler(t);
   t.handler_(ec);
   if (destroyed) return;
   t.destroyed_ = nullptr;
-  if (repeating) t.loop_.timers().rearm(t);
+  t.loop_.timers().rearm(t);
 }
 
 namespace detail {
