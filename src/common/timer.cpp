@@ -136,8 +136,9 @@ void timer_service::run() {
       continue;
     }
     const auto now = timer::clock::now();
-    if (heap_.front()->deadline_ > now) {
-      wake_.wait_until(lock, heap_.front()->deadline_);
+    if (const timer::clock::time_point next = heap_.front()->deadline_; next > now) {
+      // A copy: the timer may be cancelled and destroyed while this waits.
+      wake_.wait_until(lock, next);
       continue;
     }
     while (!heap_.empty() && heap_.front()->deadline_ <= now) {

@@ -57,6 +57,8 @@ TEST_F(Coroutine, EchoThroughAwaitedOperationsAndNestedTasks) {
   ASSERT_OK(lp->spawn(client_round_trips(client, 50, ok, done)));
   ASSERT_TRUE(done.wait());
   EXPECT_EQ(ok.load(), 50);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 proact::task<int> answer() {
@@ -90,6 +92,8 @@ TEST_F(Coroutine, TasksReturnValuesAndRethrowIntoTheirAwaiter) {
   ASSERT_TRUE(done.wait());
   EXPECT_EQ(value.load(), 42);
   EXPECT_TRUE(caught.load());
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 proact::task<void> recv_one(proact::tcp_socket& s, std::error_code& out,
@@ -123,6 +127,8 @@ TEST_F(Coroutine, AStopRequestCancelsThePendingOperation) {
   ASSERT_OK(client.send(send_op, proact::make_buffer(&byte, 1)));
   ASSERT_TRUE(spin_until([&] { return resumed.load() == 2; }));
   EXPECT_OK(second);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(Coroutine, AStopRequestedBeforeTheAwaitAbortsWithoutStarting) {
@@ -137,6 +143,8 @@ TEST_F(Coroutine, AStopRequestedBeforeTheAwaitAbortsWithoutStarting) {
   ASSERT_OK(lp->spawn(recv_one(server, seen, resumed), stop.get_token()));
   ASSERT_TRUE(spin_until([&] { return resumed.load() == 1; }));
   EXPECT_ERRC(seen, operation_aborted);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 proact::task<void> sleeper(proact::loop& lp, std::chrono::milliseconds d, std::error_code& out,
@@ -159,6 +167,8 @@ TEST_F(Coroutine, TimersAreAwaitableAndCancelledByStop) {
   stop.request_stop();
   ASSERT_TRUE(spin_until([&] { return resumed.load() == 2; }));
   EXPECT_ERRC(long_wait, operation_aborted);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 proact::task<void> hop(proact::loop& lp, std::atomic<bool>& on_loop, event& done) {
@@ -175,6 +185,8 @@ TEST_F(Coroutine, ScheduleResumesOnALoopThread) {
   ASSERT_OK(lp->spawn(hop(*lp, on_loop, done)));
   ASSERT_TRUE(done.wait());
   EXPECT_TRUE(on_loop.load());
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 proact::task<void> await_unassociated(std::error_code& out, event& done) {
@@ -193,6 +205,8 @@ TEST_F(Coroutine, AwaitingOnAHandleThatIsNotOnALoopFailsAtOnce) {
   ASSERT_OK(lp->spawn(await_unassociated(seen, done)));
   ASSERT_TRUE(done.wait());
   EXPECT_ERRC(seen, not_associated);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(Coroutine, StopResumesEverySuspendedCoroutineOnceWithOperationAborted) {
@@ -213,6 +227,8 @@ TEST_F(Coroutine, StopResumesEverySuspendedCoroutineOnceWithOperationAborted) {
   for (int i = 0; i < n; ++i) EXPECT_ERRC(seen[i], operation_aborted) << "coroutine " << i;
   EXPECT_ERRC(timer_result, operation_aborted);
   EXPECT_ERRC(lp->spawn(answer_void()), port_closed);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 // A coroutine suspended on something that is not the loop's: the loop's

@@ -41,6 +41,8 @@ TEST_F(LoopBasics, PostRunsOnALoopThreadExactlyOnce) {
   lp->stop();
   lp->join();
   EXPECT_EQ(runs.load(), 1000);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, DispatchRunsInlineOnALoopThreadAndPostsFromElsewhere) {
@@ -56,6 +58,8 @@ TEST_F(LoopBasics, DispatchRunsInlineOnALoopThreadAndPostsFromElsewhere) {
   EXPECT_FALSE(from_outside) << "dispatch from a non-loop thread must not run inline";
   EXPECT_TRUE(poll_until(*lp, [&] { return outer_done && from_outside; }));
   EXPECT_TRUE(inline_run);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, RunOnTheCallersOwnThreads) {
@@ -68,6 +72,8 @@ TEST_F(LoopBasics, RunOnTheCallersOwnThreads) {
   lp->stop();
   for (auto& t : mine) t.join();  // run() returns on every thread after stop()
   EXPECT_EQ(runs.load(), 3000);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, CallbackOperationsEchoAndReuseTheirHandler) {
@@ -98,6 +104,8 @@ TEST_F(LoopBasics, CallbackOperationsEchoAndReuseTheirHandler) {
   ASSERT_OK(client.send(send_op, proact::make_buffer(out, 1)));
   EXPECT_TRUE(spin_until([&] { return rounds.load() == 100; }));
   EXPECT_EQ(errors.load(), 0);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, StopAbortsPendingOperationsAndRunsEachCallbackOnce) {
@@ -124,6 +132,8 @@ TEST_F(LoopBasics, StopAbortsPendingOperationsAndRunsEachCallbackOnce) {
   EXPECT_EQ(aborted.load(), n);
   EXPECT_ERRC(lp->post([] {}), port_closed);
   EXPECT_ERRC(server.recv(ops[0], proact::make_buffer(in[0])), port_closed);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, DestroyingALoopNobodyRanStillCompletesEverythingOnce) {
@@ -160,6 +170,8 @@ TEST_F(LoopBasics, StopFromACallbackEndsRunOnEveryThread) {
   lp->join();
   EXPECT_TRUE(lp->stopped());
   EXPECT_ERRC(lp->start(), port_closed);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 TEST_F(LoopBasics, PostedCallablesLargerThanTheInlineStorageWork) {
@@ -171,6 +183,8 @@ TEST_F(LoopBasics, PostedCallablesLargerThanTheInlineStorageWork) {
   int seen = 0;
   ASSERT_OK(lp->post([b, &seen] { seen = b.payload[255]; }));
   EXPECT_TRUE(poll_until(*lp, [&] { return seen == 42; }));
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
 }
 
 }  // namespace
