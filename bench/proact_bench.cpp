@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   bench::raise_fd_limit();
 
   bench::register_proact_port();
+  bench::register_proact_loop();
   bench::register_floor_epoll();
 #if defined(BENCH_HAVE_URING)
   bench::register_floor_uring();
