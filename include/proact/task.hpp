@@ -22,6 +22,7 @@
 #include <optional>
 #include <stop_token>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -219,10 +220,19 @@ struct timer::wait_awaitable final {
   std::error_code result_;
   std::atomic<std::uint8_t> arrivals_{0};
   struct canceller {
-    timer* t;
-    void operator()() const noexcept { (void)t->cancel(); }
+    wait_awaitable* self;
+    void operator()() const noexcept {
+      self->cancelling_.store(true, std::memory_order_release);
+      (void)self->owner->cancel();
+      self->cancelling_.store(false, std::memory_order_release);
+    }
   };
   std::optional<std::stop_callback<canceller>> on_stop_;
+  std::atomic<bool> cancelling_{false};  // see io_awaitable_base::cancelling_
+  void settle() noexcept {
+    while (cancelling_.load(std::memory_order_acquire)) std::this_thread::yield();
+    on_stop_.reset();
+  }
 
   wait_awaitable(timer& t, timer::clock::duration d) noexcept : owner(&t), after(d) {}
   bool await_ready() const noexcept { return false; }
@@ -236,7 +246,10 @@ struct timer::wait_awaitable final {
     }
     const std::error_code start_error = owner->start(after, [this](std::error_code ec) {
       result_ = ec;
-      if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) waiter_.resume();
+      if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
+        settle();
+        waiter_.resume();
+      }
     });
     if (start_error) {
       result_ = start_error;
@@ -245,8 +258,10 @@ struct timer::wait_awaitable final {
     // Registered after arming: a stop request from here on cancels the timer
     // (cancel() is harmless once it fired). The handshake keeps the frame
     // alive until this function is done with it.
-    if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{owner});
-    return arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0;
+    if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
+    if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
+    settle();
+    return false;
   }
   std::error_code await_resume() const noexcept { return result_; }
 };

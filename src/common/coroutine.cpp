@@ -2,6 +2,7 @@
 // and finishing a spawned task.
 #include <cstdio>
 #include <exception>
+#include <thread>
 
 #include "common/handle_access.hpp"
 #include "proact/error.hpp"
@@ -41,17 +42,29 @@ bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token 
   // resumes the coroutine only after the arrival below, so this frame stays
   // ours until then. A stop request cancels the started operation.
   if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
-  return arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0;
+  if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
+  settle();  // completed already: the coroutine goes on here
+  return false;
 }
 
 void io_awaitable_base::canceller::operator()() const noexcept {
+  self->cancelling_.store(true, std::memory_order_release);
   (void)self->handle_->cancel(*self);
+  self->cancelling_.store(false, std::memory_order_release);
+}
+
+void io_awaitable_base::settle() noexcept {
+  while (cancelling_.load(std::memory_order_acquire)) std::this_thread::yield();
+  on_stop_.reset();
 }
 
 void io_awaitable_base::finish(loop_node& self, std::size_t bytes, std::error_code ec) {
   auto& me = static_cast<io_awaitable_base&>(self);
   me.result_ = {ec, bytes};
-  if (me.arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) me.waiter_.resume();
+  if (me.arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
+    me.settle();
+    me.waiter_.resume();
+  }
 }
 
 void promise_base::finish_spawned(spawn_record& r, const std::exception_ptr& failure) noexcept {

@@ -81,6 +81,12 @@ class io_awaitable_base : public loop_node {
   // suspend() and the completion each arrive once; the second one resumes.
   std::atomic<std::uint8_t> arrivals_{0};
   std::optional<std::stop_callback<canceller>> on_stop_;
+  // True while canceller runs. Before the coroutine resumes, the stop
+  // callback is removed after it finished: ~stop_callback would otherwise
+  // block until the other thread's call returns, and that wait can hang
+  // with MinGW-w64's libstdc++ (its semaphore misses the wake-up).
+  std::atomic<bool> cancelling_{false};
+  void settle() noexcept;
 };
 
 // Start is a callable std::error_code(operation&) that starts the operation.
