@@ -305,6 +305,10 @@ void completion_engine::associate_thread() noexcept {
   this_thread.active = false;
 }
 
+bool completion_engine::caller_is_active() const noexcept {
+  return this_thread.engine == this && this_thread.active;
+}
+
 void completion_engine::detach_thread(bool was_active) noexcept {
   port_backend& owner = owner_;
   if (was_active) {

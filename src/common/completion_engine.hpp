@@ -104,6 +104,11 @@ class completion_engine {
   void close() noexcept;
   bool closed() const noexcept;
 
+  // Whether the calling thread dequeued from this engine and has not come
+  // back to wait() yet: it will wait (and so drive the event source) again
+  // soon, which lets a source defer kernel work to that wait.
+  bool caller_is_active() const noexcept;
+
   // A thread associated with this engine leaves it (exits or moves to
   // another port).
   void detach_thread(bool was_active) noexcept;
