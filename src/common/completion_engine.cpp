@@ -85,22 +85,25 @@ void completion_batch::flush() noexcept {
 // ---- ring -------------------------------------------------------------------
 
 void completion_engine::ring::push(const completion& c) {
-  if (count_ == slots_.size()) {
-    // Grows only past the deepest queue seen so far: no allocation in steady state.
-    std::vector<completion> bigger(slots_.size() * 2);
-    for (std::size_t i = 0; i < count_; ++i) bigger[i] = slots_[(head_ + i) % slots_.size()];
-    slots_.swap(bigger);
-    head_ = 0;
-  }
-  slots_[(head_ + count_) % slots_.size()] = c;
+  if (count_ == slots_.size()) grow();
+  slots_[(head_ + count_) & mask_] = c;
   ++count_;
+}
+
+void completion_engine::ring::grow() {
+  // Only past the deepest queue seen so far: no allocation in steady state.
+  std::vector<completion> bigger(slots_.size() * 2);
+  for (std::size_t i = 0; i < count_; ++i) bigger[i] = slots_[(head_ + i) & mask_];
+  slots_.swap(bigger);
+  mask_ = slots_.size() - 1;
+  head_ = 0;
 }
 
 std::size_t completion_engine::ring::pop(completion* out, std::size_t max) noexcept {
   const std::size_t n = std::min(max, count_);
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = slots_[head_];
-    head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
+    head_ = (head_ + 1) & mask_;
   }
   count_ -= n;
   return n;
@@ -242,6 +245,7 @@ std::error_code completion_engine::post(const completion& c) noexcept {
     std::lock_guard lock(mutex_);
     if (closed_) return make_error_code(error::port_closed);
     queue_.push(c);
+    if (top_ == nullptr) return {};  // nobody waits: the next wait() takes it
     ws = release_waiters_locked(nullptr);
   }
   signal(ws);
@@ -326,9 +330,21 @@ void completion_engine::detach_thread(bool was_active) noexcept {
 std::error_code completion_engine::wait(std::span<completion> out, std::size_t& count,
                                         timeout t) noexcept {
   count = 0;
-  associate_thread();
+  if (this_thread.engine != this) associate_thread();
   const bool forever = t >= longest_finite_timeout;
-  const clock::time_point deadline = forever ? clock::time_point::max() : clock::now() + t;
+  // Read the clock only once the queue turned out empty: a wait that finds a
+  // packet never needs the time.
+  clock::time_point deadline = clock::time_point::max();
+  bool deadline_known = forever;
+  const auto expired = [&] {
+    if (forever) return false;
+    if (t == timeout::zero()) return true;
+    if (!deadline_known) {
+      deadline = clock::now() + t;
+      deadline_known = true;
+    }
+    return clock::now() >= deadline;
+  };
 
   std::unique_lock lock(mutex_);
   if (this_thread.active) {
@@ -350,11 +366,11 @@ std::error_code completion_engine::wait(std::span<completion> out, std::size_t& 
       }
       count = take_locked(out);
       this_thread.active = true;
-      signal_unlocked(lock, release_waiters_locked(nullptr));
+      if (top_ != nullptr) signal_unlocked(lock, release_waiters_locked(nullptr));
       return {};
     }
     if (closed_ && !polling_) return make_error_code(error::port_closed);
-    if (!forever && clock::now() >= deadline) {
+    if (expired()) {
       // Time is up (or a zero timeout): one last non-blocking look at the
       // kernel if nobody else is watching it.
       if (!closed_ && !polling_ && !poller_present_ && source_.has_pending_io()) {
@@ -375,7 +391,7 @@ std::error_code completion_engine::wait(std::span<completion> out, std::size_t& 
     while (w.on_stack && !timed_out) {
       if (w.poller && !closed_) {
         poll_once(lock, milliseconds_until(deadline), &w);
-        timed_out = w.on_stack && !forever && clock::now() >= deadline;
+        timed_out = w.on_stack && expired();
       } else {
         lock.unlock();
         bool signalled = true;

@@ -124,7 +124,11 @@ class completion_engine {
     std::size_t pop(completion* out, std::size_t max) noexcept;
 
    private:
+    void grow();
+
+    // A power of two, so that positions wrap with a mask (no division).
     std::vector<completion> slots_ = std::vector<completion>(1024);
+    std::size_t mask_ = 1023;
     std::size_t head_ = 0;
     std::size_t count_ = 0;
   };
