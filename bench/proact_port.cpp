@@ -15,6 +15,7 @@
 #include "harness.hpp"
 #include "impls.hpp"
 #include "proact/proact.hpp"
+#include "proact_common.hpp"
 
 namespace {
 
@@ -112,72 +113,51 @@ struct pp_ops {
   std::size_t client_got = 0, server_got = 0;
   bool client_sending = false;
 };
-struct pp_sockets {
-  proact::tcp_socket client, server;
-};
 
-// Connects n client/server pairs through the port, keys 2i (client) and
-// 2i+1 (server), TCP_NODELAY on both ends.
-bool connect_pairs(benchmark::State& state, proact::port& port, proact::tcp_listener& listener,
-                   std::span<pp_sockets> sockets) {
-  std::error_code ec;
-  if (fail(state, "listen",
-           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
-      fail(state, "associate", port.associate(listener, ~std::uintptr_t{0}))) {
-    return false;
-  }
-  const auto address = listener.local_endpoint(ec);
-  if (fail(state, "local_endpoint", ec)) return false;
-  proact::operation accept_op, connect_op;
-  proact::completion c;
-  for (std::size_t i = 0; i < sockets.size(); ++i) {
-    auto& s = sockets[i];
-    if (fail(state, "open", s.client.open(address.family())) ||
-        fail(state, "associate", port.associate(s.client, 2 * i)) ||
-        fail(state, "accept", listener.accept(accept_op, s.server)) ||
-        fail(state, "connect", s.client.connect(connect_op, address))) {
-      return false;
-    }
-    for (int done = 0; done < 2; ++done) {
-      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
-    }
-    if (fail(state, "associate", port.associate(s.server, 2 * i + 1)) ||
-        fail(state, "no_delay", s.client.set_no_delay(true)) ||
-        fail(state, "no_delay", s.server.set_no_delay(true))) {
-      return false;
-    }
-  }
-  return true;
+// Ties a handle to the port with a completion key.
+auto associate_with(proact::port& port) {
+  return [&port](proact::handle& h, std::uintptr_t key) { return port.associate(h, key); };
 }
 
 void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, std::size_t size) {
   const auto n = static_cast<std::size_t>(conns);
-  std::vector<char> ping(size, 'x'), server_bufs(n * size), client_bufs(n * size);
+  bench::pingpong_buffers bufs(n, size);
   // Operations outlive the port and the sockets (destroyed in reverse order).
   std::vector<pp_ops> ops(n);
+  proact::operation accept_op, connect_op;
   proact::port port;
   if (!open_port(state, port, backend)) return;
   proact::tcp_listener listener;
-  std::vector<pp_sockets> sockets(n);
-  if (!connect_pairs(state, port, listener, sockets)) return;
+  proact::endpoint address;
+  std::vector<bench::tcp_pair> sockets(n);
+  proact::completion c;
+  // Pair i's ends complete with keys 2i (client) and 2i+1 (server).
+  const auto wait_both = [&] {
+    for (int done = 0; done < 2; ++done) {
+      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
+    }
+    return true;
+  };
+  if (!bench::listen_loopback(state, listener, address, associate_with(port)) ||
+      !bench::connect_pairs(state, listener, address, accept_op, connect_op, sockets,
+                            associate_with(port), wait_both)) {
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (fail(state, "recv",
-             sockets[i].server.recv(ops[i].server_recv,
-                                    make_buffer(&server_bufs[i * size], size)))) {
+             sockets[i].server.recv(ops[i].server_recv, make_buffer(bufs.server(i), size)))) {
       return;
     }
   }
 
-  proact::completion c;
-  drive(state, {conns, 4 * static_cast<std::int64_t>(conns), 0, conns == 1}, [&] {
+  drive(state, bench::pingpong_spec(conns), [&] {
     for (std::size_t i = 0; i < n; ++i) {
       auto& o = ops[i];
       o.client_got = 0;
       o.client_sending = true;
       if (fail(state, "recv",
-               sockets[i].client.recv(o.client_recv, make_buffer(&client_bufs[i * size], size))) ||
-          fail(state, "send",
-               sockets[i].client.send(o.client_send, make_buffer(ping.data(), size)))) {
+               sockets[i].client.recv(o.client_recv, make_buffer(bufs.client(i), size))) ||
+          fail(state, "send", sockets[i].client.send(o.client_send, bufs.ping()))) {
         return false;
       }
     }
@@ -190,19 +170,19 @@ void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, 
       std::error_code ec;
       if (c.op == &o.server_recv) {
         o.server_got += c.bytes;
-        char* buf = &server_bufs[i * size];
+        char* buf = bufs.server(i);
         ec =
             o.server_got < size
                 ? s.server.recv(o.server_recv, make_buffer(buf + o.server_got, size - o.server_got))
                 : s.server.send(o.server_send, make_buffer(buf, size));
       } else if (c.op == &o.server_send) {
         o.server_got = 0;
-        ec = s.server.recv(o.server_recv, make_buffer(&server_bufs[i * size], size));
+        ec = s.server.recv(o.server_recv, make_buffer(bufs.server(i), size));
       } else if (c.op == &o.client_recv) {
         o.client_got += c.bytes;
         if (o.client_got < size) {
-          ec = s.client.recv(o.client_recv, make_buffer(&client_bufs[i * size] + o.client_got,
-                                                        size - o.client_got));
+          ec = s.client.recv(o.client_recv,
+                             make_buffer(bufs.client(i) + o.client_got, size - o.client_got));
         } else {
           ++done;
         }
@@ -222,14 +202,8 @@ void accept_rate(benchmark::State& state, proact::backend_kind backend) {
   proact::port port;
   if (!open_port(state, port, backend)) return;
   proact::tcp_listener listener;
-  std::error_code ec;
-  if (fail(state, "listen",
-           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
-      fail(state, "associate", port.associate(listener, 0))) {
-    return;
-  }
-  const auto address = listener.local_endpoint(ec);
-  if (fail(state, "local_endpoint", ec)) return;
+  proact::endpoint address;
+  if (!bench::listen_loopback(state, listener, address, associate_with(port))) return;
   proact::completion c;
   drive(state, {1, 2}, [&] {
     proact::tcp_socket client, server;
@@ -256,18 +230,9 @@ void udp_pingpong(benchmark::State& state, proact::backend_kind backend) {
   proact::port port;
   if (!open_port(state, port, backend)) return;
   proact::udp_socket client, server;
+  proact::endpoint server_address;
   std::error_code ec;
-  const auto loopback = proact::endpoint::loopback(proact::address_family::ipv4, 0);
-  if (fail(state, "open", server.open(proact::address_family::ipv4)) ||
-      fail(state, "bind", server.bind(loopback)) ||
-      fail(state, "open", client.open(proact::address_family::ipv4)) ||
-      fail(state, "bind", client.bind(loopback)) ||
-      fail(state, "associate", port.associate(server, 1)) ||
-      fail(state, "associate", port.associate(client, 2))) {
-    return;
-  }
-  const auto server_address = server.local_endpoint(ec);
-  if (fail(state, "local_endpoint", ec) ||
+  if (!bench::open_udp_pair(state, server, client, server_address, associate_with(port)) ||
       fail(state, "recv_from",
            server.recv_from(server_recv, make_buffer(server_buf.data(), server_buf.size()),
                             &source))) {
@@ -305,7 +270,8 @@ void udp_pingpong(benchmark::State& state, proact::backend_kind backend) {
 void file_read(benchmark::State& state, proact::backend_kind backend, bool random) {
   const std::string& path = bench::bench_file();
   if (bench::fail_if(state, path.empty(), "no benchmark file")) return;
-  const std::size_t size = random ? bench::kRandomRead : bench::kSequentialRead;
+  bench::read_offsets offsets(random);
+  const std::size_t size = offsets.size();
   std::vector<char> buf(size);
   proact::operation op;
   proact::port port;
@@ -315,9 +281,6 @@ void file_read(benchmark::State& state, proact::backend_kind backend, bool rando
       fail(state, "associate", port.associate(f, 1))) {
     return;
   }
-  const auto& offsets = bench::random_offsets();
-  std::size_t next = 0;
-  std::uint64_t offset = 0;
   proact::completion c;
   // One read before timing: the epoll backend starts its file threads on
   // first use (as libuv starts its thread pool).
@@ -326,12 +289,7 @@ void file_read(benchmark::State& state, proact::backend_kind backend, bool rando
     return;
   }
   drive(state, {1, 1, static_cast<std::int64_t>(size)}, [&] {
-    if (random) {
-      offset = offsets[next++ % offsets.size()];
-    } else {
-      offset = (offset + size) % bench::kFileSize;
-    }
-    if (fail(state, "read_at", f.read_at(op, offset, make_buffer(buf.data(), size))) ||
+    if (fail(state, "read_at", f.read_at(op, offsets.next(), make_buffer(buf.data(), size))) ||
         !wait_one(state, port, c) || fail(state, "read", c.error)) {
       return false;
     }
@@ -353,14 +311,8 @@ void idle_memory(benchmark::State& state, proact::backend_kind backend) {
   proact::port port;
   if (!open_port(state, port, backend)) return;
   proact::tcp_listener listener;
-  std::error_code ec;
-  if (fail(state, "listen",
-           listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) ||
-      fail(state, "associate", port.associate(listener, ~std::uintptr_t{0}))) {
-    return;
-  }
-  const auto address = listener.local_endpoint(ec);
-  if (fail(state, "local_endpoint", ec)) return;
+  proact::endpoint address;
+  if (!bench::listen_loopback(state, listener, address, associate_with(port))) return;
   bench::raw_clients clients(n);
   std::unique_ptr<proact::tcp_socket[]> sockets;
   for (auto _ : state) {
@@ -392,35 +344,23 @@ void idle_memory(benchmark::State& state, proact::backend_kind backend) {
   }
 }
 
-bool backend_available(proact::backend_kind backend) {
-  proact::port probe;
-  return !probe.open({backend, 1});
-}
-
 }  // namespace
 
 namespace bench {
 
 void register_proact_port() {
-  for (const auto backend : {proact::backend_kind::epoll, proact::backend_kind::io_uring}) {
-    const std::string impl = "proact-" + std::string(proact::to_string(backend));
-    if (!backend_available(backend)) {
-      std::fprintf(stderr, "proact_bench: %s: the backend does not open here; skipped\n",
-                   impl.c_str());
-      continue;
-    }
+  for (const auto backend : kProactBackends) {
+    const std::string impl = proact_impl_name("proact-", backend);
+    if (impl.empty()) continue;
     add("post_wait", impl, {{"threads", 1}},
         [backend](benchmark::State& s) { post_wait_one_thread(s, backend); });
     add("post_wait", impl, {{"threads", 2}},
         [backend](benchmark::State& s) { post_wait_two_threads(s, backend); });
     add("post_wait_many", impl, {{"batch", kPostBatch}},
         [backend](benchmark::State& s) { post_wait_batch(s, backend); });
-    for (const int conns : kPingpongConns) {
-      for (const std::size_t size : kPingpongSizes) {
-        add("pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},
-            [=](benchmark::State& s) { pingpong(s, backend, conns, size); });
-      }
-    }
+    add_pingpong_grid(impl, [backend](benchmark::State& s, int conns, std::size_t size) {
+      pingpong(s, backend, conns, size);
+    });
     add("accept", impl, {}, [backend](benchmark::State& s) { accept_rate(s, backend); });
     add("udp_pingpong", impl, {{"size", static_cast<long>(kUdpSize)}},
         [backend](benchmark::State& s) { udp_pingpong(s, backend); });
