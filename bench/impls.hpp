@@ -10,7 +10,7 @@
 namespace bench {
 
 void register_proact_port();  // proact-epoll, proact-io_uring (bench/proact_port.cpp)
-void register_proact_loop();  // proact-loop-epoll, proact-loop-io_uring (bench/proact_loop.cpp)
+void register_proact_loop();  // proact-loop-*, proact-coro-* (bench/proact_loop.cpp)
 void register_floor_epoll();  // floor-epoll: a hand-written epoll loop (bench/floor_epoll.cpp)
 void register_floor_uring();  // floor-io_uring: a hand-written liburing loop
                               // (bench/floor_uring.cpp)
