@@ -25,7 +25,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -141,8 +140,13 @@ class loop {
   std::error_code start();
   // Runs completions on this thread until the loop is stopped and drained.
   void run();
+  // Runs one completion, waiting for it if need be; returns 1, or 0 once the
+  // loop is stopped and drained.
+  std::size_t run_one();
   // Runs the completions that are ready, without blocking; returns how many.
   std::size_t poll();
+  // Runs at most one ready completion, without blocking; returns how many.
+  std::size_t poll_one();
   // Cancels everything pending and refuses new work; run() returns on every
   // thread once the cancelled work completed. Safe from any thread, also a
   // callback. Idempotent; a stopped loop cannot be restarted.
@@ -172,7 +176,7 @@ class loop {
   // Queues n to finish with (bytes, ec) through the port.
   std::error_code post_result(detail::loop_node& n, std::size_t bytes, std::error_code ec);
   void dispatch_completion(const completion& c);
-  std::size_t run_batch(timeout t, bool& closed);
+  std::size_t run_batch(std::size_t capacity, timeout t, bool& closed);
   detail::timer_service& timers();
   void spawn_finished(detail::spawn_record& r) noexcept;
   void spawn_unlink(detail::spawn_record& r) noexcept;
@@ -182,9 +186,8 @@ class loop {
   unsigned batch_ = 16;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
-  std::mutex mutex_;  // guards the fields below
-  std::condition_variable idle_;
-  unsigned runners_ = 0;                     // threads inside run()/poll()
+  std::atomic<unsigned> runners_{0};         // threads inside run()/poll()
+  std::mutex mutex_;                         // guards the fields below
   detail::spawn_record* spawned_ = nullptr;  // coroutines still running
   std::unique_ptr<detail::timer_service> timers_;
   std::once_flag timers_once_;

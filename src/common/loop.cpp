@@ -3,8 +3,10 @@
 #include "proact/loop.hpp"
 
 #include <algorithm>
-#include <array>
+#include <chrono>
 #include <system_error>
+#include <thread>
+#include <type_traits>
 
 #include "common/timer_service.hpp"
 #include "proact/error.hpp"
@@ -35,10 +37,11 @@ loop::loop(const loop_options& options) {
 loop::~loop() {
   stop();
   join();
-  {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return runners_ == 0; });
-  }
+  // Other threads still inside run() leave it promptly now. Polled rather
+  // than notified: a runner's last access to the loop is its decrement, so
+  // the loop may be destroyed the moment the count reaches zero.
+  while (runners_.load(std::memory_order_acquire) != 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
   // Nobody may have run the loop: what stop() cancelled is still queued.
   run();
   // A coroutine still suspended now waits for something that is not the
@@ -94,60 +97,77 @@ namespace {
 // Marks this thread as running `l` for as long as it is inside run()/poll().
 class runner_scope {
  public:
-  runner_scope(const loop& l, std::mutex& m, std::condition_variable& idle, unsigned& runners)
-      : previous_(current_loop), mutex_(m), idle_(idle), runners_(runners) {
+  runner_scope(const loop& l, std::atomic<unsigned>& runners)
+      : previous_(current_loop), runners_(runners) {
     current_loop = &l;
     detail::post_node::enter_loop_thread();
-    std::lock_guard lock(mutex_);
-    ++runners_;
+    runners_.fetch_add(1, std::memory_order_relaxed);
   }
   runner_scope(const runner_scope&) = delete;
   runner_scope& operator=(const runner_scope&) = delete;
   ~runner_scope() {
     current_loop = previous_;
     detail::post_node::leave_loop_thread();
-    std::lock_guard lock(mutex_);
-    if (--runners_ == 0) idle_.notify_all();
+    runners_.fetch_sub(1, std::memory_order_release);  // the last access to the loop
   }
 
  private:
   const loop* previous_;
-  std::mutex& mutex_;
-  std::condition_variable& idle_;
-  unsigned& runners_;
+  std::atomic<unsigned>& runners_;
 };
 }  // namespace
 
-std::size_t loop::run_batch(timeout t, bool& closed) {
-  std::array<completion, max_batch> batch;
+std::size_t loop::run_batch(std::size_t capacity, timeout t, bool& closed) {
+  // Left uninitialized: constructing 64 completions (their error_codes) per
+  // call would cost more than running a posted callable.
+  union slot {
+    slot() noexcept {}  // NOLINT(modernize-use-equals-default): must not initialize
+    completion value;
+  };
+  static_assert(std::is_trivially_destructible_v<completion>);
+  slot batch[max_batch];
   std::size_t count = 0;
-  std::error_code ec = port_.wait_many(std::span(batch.data(), batch_), count, t);
+  std::error_code ec = port_.wait_many(std::span(&batch[0].value, capacity), count, t);
   if (ec) {
     // port_closed: stopped and drained. Anything else but a timeout cannot
     // be waited out either.
-    closed = ec != errc::timed_out;
+    closed = ec != make_error_code(error::timed_out) && ec != errc::timed_out;
     return 0;
   }
-  for (std::size_t i = 0; i < count; ++i) dispatch_completion(batch[i]);
+  for (std::size_t i = 0; i < count; ++i) dispatch_completion(batch[i].value);
   return count;
 }
 
 void loop::run() {
-  runner_scope scope(*this, mutex_, idle_, runners_);
+  runner_scope scope(*this, runners_);
   bool closed = false;
-  while (!closed) run_batch(infinite, closed);
+  while (!closed) run_batch(batch_, infinite, closed);
+}
+
+std::size_t loop::run_one() {
+  runner_scope scope(*this, runners_);
+  bool closed = false;
+  std::size_t n = 0;
+  while (n == 0 && !closed) n = run_batch(1, infinite, closed);
+  return n;
 }
 
 std::size_t loop::poll() {
-  runner_scope scope(*this, mutex_, idle_, runners_);
+  runner_scope scope(*this, runners_);
   bool closed = false;
   std::size_t total = 0;
   while (!closed) {
-    std::size_t n = run_batch(timeout::zero(), closed);
+    std::size_t n = run_batch(batch_, timeout::zero(), closed);
     if (n == 0) break;
     total += n;
   }
   return total;
+}
+
+std::size_t loop::poll_one() {
+  runner_scope scope(*this, runners_);
+  bool closed = false;
+  return run_batch(1, timeout::zero(), closed);
 }
 
 bool loop::running_in_this_thread() const noexcept {

@@ -1,6 +1,7 @@
 // The loop: options, post and dispatch, run() on several threads, callback
 // operations, and stop()/destruction completing everything exactly once.
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -72,6 +73,35 @@ TEST_F(LoopBasics, RunOnTheCallersOwnThreads) {
   lp->stop();
   for (auto& t : mine) t.join();  // run() returns on every thread after stop()
   EXPECT_EQ(runs.load(), 3000);
+  // The loop goes first: it drains what still refers to this test's locals.
+  lp.reset();
+}
+
+TEST_F(LoopBasics, RunOneAndPollOneRunExactlyOneCompletion) {
+  auto lp = make_loop(1);
+  std::vector<int> order;
+  for (int i = 0; i < 3; ++i) ASSERT_OK(lp->post([&order, i] { order.push_back(i); }));
+  EXPECT_EQ(lp->poll_one(), 1U);
+  EXPECT_EQ(order, (std::vector<int>{0}));
+  EXPECT_EQ(lp->run_one(), 1U);
+  EXPECT_EQ(order, (std::vector<int>{0, 1}));
+  EXPECT_EQ(lp->poll(), 1U);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(lp->poll_one(), 0U) << "nothing is ready";
+  // run_one() waits: work posted from another thread wakes it.
+  std::thread poster([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (void)lp->post([&order] { order.push_back(3); });
+  });
+  EXPECT_EQ(lp->run_one(), 1U);
+  poster.join();
+  EXPECT_EQ(order.back(), 3);
+  // Once stopped and drained, run_one() returns 0 instead of blocking.
+  lp->stop();
+  while (lp->poll() != 0) {
+  }
+  EXPECT_EQ(lp->run_one(), 0U);
+  EXPECT_EQ(lp->poll_one(), 0U);
   // The loop goes first: it drains what still refers to this test's locals.
   lp.reset();
 }
