@@ -15,7 +15,6 @@
 #include <memory>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -43,17 +42,16 @@ std::unique_ptr<proact::loop> make_loop(benchmark::State& state, proact::backend
   }
 }
 
-// Runs the loop on this thread until done() holds: the analogue of Asio's
-// run_one() loop. poll() runs what is ready and returns at once, so this
-// spins while the kernel has nothing ready. A handler that fails stores its
-// error in `error`, which ends the run.
+// Runs the loop on this thread, one completion at a time, until done()
+// holds: the analogue of Asio's run_one() loop (and of the raw port's one
+// wait() per completion). A handler that fails stores its error in `error`,
+// which ends the run.
 template <class Done>
 bool run_until(benchmark::State& state, proact::loop& lp, const std::error_code& error,
                Done&& done) {
   while (!done()) {
-    if (lp.poll() == 0 && lp.stopped()) {
-      return !fail(state, "poll", make_error_code(proact::error::port_closed));
-    }
+    if (lp.run_one() == 0)
+      return !fail(state, "run_one", make_error_code(proact::error::port_closed));
     if (error) break;
   }
   return !fail(state, "handler", error);
@@ -90,10 +88,10 @@ bool wait_for(benchmark::State& state, proact::loop& lp, tally& t, int count) {
   return run_until(state, lp, t.error, [&] { return t.done >= target; });
 }
 
-// --- post + poll ----------------------------------------------------------------------
+// --- post + run_one / poll ------------------------------------------------------------
 
-// post + poll: the loop's analogue of Asio's post + run_one.
-void post_poll(benchmark::State& state, proact::backend_kind backend, int batch) {
+// post + run_one, and 64 posts + poll: Asio's post + run_one and post + poll.
+void post_run(benchmark::State& state, proact::backend_kind backend, int batch) {
   auto lp = make_loop(state, backend);
   if (!lp) return;
   long ran = 0;
@@ -101,6 +99,7 @@ void post_poll(benchmark::State& state, proact::backend_kind backend, int batch)
     for (int i = 0; i < batch; ++i) {
       if (fail(state, "post", lp->post([&ran] { ++ran; }))) return false;
     }
+    if (batch == 1) return lp->run_one() == 1;
     const long before = ran;
     while (ran - before < batch) lp->poll();
     return true;
@@ -433,15 +432,12 @@ void timers(benchmark::State& state, proact::backend_kind backend) {
       const auto deadline = base + std::chrono::microseconds(bench::timer_offset_us(i));
       const std::error_code ec =
           all[static_cast<std::size_t>(i)]->start_at(deadline, [&](std::error_code e) {
-            if (e) error = e;
+            note(error, e);
             ++fired;
           });
       if (fail(state, "timer", ec)) return false;
     }
-    while (fired < bench::kTimers) {
-      if (lp->poll() == 0) std::this_thread::yield();
-    }
-    return !fail(state, "timer", error);
+    return run_until(state, *lp, error, [&] { return fired == bench::kTimers; });
   });
   all.clear();  // before the loop
 }
@@ -455,9 +451,9 @@ void register_proact_loop() {
     const std::string impl = proact_impl_name("proact-loop-", backend);
     if (impl.empty()) continue;
     add("post_wait", impl, {{"threads", 1}},
-        [backend](benchmark::State& s) { post_poll(s, backend, 1); });
+        [backend](benchmark::State& s) { post_run(s, backend, 1); });
     add("post_wait_many", impl, {{"batch", kPostBatch}},
-        [backend](benchmark::State& s) { post_poll(s, backend, kPostBatch); });
+        [backend](benchmark::State& s) { post_run(s, backend, kPostBatch); });
     add_pingpong_grid(impl, [backend](benchmark::State& s, int conns, std::size_t size) {
       pingpong(s, backend, conns, size);
     });
