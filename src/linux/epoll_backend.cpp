@@ -80,6 +80,11 @@ class epoll_backend final : public port_backend, private event_source {
 
   ~epoll_backend() override {
     free_released(true);
+    while (spare_ != nullptr) {
+      spare_socket* next = spare_->next;
+      ::operator delete(spare_);
+      spare_ = next;
+    }
     ::close(wakefd_);
     ::close(epfd_);
   }
@@ -138,6 +143,10 @@ class epoll_backend final : public port_backend, private event_source {
 
   void unregister(epoll_socket& s) noexcept;
   void free_released(bool final) noexcept;
+  // Storage for a per-socket state: a spare one, else new (registry lock held).
+  void* take_storage_locked() noexcept;
+  // Keeps the storage of a destroyed state as a spare, up to max_spares.
+  void give_storage_locked(void* storage) noexcept;
 
   const int epfd_;
   const int wakefd_;
@@ -150,21 +159,30 @@ class epoll_backend final : public port_backend, private event_source {
   handle_list<epoll_socket> registered_;  // associated, open handles
   epoll_socket* released_ = nullptr;      // closed and released, to free when no poll runs
   std::atomic<bool> has_released_{false};
+  // Storage of freed per-socket states, reused by associate() so that a
+  // server accepting connections allocates nothing in steady state.
+  struct spare_socket {
+    spare_socket* next;
+  };
+  static constexpr std::size_t max_spares = 256;
+  spare_socket* spare_ = nullptr;
+  std::size_t spare_count_ = 0;
 };
+
+// The backend whose poll_events() runs on this thread, if any (see interrupt()).
+thread_local const epoll_backend* polling_backend = nullptr;
 
 // ---- handles -----------------------------------------------------------------
 
 std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind,
                                          address_family family, std::uintptr_t key,
                                          io_handle*& out) {
-  auto* s = new (std::nothrow) epoll_socket(*this, fd, kind, key, family);
-  if (s == nullptr) return native_error(ENOMEM);
-  s->file.fd = fd;
   std::lock_guard registry(registry_lock_);
-  if (closed_.load(std::memory_order_acquire)) {
-    delete s;
-    return make_error_code(error::port_closed);
-  }
+  if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
+  void* storage = take_storage_locked();
+  if (storage == nullptr) return native_error(ENOMEM);
+  auto* s = ::new (storage) epoll_socket(*this, fd, kind, key, family);
+  s->file.fd = fd;
   // Sockets are registered once, edge-triggered: no epoll_ctl per
   // operation. Regular files cannot be polled; the file pool serves them.
   if (kind != handle_kind::file) {
@@ -173,7 +191,8 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
     ev.data.ptr = s;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       const std::error_code ec = last_error();
-      delete s;
+      s->~epoll_socket();
+      give_storage_locked(storage);
       return ec;
     }
   }
@@ -181,6 +200,26 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
   add_ref();  // the handle keeps the backend alive
   out = s;
   return {};
+}
+
+void* epoll_backend::take_storage_locked() noexcept {
+  if (spare_socket* spare = spare_) {
+    spare_ = spare->next;
+    --spare_count_;
+    return spare;
+  }
+  static_assert(alignof(epoll_socket) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  return ::operator new(sizeof(epoll_socket), std::nothrow);
+}
+
+void epoll_backend::give_storage_locked(void* storage) noexcept {
+  if (spare_count_ == max_spares) {
+    ::operator delete(storage);
+    return;
+  }
+  static_assert(sizeof(spare_socket) <= sizeof(epoll_socket));
+  spare_ = ::new (storage) spare_socket{spare_};
+  ++spare_count_;
 }
 
 void epoll_backend::unregister(epoll_socket& s) noexcept {
@@ -233,18 +272,26 @@ void epoll_backend::free_released(bool final) noexcept {
     has_released_.store(false, std::memory_order_relaxed);
   }
   epoll_socket* keep = nullptr;  // files whose last job still runs
+  spare_socket* freed = nullptr;
   while (list != nullptr) {
     epoll_socket* next = list->next_registered;
     if (!final && list->kind == handle_kind::file && files_.busy(list->file)) {
       list->next_registered = keep;
       keep = list;
     } else {
-      delete list;
+      list->~epoll_socket();
+      freed = ::new (static_cast<void*>(list)) spare_socket{freed};
     }
     list = next;
   }
+  if (keep == nullptr && freed == nullptr) return;
+  std::lock_guard registry(registry_lock_);
+  while (freed != nullptr) {
+    spare_socket* next = freed->next;
+    give_storage_locked(freed);
+    freed = next;
+  }
   if (keep != nullptr) {
-    std::lock_guard registry(registry_lock_);
     epoll_socket* last = keep;
     while (last->next_registered != nullptr) last = last->next_registered;
     last->next_registered = released_;
@@ -467,6 +514,12 @@ void epoll_backend::close() noexcept {
 }
 
 void epoll_backend::interrupt() noexcept {
+  // The engine wakes the poller when a completion is queued for it. A
+  // completion that poll_events() delivers itself (under the socket's lock)
+  // asks to wake the very thread that is running it: that thread is not
+  // blocked in epoll_wait and will not block again before it returns, so
+  // the eventfd write (and the reads to drain it) would be wasted.
+  if (polling_backend == this) return;
   const std::uint64_t one = 1;
   ssize_t n;
   do n = ::write(wakefd_, &one, sizeof(one));
@@ -482,12 +535,16 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
   int n;
   do n = ::epoll_wait(epfd_, events, 128, timeout_ms);
   while (n < 0 && errno == EINTR && timeout_ms < 0);
+  polling_backend = this;  // from here on this thread does not block
   for (int i = 0; i < n; ++i) {
     auto* s = static_cast<epoll_socket*>(events[i].data.ptr);
     if (s == nullptr) {
+      // One read resets an eventfd's counter (no EFD_SEMAPHORE); a later
+      // write raises a new edge.
       std::uint64_t value;
-      while (::read(wakefd_, &value, sizeof(value)) > 0) {
-      }
+      ssize_t got;
+      do got = ::read(wakefd_, &value, sizeof(value));
+      while (got < 0 && errno == EINTR);
       continue;
     }
     const std::uint32_t ev = events[i].events;
@@ -502,6 +559,7 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     // operation on this socket cannot overtake these in the port queue.
     out.flush();
   }
+  polling_backend = nullptr;
 }
 
 }  // namespace
