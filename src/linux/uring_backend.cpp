@@ -41,6 +41,23 @@ alignas(8) std::uint64_t wake_sink;
 // How making an operation the active one of its queue went.
 enum class begun { pending, done, no_sqe };
 
+class uring_backend;
+
+// The backend on which this thread left SQEs for its next wait to submit
+// (see start()); it holds a reference to it. Plain data, so that reading it
+// on every start costs no TLS guard; deferral_exit flushes it when the
+// thread ends.
+thread_local uring_backend* deferring_backend = nullptr;
+
+struct deferral_guard {
+  bool armed = false;
+  deferral_guard() = default;
+  deferral_guard(const deferral_guard&) = delete;
+  deferral_guard& operator=(const deferral_guard&) = delete;
+  ~deferral_guard();
+};
+thread_local deferral_guard deferral_exit;
+
 class uring_backend final : public port_backend, private event_source {
  public:
   explicit uring_backend(unsigned concurrency) noexcept : engine_(*this, *this, concurrency) {}
@@ -70,9 +87,21 @@ class uring_backend final : public port_backend, private event_source {
     return engine_.post(completion{key, op, bytes, {}});
   }
   std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override {
+    // A thread that moves on to this port submits what it left on another
+    // one's ring: that port's next wait is not its own any more.
+    if (deferring_backend != nullptr && deferring_backend != this) flush_deferral();
     return engine_.wait(out, count, t);
   }
   void close() noexcept override;
+
+  // This thread's deferred SQEs (on deferring_backend) go to the kernel now,
+  // and it lets go of that backend.
+  static void flush_deferral() noexcept {
+    uring_backend* b = deferring_backend;
+    deferring_backend = nullptr;
+    b->ring_.submit_published();
+    b->release();  // may destroy *b
+  }
 
  private:
   // event_source
@@ -84,13 +113,16 @@ class uring_backend final : public port_backend, private event_source {
   void poll_delivered() noexcept override { release_cq(); }
 
   // All take the socket's lock held.
-  bool issue(uring_socket& s, operation& op, unsigned& position) noexcept;
+  // Publishes op's SQE; `submit` is set unless it was deferred to the next
+  // wait (only with `may_defer`, see start()).
+  bool issue(uring_socket& s, operation& op, unsigned& position, bool& submit,
+             bool may_defer = false) noexcept;
   bool may_continue(const uring_socket& s, const uring_op& st) const noexcept {
     return !st.cancel_requested && s.open.load(std::memory_order_relaxed) &&
            !closed_.load(std::memory_order_acquire);
   }
-  begun begin(uring_socket& s, operation& op, bool at_start, completion& result, unsigned& position,
-              bool& submit) noexcept;
+  begun begin(uring_socket& s, operation& op, bool at_start, bool may_defer, completion& result,
+              unsigned& position, bool& submit) noexcept;
   io_status disconnect_step(uring_socket& s, operation& op, io_result& r, unsigned& position,
                             bool& submit) noexcept;
   outcome interpret(uring_socket& s, operation& op, int res, completion& result, unsigned& position,
@@ -122,6 +154,11 @@ class uring_backend final : public port_backend, private event_source {
   void release_cq() noexcept;
   void reap_if_idle() noexcept;
   void drain() noexcept;
+
+  void note_deferred() noexcept {
+    if (deferring_backend != this) adopt_deferral();
+  }
+  void adopt_deferral() noexcept;
 
   void unregister(uring_socket& s) noexcept;
   void destroy(uring_socket& s) noexcept {
@@ -200,11 +237,13 @@ std::error_code uring_backend::close_handle(io_handle& h) {
     // them are aborted, in order, when the heads' CQEs arrive.
     request_cancel_all(s, s.reads, nullptr, position, submit);
     request_cancel_all(s, s.writes, nullptr, position, submit);
+    // An SQE of this socket may still be published only (deferred).
+    submit = submit || s.in_kernel != 0;
   }
   // Every SQE naming this descriptor is consumed before the number is given
   // up (it may name another socket a moment later). Without operations in
   // the kernel there is no such SQE.
-  if (submit) ring_.submit_through(position);
+  if (submit) ring_.submit_published();
   (void)sys::close(s.fd);
   unregister(s);
   return {};
@@ -248,8 +287,14 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
     }
   }
 
+  // A thread that dequeued from this port and has not come back to wait
+  // will wait on it soon, and that wait's enter submits what is published:
+  // its SQE is left there (as a hand-written loop submits with its wait)
+  // unless a thread is blocked in the kernel already, which would not see it.
+  const bool may_defer = engine_.caller_is_active();
   unsigned position = 0;
   bool submit = false;
+  bool pushed = false;  // an SQE of op's was published
   std::error_code refused;
   bool behind = false;  // queued behind an operation of the same direction
   {
@@ -259,8 +304,8 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
     if (file_op) {
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
-      if (!issue(s, op, position)) return native_error(ENOBUFS);
-      submit = true;
+      if (!issue(s, op, position, submit, may_defer)) return native_error(ENOBUFS);
+      pushed = true;
       s.reads.push(op);
       pending_ops_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -276,8 +321,9 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
       bool queued = true;
       if (q.empty()) {
         completion result;
-        switch (begin(s, op, true, result, position, submit)) {
+        switch (begin(s, op, true, may_defer, result, position, submit)) {
           case begun::pending:
+            pushed = true;
             break;
           case begun::done:
             // skip_completion_on_success: the outcome goes back to the caller
@@ -300,8 +346,13 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
     }
   }
   // Submitted before returning, as IOCP starts an operation in the call: a
-  // send's bytes are on their way even if nobody waits on the port.
-  if (submit) ring_.submit_through(position);
+  // send's bytes are on their way even if nobody waits on the port. Or
+  // deferred: then the same holds once this thread waits, or moves to
+  // another port, or exits (flush_deferral).
+  if (submit)
+    ring_.submit_through(position);
+  else if (pushed)
+    note_deferred();
   // The operations ahead of it may have completed already, their CQEs
   // waiting for a thread to reap them; this one becomes active when they are
   // handled. Without a thread waiting on the port that would not happen, and
@@ -318,8 +369,8 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
 // to return). A result known during a start call that must not be returned
 // there is delivered through a NOP's CQE instead, so that it follows
 // whatever this socket's earlier operations produced.
-begun uring_backend::begin(uring_socket& s, operation& op, bool at_start, completion& result,
-                           unsigned& position, bool& submit) noexcept {
+begun uring_backend::begin(uring_socket& s, operation& op, bool at_start, bool may_defer,
+                           completion& result, unsigned& position, bool& submit) noexcept {
   uring_op& st = state_of(op);
   const bool speculate = at_start && s.skip_on_success;
   io_result r;
@@ -343,8 +394,7 @@ begun uring_backend::begin(uring_socket& s, operation& op, bool at_start, comple
     st.done = r.bytes;
     st.stashed = r.error;
   }
-  if (!issue(s, op, position)) return begun::no_sqe;
-  submit = true;
+  if (!issue(s, op, position, submit, at_start && may_defer)) return begun::no_sqe;
   return begun::pending;
 }
 
@@ -408,8 +458,12 @@ void uring_backend::retired(uring_socket& s, const operation& op) noexcept {
   if (op_access::kind(op) == op_kind::disconnect) s.draining = false;
 }
 
-bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position) noexcept {
-  if (!ring_.push([&](io_uring_sqe* sqe) { prepare(s, op, sqe); }, position)) return false;
+bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position, bool& submit,
+                          bool may_defer) noexcept {
+  bool deferred = false;
+  if (!ring_.push([&](io_uring_sqe* sqe) { prepare(s, op, sqe); }, position, may_defer, deferred))
+    return false;
+  if (!deferred) submit = true;
   state_of(op).in_kernel = true;
   ++s.in_kernel;
   in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);
@@ -666,7 +720,7 @@ void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& o
       if (!may_continue(s, st)) {
         result = completion_for(op, st.done, aborted());
         finished = true;
-      } else if (!issue(s, op, position)) {
+      } else if (!issue(s, op, position, submit)) {
         result = completion_for(op, st.done, native_error(ENOBUFS));
         finished = true;
       }
@@ -703,7 +757,7 @@ void uring_backend::advance(uring_socket& s, op_queue& q, completion_batch& out)
     if (may_continue(s, st)) {
       unsigned position = 0;  // submitted with the rest of the poll's batch
       bool submit = false;
-      const begun b = begin(s, *next, false, result, position, submit);
+      const begun b = begin(s, *next, false, false, result, position, submit);
       if (b == begun::pending) return;
       if (b == begun::no_sqe) result = completion_for(*next, st.done, native_error(ENOBUFS));
     } else {
@@ -868,12 +922,29 @@ void uring_backend::close() noexcept {
       request_cancel_all(*s, s->writes, nullptr, position, submit);
     }
   }
-  if (submit) ring_.submit_through(position);
+  // With the cancellations goes every SQE published so far: none stays
+  // deferred to a wait that may never come.
+  ring_.submit_published();
   // The cancellations complete asynchronously: collect every one of them
   // (and of closed handles) into the queue before the engine closes, so
   // nothing is lost (contract item 11).
   drain();
   engine_.close();
+}
+
+void uring_backend::adopt_deferral() noexcept {
+  deferral_exit.armed = true;  // constructed now: its destructor runs at thread exit
+  uring_backend* previous = deferring_backend;
+  add_ref();  // released by flush_deferral
+  deferring_backend = this;
+  if (previous != nullptr) {
+    previous->ring_.submit_published();
+    previous->release();
+  }
+}
+
+deferral_guard::~deferral_guard() {
+  if (deferring_backend != nullptr) uring_backend::flush_deferral();
 }
 
 }  // namespace

@@ -123,6 +123,10 @@ void uring_ring::submit_through(unsigned position) noexcept {
   }
 }
 
+void uring_ring::submit_published() noexcept {
+  submit_through(__atomic_load_n(ring_.sq.ktail, __ATOMIC_ACQUIRE));
+}
+
 int uring_ring::enter(unsigned to_submit, unsigned min_complete, unsigned flags, void* arg,
                       std::size_t arg_size) noexcept {
   // The raw system call: liburing's wrappers would also flush the SQ, which
@@ -141,26 +145,38 @@ bool uring_ring::cq_needs_enter() const noexcept {
 }
 
 void uring_ring::submit_and_wait(int timeout_ms) noexcept {
-  const unsigned to_submit = unsubmitted();
   if (timeout_ms == 0 || io_uring_cq_ready(&ring_) != 0) {
+    // Does not block: what a push deferred after this count is submitted by
+    // the wait its pusher makes next.
+    const unsigned to_submit = unsubmitted();
     const bool flush = cq_needs_enter();
     if (to_submit != 0 || flush)
       (void)enter(to_submit, 0, flush ? IORING_ENTER_GETEVENTS : 0, nullptr, _NSIG / 8);
     return;
   }
+  unsigned to_submit = 0;
+  {
+    // From here on nothing is deferred to a later wait: a push either comes
+    // before this count (this enter submits it) or sees the flag (and
+    // submits itself).
+    std::lock_guard lock(sq_lock_);
+    to_submit = unsubmitted();
+    kernel_waiter_.store(true, std::memory_order_relaxed);
+  }
   if (timeout_ms < 0) {
     (void)enter(to_submit, 1, IORING_ENTER_GETEVENTS, nullptr, _NSIG / 8);
-    return;
+  } else {
+    __kernel_timespec ts{};
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
+    io_uring_getevents_arg arg{};
+    arg.sigmask_sz = _NSIG / 8;
+    arg.ts = reinterpret_cast<std::uint64_t>(&ts);
+    // -ETIME on timeout, -EINTR on a signal: either way the caller reaps what
+    // is there and returns.
+    (void)enter(to_submit, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
   }
-  __kernel_timespec ts{};
-  ts.tv_sec = timeout_ms / 1000;
-  ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
-  io_uring_getevents_arg arg{};
-  arg.sigmask_sz = _NSIG / 8;
-  arg.ts = reinterpret_cast<std::uint64_t>(&ts);
-  // -ETIME on timeout, -EINTR on a signal: either way the caller reaps what
-  // is there and returns.
-  (void)enter(to_submit, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+  kernel_waiter_.store(false, std::memory_order_release);
 }
 
 bool uring_ring::submit_pending() noexcept {

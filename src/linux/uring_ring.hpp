@@ -3,13 +3,17 @@
 // Submission side (any thread): SQEs are prepared and published under a short
 // SQ lock; the io_uring_enter that hands them to the kernel happens outside
 // it, and covers every SQE published so far, whoever published it (so the
-// submissions of concurrent threads batch into one enter).
+// submissions of concurrent threads batch into one enter). A published SQE
+// may also be left for the next wait's enter (to_submit with GETEVENTS, as a
+// hand-written loop does): push() says when that is safe, i.e. when no thread
+// is blocked (or about to block) in the kernel waiting for this ring.
 // Completion side (one thread at a time, the caller's duty): wait for CQEs and
 // reap them in batches.
 #pragma once
 
 #include <liburing.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <system_error>
@@ -79,23 +83,39 @@ class uring_ring {
   // submitting what it holds.
   template <class Prep>
   bool push(Prep&& prep, unsigned& position) noexcept {
+    bool deferred = false;
+    return push(static_cast<Prep&&>(prep), position, false, deferred);
+  }
+
+  // The same; with `may_defer` (the caller knows that a wait on this ring
+  // follows soon), `deferred` says whether the SQE may be left to that wait's
+  // enter instead of submit_through(): it may unless a thread is blocked, or
+  // about to block, in the kernel waiting for this ring. Decided under the SQ
+  // lock, which the waiter holds while it counts what its enter submits, so
+  // a deferred SQE is always among those of the next wait's enter.
+  template <class Prep>
+  bool push(Prep&& prep, unsigned& position, bool may_defer, bool& deferred) noexcept {
     std::lock_guard lock(sq_lock_);
     io_uring_sqe* sqe = next_sqe_locked();
     if (sqe == nullptr) return false;
     prep(sqe);
     annotate_submitted(sqe->user_data);
     position = publish_locked();
+    deferred = may_defer && !kernel_waiter_.load(std::memory_order_relaxed);
     return true;
   }
 
   // Returns once the kernel has consumed the SQEs up to `position`: one
   // io_uring_enter, unless another thread's enter already took them.
   void submit_through(unsigned position) noexcept;
+  // submit_through() of every SQE published so far.
+  void submit_published() noexcept;
 
   // ---- completion: one thread at a time ----
 
-  // Submits what is published, then waits up to timeout_ms (-1: no limit,
-  // 0: not at all) for at least one CQE. One io_uring_enter.
+  // Submits what is published (deferred SQEs included), then waits up to
+  // timeout_ms (-1: no limit, 0: not at all) for at least one CQE. One
+  // io_uring_enter; while it may block, push() defers nothing.
   void submit_and_wait(int timeout_ms) noexcept;
   // Submits what is published without waiting; true if CQEs are ready.
   bool submit_pending() noexcept;
@@ -113,6 +133,10 @@ class uring_ring {
   io_uring ring_{};
   bool open_ = false;
   std::mutex sq_lock_;  // guards the SQE slots and liburing's SQ bookkeeping
+  // A thread is (or is about to be) blocked in io_uring_enter(GETEVENTS):
+  // set under sq_lock_ together with the count its enter submits; cleared
+  // without it (a stale `true` only makes a push submit at once).
+  std::atomic<bool> kernel_waiter_{false};
 };
 
 }  // namespace proact::detail
