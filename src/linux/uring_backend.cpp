@@ -41,6 +41,11 @@ alignas(8) std::uint64_t wake_sink;
 // How making an operation the active one of its queue went.
 enum class begun { pending, done, no_sqe };
 
+// Freed per-handle states kept for the next associate(), so that accepting
+// and associating connections allocates nothing in steady state.
+constexpr std::size_t max_spare_sockets = 256;
+static_assert(alignof(uring_socket) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+
 class uring_backend;
 
 // The backend on which this thread left SQEs for its next wait to submit
@@ -64,6 +69,11 @@ class uring_backend final : public port_backend, private event_source {
 
   ~uring_backend() override {
     if (wakefd_ >= 0) ::close(wakefd_);
+    while (spare_ != nullptr) {
+      spare_socket* next = spare_->next;
+      ::operator delete(spare_);
+      spare_ = next;
+    }
   }
 
   std::error_code init() noexcept;
@@ -161,10 +171,7 @@ class uring_backend final : public port_backend, private event_source {
   void adopt_deferral() noexcept;
 
   void unregister(uring_socket& s) noexcept;
-  void destroy(uring_socket& s) noexcept {
-    delete &s;
-    release();  // the socket's reference; may destroy *this
-  }
+  void destroy(uring_socket& s) noexcept;
 
   uring_ring ring_;
   int wakefd_ = -1;
@@ -174,8 +181,15 @@ class uring_backend final : public port_backend, private event_source {
   std::atomic<std::size_t> pending_ops_{0};    // started and not yet completed
   std::atomic<std::size_t> in_kernel_ops_{0};  // SQEs sent whose CQE is outstanding
 
+  struct spare_socket {
+    spare_socket* next;
+  };
+  static_assert(sizeof(spare_socket) <= sizeof(uring_socket));
+
   std::mutex registry_lock_;
   handle_list<uring_socket> registered_;  // associated, open handles
+  spare_socket* spare_ = nullptr;         // freed states' memory, under registry_lock_
+  std::size_t spare_count_ = 0;
 
   // The CQ role: held by the poller until its completions are in the port
   // queue, by close() while it drains, or by a cancel() reaping its answer.
@@ -206,13 +220,17 @@ std::error_code uring_backend::init() noexcept {
 std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind,
                                          address_family family, std::uintptr_t key,
                                          io_handle*& out) {
-  auto* s = new (std::nothrow) uring_socket(*this, fd, kind, key, family);
-  if (s == nullptr) return native_error(ENOMEM);
   std::lock_guard registry(registry_lock_);
-  if (closed_.load(std::memory_order_acquire)) {
-    delete s;
-    return make_error_code(error::port_closed);
+  if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
+  void* memory = spare_;
+  if (memory != nullptr) {
+    spare_ = spare_->next;
+    --spare_count_;
+  } else {
+    memory = ::operator new(sizeof(uring_socket), std::nothrow);
+    if (memory == nullptr) return native_error(ENOMEM);
   }
+  auto* s = new (memory) uring_socket(*this, fd, kind, key, family);
   // Nothing to register with the kernel: each SQE names the descriptor.
   registered_.push(*s);
   add_ref();  // the socket keeps the backend alive
@@ -223,6 +241,23 @@ std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind
 void uring_backend::unregister(uring_socket& s) noexcept {
   std::lock_guard registry(registry_lock_);
   registered_.remove(s);
+}
+
+// Nothing refers to s any more: its memory goes to the spares (or back to
+// the heap when there are enough of them).
+void uring_backend::destroy(uring_socket& s) noexcept {
+  s.~uring_socket();
+  void* memory = &s;
+  {
+    std::lock_guard registry(registry_lock_);
+    if (spare_count_ < max_spare_sockets) {
+      spare_ = new (memory) spare_socket{spare_};
+      ++spare_count_;
+      memory = nullptr;
+    }
+  }
+  if (memory != nullptr) ::operator delete(memory);
+  release();  // the socket's reference; may destroy *this
 }
 
 std::error_code uring_backend::close_handle(io_handle& h) {
