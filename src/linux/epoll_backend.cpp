@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <mutex>
 #include <new>
 
@@ -27,7 +28,10 @@ namespace {
 struct epoll_op {
   operation* next;   // link in its socket's queue
   std::size_t done;  // bytes already sent (stream send, send_file)
-  bool fin_sent;     // disconnect: FIN sent, draining until the peer's
+  // connect: how many polls had begun when connect() returned (see
+  // connect_state_is_current).
+  std::uint64_t polls_before;
+  bool fin_sent;  // disconnect: FIN sent, draining until the peer's
 };
 
 epoll_op& state_of(operation& op) noexcept {
@@ -45,6 +49,7 @@ struct epoll_socket final : io_handle {
   bool skip_on_success = false;
   bool shutdown_pending = false;  // shutdown_send() waits for queued sends
   bool draining = false;          // a disconnect waits for the peer's FIN
+  bool connect_started = false;   // connect() said EINPROGRESS since the last disconnect
   op_queue reads;                 // accept, recv, recv_from
   op_queue writes;                // connect, send, send_to, send_file, disconnect
   pooled_file file;               // files only: their I/O runs on the file pool
@@ -127,11 +132,12 @@ class epoll_backend final : public port_backend, private event_source {
   }
 
   // All below run with the socket's lock held.
-  std::error_code start_connect(epoll_socket& s, operation& op, const endpoint& remote);
-  io_status try_io(epoll_socket& s, operation& op, io_result& r) noexcept;
+  std::error_code start_connect(epoll_socket& s, operation& op, const endpoint& remote,
+                                epoll_op& st);
+  io_status try_io(epoll_socket& s, operation& op, std::uint64_t poll, io_result& r) noexcept;
   io_status try_disconnect(epoll_socket& s, operation& op, io_result& r) noexcept;
   std::error_code finish_at_start(epoll_socket& s, operation& op, const io_result& r) noexcept;
-  void run_queue(epoll_socket& s, op_queue& q, completion_batch& out) noexcept;
+  void run_queue(epoll_socket& s, op_queue& q, std::uint64_t poll, completion_batch& out) noexcept;
   std::size_t abort_queue(op_queue& q, completion_batch& out) noexcept;
   std::size_t abort_all(epoll_socket& s, completion_batch& out) noexcept;
   void shutdown_if_sends_done(epoll_socket& s) noexcept;
@@ -154,6 +160,7 @@ class epoll_backend final : public port_backend, private event_source {
   file_pool files_;
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> pending_io_{0};
+  std::atomic<std::uint64_t> polls_{0};  // epoll_wait calls begun (see start_connect)
 
   std::mutex registry_lock_;
   handle_list<epoll_socket> registered_;  // associated, open handles
@@ -334,15 +341,16 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   epoll_op& st = op_access::construct_backend<epoll_op>(op);
   st.next = nullptr;
   st.done = 0;
+  st.polls_before = 0;
   st.fin_sent = false;
-  if (kind == op_kind::connect) return start_connect(s, op, *remote);
+  if (kind == op_kind::connect) return start_connect(s, op, *remote, st);
   // A disconnect is draining the connection: nothing more to receive.
   if (s.draining && is_read(kind)) return native_error(ENOTCONN);
 
   op_queue& q = is_read(kind) ? s.reads : s.writes;
   io_result r;
   // Speculative attempt: only when nothing is queued ahead (per-socket order).
-  if (q.empty() && try_io(s, op, r) == io_status::done) return finish_at_start(s, op, r);
+  if (q.empty() && try_io(s, op, 0, r) == io_status::done) return finish_at_start(s, op, r);
   enqueue(q, op);
   return {};
 }
@@ -361,15 +369,20 @@ std::error_code epoll_backend::finish_at_start(epoll_socket& s, operation& op,
   return {};
 }
 
-std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op,
-                                             const endpoint& remote) {
+std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op, const endpoint& remote,
+                                             epoll_op& st) {
   if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
   // Linux reports a finished non-blocking connect as success on the next
   // connect() call; a connected socket must be refused, as ConnectEx does.
-  sockaddr_storage peer{};
-  socklen_t peer_len = sizeof(peer);
-  if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
-    return native_error(EISCONN);
+  // Only a socket whose connect() said EINPROGRESS can be in that state (a
+  // connected one gets EISCONN from connect() itself), so only such a
+  // socket needs the check.
+  if (s.connect_started) {
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof(peer);
+    if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
+      return native_error(EISCONN);
+  }
   io_result r;
   if (::connect(s.fd, static_cast<const sockaddr*>(remote.data()),
                 static_cast<socklen_t>(remote.size())) != 0) {
@@ -377,6 +390,13 @@ std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op,
     switch (e) {
       case EINPROGRESS:
       case EINTR:  // the connection continues asynchronously
+        s.connect_started = true;
+        // Readiness that epoll collects from now on reflects the connect in
+        // progress; the fence orders the connect's kernel state before the
+        // load (a poll's increment of polls_ is ordered before its
+        // epoll_wait the same way).
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        st.polls_before = polls_.load(std::memory_order_relaxed);
         enqueue(s.writes, op);
         return {};
       case EBADF:
@@ -393,7 +413,8 @@ std::error_code epoll_backend::start_connect(epoll_socket& s, operation& op,
   return finish_at_start(s, op, r);
 }
 
-io_status epoll_backend::try_io(epoll_socket& s, operation& op, io_result& r) noexcept {
+io_status epoll_backend::try_io(epoll_socket& s, operation& op, std::uint64_t poll,
+                                io_result& r) noexcept {
   epoll_op& st = state_of(op);
   switch (op_access::kind(op)) {
     case op_kind::recv:
@@ -407,7 +428,11 @@ io_status epoll_backend::try_io(epoll_socket& s, operation& op, io_result& r) no
     case op_kind::accept:
       return try_accept(s.fd, op, s.family, r);
     case op_kind::connect:
-      return try_connect_result(s.fd, r);
+      // An unconnected socket reports EPOLLOUT|EPOLLHUP: readiness that
+      // epoll collected before connect() returned may predate the connect,
+      // and SO_ERROR alone cannot tell. Poll number `poll` began after
+      // connect() returned if the connect saw fewer polls begun.
+      return try_connect_result(s.fd, st.polls_before < poll, r);
     case op_kind::send_file:
       return try_send_file(s.fd, op, st.done, r);
     case op_kind::disconnect:
@@ -437,15 +462,20 @@ io_status epoll_backend::try_disconnect(epoll_socket& s, operation& op, io_resul
   s.draining = false;
   sockaddr unspecified{};
   unspecified.sa_family = AF_UNSPEC;
-  if (::connect(s.fd, &unspecified, sizeof(unspecified)) != 0 && !r.error) r.error = last_error();
+  if (::connect(s.fd, &unspecified, sizeof(unspecified)) != 0) {
+    if (!r.error) r.error = last_error();
+  } else {
+    s.connect_started = false;  // the socket is unconnected again
+  }
   r.bytes = 0;
   return io_status::done;
 }
 
-void epoll_backend::run_queue(epoll_socket& s, op_queue& q, completion_batch& out) noexcept {
+void epoll_backend::run_queue(epoll_socket& s, op_queue& q, std::uint64_t poll,
+                              completion_batch& out) noexcept {
   while (operation* op = q.front()) {
     io_result r;
-    if (try_io(s, *op, r) == io_status::would_block) break;
+    if (try_io(s, *op, poll, r) == io_status::would_block) break;
     q.pop();
     dequeued();
     out.push(completion_for(*op, r));
@@ -531,6 +561,10 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
   // still being handled: handles released since can be freed now.
   free_released(false);
 
+  // Numbers this poll; the RMW and the fence order it before what
+  // epoll_wait reads of the sockets' state (see start_connect).
+  const std::uint64_t poll = polls_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   epoll_event events[128];
   int n;
   do n = ::epoll_wait(epfd_, events, 128, timeout_ms);
@@ -552,9 +586,9 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     const bool writable = (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
     std::lock_guard lock(s->lock);
     if (!s->open.load(std::memory_order_relaxed)) continue;
-    if (readable) run_queue(*s, s->reads, out);
+    if (readable) run_queue(*s, s->reads, poll, out);
     // A draining disconnect sits in the send queue but waits for input.
-    if (writable || (readable && s->draining)) run_queue(*s, s->writes, out);
+    if (writable || (readable && s->draining)) run_queue(*s, s->writes, poll, out);
     // Delivered under the socket's lock: a speculative completion of a later
     // operation on this socket cannot overtake these in the port queue.
     out.flush();

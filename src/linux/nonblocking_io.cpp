@@ -216,11 +216,11 @@ io_status try_accept(int fd, const operation& op, address_family family, io_resu
   }
 }
 
-io_status try_connect_result(int fd, io_result& r) noexcept {
+io_status try_connect_result(int fd, bool state_is_current, io_result& r) noexcept {
   int err = 0;
   socklen_t len = sizeof(err);
   if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-  if (err == 0) {
+  if (err == 0 && !state_is_current) {
     // Readiness may predate the connect (an unconnected socket reports
     // EPOLLOUT|EPOLLHUP): only a peer address proves the connection.
     sockaddr_storage peer{};

@@ -30,8 +30,12 @@ io_status try_recv_from(int fd, const operation& op, io_result& r) noexcept;
 io_status try_send_to(int fd, const operation& op, io_result& r) noexcept;
 // accept4 into the operation's tcp_socket (non-blocking, close-on-exec).
 io_status try_accept(int fd, const operation& op, address_family family, io_result& r) noexcept;
-// The outcome of a connect in progress.
-io_status try_connect_result(int fd, io_result& r) noexcept;
+// The outcome of a connect in progress, on readiness. `state_is_current`:
+// the readiness was collected after connect() returned, so SO_ERROR alone
+// decides (a connect still in progress reports neither EPOLLOUT nor
+// EPOLLHUP); otherwise the readiness may predate the connect (an unconnected
+// socket reports EPOLLOUT|EPOLLHUP) and only a peer address proves it.
+io_status try_connect_result(int fd, bool state_is_current, io_result& r) noexcept;
 // sendfile of the range after `done` bytes; eof if the file ends first.
 io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept;
 // Reads and discards until the peer's FIN (disconnect's drain).
