@@ -29,7 +29,7 @@ struct epoll_op {
   operation* next;   // link in its socket's queue
   std::size_t done;  // bytes already sent (stream send, send_file)
   // connect: how many polls had begun when connect() returned (see
-  // connect_state_is_current).
+  // start_connect and try_io).
   std::uint64_t polls_before;
   bool fin_sent;  // disconnect: FIN sent, draining until the peer's
 };
