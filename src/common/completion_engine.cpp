@@ -316,6 +316,7 @@ bool completion_engine::caller_is_active() const noexcept {
 void completion_engine::detach_thread(bool was_active) noexcept {
   port_backend& owner = owner_;
   if (was_active) {
+    source_.thread_left();
     wake_set ws;
     {
       std::lock_guard lock(mutex_);

@@ -77,6 +77,10 @@ class event_source {
   // between polls hands its kernel queue on here, so that what they deliver
   // cannot overtake what this poll produced.
   virtual void poll_delivered() noexcept {}
+  // A thread that was active on the engine (caller_is_active()) leaves it:
+  // it waits on another port, or exits. Kernel work the source deferred to
+  // that thread's next wait must be done now.
+  virtual void thread_left() noexcept {}
 
  protected:
   ~event_source() = default;

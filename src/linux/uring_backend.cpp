@@ -48,21 +48,6 @@ static_assert(alignof(uring_socket) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 class uring_backend;
 
-// The backend on which this thread left SQEs for its next wait to submit
-// (see start()); it holds a reference to it. Plain data, so that reading it
-// on every start costs no TLS guard; deferral_exit flushes it when the
-// thread ends.
-thread_local uring_backend* deferring_backend = nullptr;
-
-struct deferral_guard {
-  bool armed = false;
-  deferral_guard() = default;
-  deferral_guard(const deferral_guard&) = delete;
-  deferral_guard& operator=(const deferral_guard&) = delete;
-  ~deferral_guard();
-};
-thread_local deferral_guard deferral_exit;
-
 class uring_backend final : public port_backend, private event_source {
  public:
   explicit uring_backend(unsigned concurrency) noexcept : engine_(*this, *this, concurrency) {}
@@ -97,21 +82,9 @@ class uring_backend final : public port_backend, private event_source {
     return engine_.post(completion{key, op, bytes, {}});
   }
   std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override {
-    // A thread that moves on to this port submits what it left on another
-    // one's ring: that port's next wait is not its own any more.
-    if (deferring_backend != nullptr && deferring_backend != this) flush_deferral();
     return engine_.wait(out, count, t);
   }
   void close() noexcept override;
-
-  // This thread's deferred SQEs (on deferring_backend) go to the kernel now,
-  // and it lets go of that backend.
-  static void flush_deferral() noexcept {
-    uring_backend* b = deferring_backend;
-    deferring_backend = nullptr;
-    b->ring_.submit_published();
-    b->release();  // may destroy *b
-  }
 
  private:
   // event_source
@@ -121,6 +94,9 @@ class uring_backend final : public port_backend, private event_source {
     return pending_ops_.load(std::memory_order_relaxed) != 0;
   }
   void poll_delivered() noexcept override { release_cq(); }
+  // A thread that may have deferred SQEs to its next wait on this port will
+  // not wait here next (it waits on another port, or exits): submit them.
+  void thread_left() noexcept override { ring_.submit_published(); }
 
   // All take the socket's lock held.
   // Publishes op's SQE; `submit` is set unless it was deferred to the next
@@ -164,11 +140,6 @@ class uring_backend final : public port_backend, private event_source {
   void release_cq() noexcept;
   void reap_if_idle() noexcept;
   void drain() noexcept;
-
-  void note_deferred() noexcept {
-    if (deferring_backend != this) adopt_deferral();
-  }
-  void adopt_deferral() noexcept;
 
   void unregister(uring_socket& s) noexcept;
   void destroy(uring_socket& s) noexcept;
@@ -329,7 +300,6 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   const bool may_defer = engine_.caller_is_active();
   unsigned position = 0;
   bool submit = false;
-  bool pushed = false;  // an SQE of op's was published
   std::error_code refused;
   bool behind = false;  // queued behind an operation of the same direction
   {
@@ -340,7 +310,6 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
       if (!issue(s, op, position, submit, may_defer)) return native_error(ENOBUFS);
-      pushed = true;
       s.reads.push(op);
       pending_ops_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -358,7 +327,6 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
         completion result;
         switch (begin(s, op, true, may_defer, result, position, submit)) {
           case begun::pending:
-            pushed = true;
             break;
           case begun::done:
             // skip_completion_on_success: the outcome goes back to the caller
@@ -383,11 +351,8 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   // Submitted before returning, as IOCP starts an operation in the call: a
   // send's bytes are on their way even if nobody waits on the port. Or
   // deferred: then the same holds once this thread waits, or moves to
-  // another port, or exits (flush_deferral).
-  if (submit)
-    ring_.submit_through(position);
-  else if (pushed)
-    note_deferred();
+  // another port, or exits (thread_left).
+  if (submit) ring_.submit_through(position);
   // The operations ahead of it may have completed already, their CQEs
   // waiting for a thread to reap them; this one becomes active when they are
   // handled. Without a thread waiting on the port that would not happen, and
@@ -965,21 +930,6 @@ void uring_backend::close() noexcept {
   // nothing is lost (contract item 11).
   drain();
   engine_.close();
-}
-
-void uring_backend::adopt_deferral() noexcept {
-  deferral_exit.armed = true;  // constructed now: its destructor runs at thread exit
-  uring_backend* previous = deferring_backend;
-  add_ref();  // released by flush_deferral
-  deferring_backend = this;
-  if (previous != nullptr) {
-    previous->ring_.submit_published();
-    previous->release();
-  }
-}
-
-deferral_guard::~deferral_guard() {
-  if (deferring_backend != nullptr) uring_backend::flush_deferral();
 }
 
 }  // namespace

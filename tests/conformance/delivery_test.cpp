@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "operations.hpp"
 
 namespace proact_test {
 namespace {
@@ -204,6 +205,54 @@ TEST_F(Item01_ExactlyOnce, SendsOutliveTheThreadThatStartedThem) {
     }
   }
   EXPECT_EQ(in, out);
+}
+
+TEST_F(Item01_ExactlyOnce, AHandlersSendGoesOutWhenItsThreadWaitsElsewhereOrExits) {
+  // A thread running a completion of port_ starts a send there, then never
+  // waits on port_ again: it waits on another port, or it exits. The send
+  // still goes out (a backend may hold a start back for the thread's next
+  // wait, never past it). The receiver is on the other port, so nothing
+  // here waits on port_ until the bytes arrived.
+  proact::port other;
+  ASSERT_OK(other.open(options()));
+  tcp_pair split;
+  ASSERT_TRUE(connect_split_pair(port_, other, split, 81, 82));
+  for (const bool exits : {false, true}) {
+    SCOPED_TRACE(exits ? "the thread exits" : "the thread waits on another port");
+    char in[8] = {};
+    proact::operation recv_op;
+    proact::operation send_op;
+    proact::operation wake;
+    ASSERT_OK(split.server.recv(recv_op, proact::make_buffer(in)));
+    ASSERT_OK(port_.post(5, 0, &wake));
+    std::error_code dequeued = make_error_code(proact::error::timed_out);
+    std::error_code started;
+    std::error_code waited_elsewhere;
+    proact::completion seen_elsewhere;
+    std::thread handler([&] {
+      proact::completion c;
+      dequeued = port_.wait(c, must_happen_within);
+      if (dequeued || c.op != &wake) return;
+      // Running port_'s completion: start I/O there and move on.
+      started = split.client.send(send_op, proact::make_buffer("moved", 5));
+      if (!exits) waited_elsewhere = other.wait(seen_elsewhere, must_happen_within);
+    });
+    handler.join();
+    ASSERT_OK(dequeued);
+    ASSERT_OK(started);
+    if (exits) {
+      ASSERT_TRUE(wait_one(other, seen_elsewhere));
+    } else {
+      ASSERT_OK(waited_elsewhere);
+    }
+    EXPECT_EQ(seen_elsewhere.op, &recv_op);
+    EXPECT_FALSE(seen_elsewhere.error) << describe(seen_elsewhere.error);
+    EXPECT_EQ(std::string(in, seen_elsewhere.bytes), "moved");
+    proact::completion sent;
+    ASSERT_TRUE(wait_one(port_, sent));
+    EXPECT_EQ(sent.op, &send_op);
+    EXPECT_EQ(sent.bytes, 5U);
+  }
 }
 
 // ---- item 2 ------------------------------------------------------------------
