@@ -335,7 +335,12 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
 
   if (kind == op_kind::read_at || kind == op_kind::write_at) {
-    files_.submit(s.file, op);  // never completes at start
+    // Speculative, as for sockets: a read served by the page cache needs no
+    // pool thread (nor its two thread switches).
+    io_result r;
+    if (kind == op_kind::read_at && file_pool::read_if_cached(s.file, op, r.bytes))
+      return finish_at_start(s, op, r);
+    files_.submit(s.file, op);
     return {};
   }
   epoll_op& st = op_access::construct_backend<epoll_op>(op);

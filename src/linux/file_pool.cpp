@@ -1,7 +1,9 @@
 #include "linux/file_pool.hpp"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "common/completion_engine.hpp"
@@ -37,6 +39,27 @@ file_pool::~file_pool() {
   }
   work_.notify_all();
   for (std::thread& t : threads_) t.join();
+}
+
+bool file_pool::read_if_cached(const pooled_file& f, operation& op, std::size_t& bytes) noexcept {
+  // Not on kernels or file systems without RWF_NOWAIT; remembered process-wide.
+  static std::atomic<bool> unsupported{false};
+  if (unsupported.load(std::memory_order_relaxed)) return false;
+  const buffer b = op_access::buffers(op)[0];
+  if (b.size == 0) return false;
+  iovec v{b.data, b.size};
+  ssize_t n;
+  do n = ::preadv2(f.fd, &v, 1, static_cast<off_t>(op_access::offset(op)), RWF_NOWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+    unsupported.store(true, std::memory_order_relaxed);
+    return false;
+  }
+  // Only a whole buffer is certain: a short count may be the end of the file
+  // or only the cached part, and 0 may be the end; the pool's pread says.
+  if (n != static_cast<ssize_t>(b.size)) return false;
+  bytes = static_cast<std::size_t>(n);
+  return true;
 }
 
 void file_pool::submit(pooled_file& f, operation& op) noexcept {
