@@ -69,22 +69,6 @@ struct completion_engine::wake_set {
   bool empty() const noexcept { return waiters == nullptr && !interrupt; }
 };
 
-// ---- engine_mutex -----------------------------------------------------------
-
-void engine_mutex::lock_contended() noexcept {
-  // Held for a few dozen instructions at a time: spinning a little usually
-  // wins over sleeping.
-  for (int i = 0; i < 64; ++i) {
-    int expected = 0;
-    if (state_.load(std::memory_order_relaxed) == 0 &&
-        state_.compare_exchange_weak(expected, 1, std::memory_order_acquire,
-                                     std::memory_order_relaxed))
-      return;
-  }
-  while (state_.exchange(2, std::memory_order_acquire) != 0)
-    state_.wait(2, std::memory_order_relaxed);
-}
-
 // ---- completion_batch -------------------------------------------------------
 
 void completion_batch::push(const completion& c) noexcept {
@@ -237,7 +221,7 @@ void completion_engine::signal(const wake_set& ws) noexcept {
   if (ws.interrupt) source_.interrupt();
 }
 
-void completion_engine::signal_unlocked(std::unique_lock<engine_mutex>& lock,
+void completion_engine::signal_unlocked(std::unique_lock<word_mutex>& lock,
                                         const wake_set& ws) noexcept {
   if (ws.empty()) return;
   lock.unlock();
@@ -279,7 +263,7 @@ void completion_engine::close() noexcept {
   signal(ws);
 }
 
-void completion_engine::poll_once(std::unique_lock<engine_mutex>& lock, int timeout_ms,
+void completion_engine::poll_once(std::unique_lock<word_mutex>& lock, int timeout_ms,
                                   waiter* self) noexcept {
   // A thread that is not waiting (a zero-timeout or fairness poll) borrows the
   // poller role for the duration, so that no waiter starts polling alongside.

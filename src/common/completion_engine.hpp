@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/word_mutex.hpp"
 #include "proact/operation.hpp"
 #include "proact/port.hpp"
 
@@ -85,27 +86,6 @@ class event_source {
 
  protected:
   ~event_source() = default;
-};
-
-// The engine's lock: one atomic word, taken with one compare-exchange and
-// released with one exchange when uncontended (std::mutex adds a call into
-// the C library each way, a quarter of a post + wait). Threads that find it
-// taken spin briefly, then sleep on the word (C++20 atomic wait).
-class engine_mutex {
- public:
-  void lock() noexcept {
-    int expected = 0;
-    if (!state_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                        std::memory_order_relaxed))
-      lock_contended();
-  }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
-  }
-
- private:
-  void lock_contended() noexcept;
-  std::atomic<int> state_{0};  // 0 free, 1 taken, 2 taken and a thread may sleep
 };
 
 class completion_engine {
@@ -171,15 +151,15 @@ class completion_engine {
   wake_set wake_all_locked(waiter* self) noexcept;
   wake_set promote_poller_locked() noexcept;
   void signal(const wake_set& ws) noexcept;
-  void signal_unlocked(std::unique_lock<engine_mutex>& lock, const wake_set& ws) noexcept;
-  void poll_once(std::unique_lock<engine_mutex>& lock, int timeout_ms, waiter* self) noexcept;
+  void signal_unlocked(std::unique_lock<word_mutex>& lock, const wake_set& ws) noexcept;
+  void poll_once(std::unique_lock<word_mutex>& lock, int timeout_ms, waiter* self) noexcept;
   void associate_thread() noexcept;
 
   port_backend& owner_;
   event_source& source_;
   const unsigned concurrency_;
 
-  mutable engine_mutex mutex_;
+  mutable word_mutex mutex_;
   ring queue_;
   waiter* top_ = nullptr;  // most recent waiter (LIFO stack)
   unsigned active_ = 0;    // threads handed packets and not yet back

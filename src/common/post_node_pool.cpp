@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <mutex>
 
+#include "common/word_mutex.hpp"
 #include "proact/detail/post_node.hpp"
 
 namespace proact::detail {
@@ -19,7 +20,7 @@ constexpr std::size_t batch = 64;         // nodes moved to/from the pool at onc
 
 struct post_node_pool {
   struct shared {
-    std::mutex mutex;
+    word_mutex mutex;
     post_node* head = nullptr;
   };
   static shared& pool() {
