@@ -411,17 +411,28 @@ def main():
         "",
     ]
     text += machine + [""]
-    header, rows = summary_matrix(results, order, impls)
-    md += [
-        "## Summary",
-        "",
-        "Throughput per second (idle_memory: RSS bytes per idle connection, lower is better).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    md += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
-    md += ["", "## Each workload", ""]
+    # Two summaries, so that each stays readable: the raw port API beside the
+    # floors and peers, then proact's loop (callbacks, coroutines) beside the
+    # same floors and Asio.
+    on_loop = [i for i in impls if is_proact(i) and not i.startswith(("proact-epoll", "proact-io_uring"))]
+    port_impls = [i for i in impls if i not in on_loop]
+    loop_impls = [i for i in impls if i.startswith("floor-") or i == "asio"] + on_loop
+    for title, subset in (("Summary: the port API", port_impls), ("Summary: through the loop", loop_impls)):
+        shown = [g for g in order if any(i in results[g] for i in subset if is_proact(i))]
+        if not shown:
+            continue
+        header, rows = summary_matrix(results, shown, subset)
+        md += [
+            f"## {title}",
+            "",
+            "Throughput per second (idle_memory: RSS bytes per idle connection, lower is better).",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        md += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
+        md.append("")
+    md += ["## Each workload", ""]
     for g in order:
         rows = rows_for(g, dict(sorted(results[g].items(), key=lambda kv: impls.index(kv[0]))))
         header = list(HEADER)
