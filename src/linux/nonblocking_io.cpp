@@ -148,10 +148,16 @@ io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r)
       skip = 0;
       ++n_iov;
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = n_iov;
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t n;
+    if (n_iov == 1) {
+      // send(): the kernel skips importing a msghdr and an iovec array.
+      n = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = n_iov;
+      n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (would_block(errno)) return io_status::would_block;
@@ -165,34 +171,63 @@ io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r)
 io_status try_recv_from(int fd, const operation& op, io_result& r) noexcept {
   endpoint* source = op_access::address(op);
   endpoint from;
-  msghdr msg{};
-  msg.msg_name = from.data();
-  msg.msg_namelen = static_cast<socklen_t>(endpoint::capacity());
-  msg.msg_iov = const_cast<iovec*>(iovecs(op));
-  msg.msg_iovlen = op_access::buffer_count(op);
+  socklen_t from_size = static_cast<socklen_t>(endpoint::capacity());
+  const std::size_t count = op_access::buffer_count(op);
+  const iovec* iov = iovecs(op);
   ssize_t n;
-  do n = ::recvmsg(fd, &msg, 0);
-  while (n < 0 && errno == EINTR);
+  bool truncated = false;
+  if (count == 1) {
+    // recvfrom(), cheaper than recvmsg() in the kernel for one buffer; with
+    // MSG_TRUNC it returns the datagram's real length, which says whether
+    // it fitted.
+    do
+      n = ::recvfrom(fd, iov[0].iov_base, iov[0].iov_len, MSG_TRUNC,
+                     static_cast<sockaddr*>(from.data()), &from_size);
+    while (n < 0 && errno == EINTR);
+    if (n > static_cast<ssize_t>(iov[0].iov_len)) {
+      n = static_cast<ssize_t>(iov[0].iov_len);
+      truncated = true;
+    }
+  } else {
+    msghdr msg{};
+    msg.msg_name = from.data();
+    msg.msg_namelen = from_size;
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = count;
+    do n = ::recvmsg(fd, &msg, 0);
+    while (n < 0 && errno == EINTR);
+    from_size = msg.msg_namelen;
+    truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  }
   if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
   if (source != nullptr) {
-    from.resize(msg.msg_namelen);
+    from.resize(from_size);
     *source = from;
   }
   // Truncated: the bytes that fit, and message_size (as Windows reports it).
-  if ((msg.msg_flags & MSG_TRUNC) != 0) return fail(r, EMSGSIZE, static_cast<std::size_t>(n));
+  if (truncated) return fail(r, EMSGSIZE, static_cast<std::size_t>(n));
   return succeed(r, static_cast<std::size_t>(n));
 }
 
 io_status try_send_to(int fd, const operation& op, io_result& r) noexcept {
   const endpoint* remote = op_access::address(op);
-  msghdr msg{};
-  msg.msg_name = const_cast<void*>(remote->data());
-  msg.msg_namelen = static_cast<socklen_t>(remote->size());
-  msg.msg_iov = const_cast<iovec*>(iovecs(op));
-  msg.msg_iovlen = op_access::buffer_count(op);
+  const auto* to = static_cast<const sockaddr*>(remote->data());
+  const auto to_size = static_cast<socklen_t>(remote->size());
+  const std::size_t count = op_access::buffer_count(op);
+  const iovec* iov = iovecs(op);
   ssize_t n;
-  do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  if (count == 1) {
+    do n = ::sendto(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL, to, to_size);
+    while (n < 0 && errno == EINTR);
+  } else {
+    msghdr msg{};
+    msg.msg_name = const_cast<sockaddr*>(to);
+    msg.msg_namelen = to_size;
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = count;
+    do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+  }
   if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
   return succeed(r, static_cast<std::size_t>(n));
 }
