@@ -77,8 +77,15 @@ def load(path):
         data = json.load(f)
     results = {}  # (workload, params) -> impl -> benchmark dict
     order = []  # groups in order of first appearance
-    use_median = any(b.get("aggregate_name") == "median" for b in data.get("benchmarks", []))
-    for b in data.get("benchmarks", []):
+    benchmarks = data.get("benchmarks", [])
+    # Registration order (--benchmark_enable_random_interleaving writes the
+    # results in the order they ran).
+    if all("family_index" in b for b in benchmarks):
+        benchmarks = sorted(
+            benchmarks, key=lambda b: (b["family_index"], b.get("per_family_instance_index", 0))
+        )
+    use_median = any(b.get("aggregate_name") == "median" for b in benchmarks)
+    for b in benchmarks:
         if use_median:
             if b.get("aggregate_name") != "median":
                 continue
