@@ -31,6 +31,7 @@
 #include <stop_token>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -73,7 +74,7 @@ struct loop_options {
 class callback_op : public detail::loop_node {
  public:
   callback_op() noexcept : loop_node(&finish) {}
-  template <class F>
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, callback_op>>>
   explicit callback_op(F&& handler) : loop_node(&finish) {
     handler_.emplace(std::forward<F>(handler));
   }

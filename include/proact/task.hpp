@@ -266,7 +266,7 @@ struct timer::wait_awaitable final {
   std::error_code await_resume() const noexcept { return result_; }
 };
 inline timer::wait_awaitable timer::wait(clock::duration after) noexcept {
-  return wait_awaitable(*this, after);
+  return {*this, after};
 }
 
 // A coroutine's own stop token: std::stop_token t = co_await proact::get_stop_token();

@@ -10,7 +10,6 @@
 namespace proact {
 
 using detail::handle_access;
-using detail::op_access;
 using detail::op_kind;
 
 handle::handle(handle&& other) noexcept

@@ -33,7 +33,8 @@ struct handle_access {
   // associates see "already associated", operations "not associated yet".
   static io_handle* associating() noexcept {
     static_assert(alignof(io_handle) > 1);
-    return reinterpret_cast<io_handle*>(std::uintptr_t{1});  // never a real address
+    // A sentinel, never a real address (never dereferenced).
+    return reinterpret_cast<io_handle*>(std::uintptr_t{1});  // NOLINT(performance-no-int-to-ptr)
   }
   static io_handle* io(const handle& h) noexcept {
     io_handle* io = h.io_.load(std::memory_order_acquire);

@@ -1,7 +1,6 @@
 // Plain socket calls on POSIX. Sockets are non-blocking and close-on-exec from
 // birth so that no backend needs an extra fcntl per handle.
 #include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "common/sys.hpp"

@@ -227,8 +227,8 @@ std::error_code iocp_backend::run_start(start_thread::task fn, void* context) no
   return starter_ ? starter_->run(fn, context) : fn(context);
 }
 
-std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s,
-                                     std::error_code ec, DWORD bytes) noexcept {
+std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s, std::error_code ec,
+                                     DWORD bytes) noexcept {
   const op_kind kind = op_access::kind(op);
   if (ec.category() != native_category()) {  // refused before any call
     untrack(h, op, s);
@@ -378,10 +378,9 @@ std::error_code iocp_backend::skip_completion_on_success(io_handle& base) {
       // a socket of another provider keeps every completion on the port.
       WSAPROTOCOL_INFOW info{};
       int length = static_cast<int>(sizeof(info));
-      if (h.is_socket() &&
-          (getsockopt(h.socket(), SOL_SOCKET, SO_PROTOCOL_INFOW, reinterpret_cast<char*>(&info),
-                      &length) != 0 ||
-           (info.dwServiceFlags1 & XP1_IFS_HANDLES) == 0))
+      if (h.is_socket() && (getsockopt(h.socket(), SOL_SOCKET, SO_PROTOCOL_INFOW,
+                                       reinterpret_cast<char*>(&info), &length) != 0 ||
+                            (info.dwServiceFlags1 & XP1_IFS_HANDLES) == 0))
         ec = native_error(WSAEOPNOTSUPP);
       else if (SetFileCompletionNotificationModes(h.native(), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS))
         h.skip_on_success = true;

@@ -57,8 +57,7 @@ std::error_code drain_call(void* context) noexcept {
 
 }  // namespace
 
-std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op,
-                                               iocp_op& s) noexcept {
+std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op, iocp_op& s) noexcept {
   if (h.kind != handle_kind::tcp_stream) {
     unpromise(h);
     return make_error_code(error::invalid_argument);
@@ -74,7 +73,7 @@ std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op,
         CancelIoEx(h.native(), &r->overlapped);
     h.disconnecting = &op;
     s.phase = phase_drain;
-    track(h, op, s);  // cancel-all and close find its drain
+    track(h, op, s);                   // cancel-all and close find its drain
     if (drain(h, s, code)) return {};  // a packet will come
     if (!end_disconnect(h, op, s, code)) return {};
     untrack(h, op, s);

@@ -169,8 +169,8 @@ std::error_code start_accept(iocp_handle& h, iocp_op& s, DWORD& bytes) noexcept 
   s.get_addresses = ext->get_accept_ex_sockaddrs;
   // On failure the socket is closed by io_outcome or, if refused, by settle.
   return socket_call(ext->accept_ex(h.socket(), s.accepted, s.addresses, 0,
-                                    winsock::accept_address_length,
-                                    winsock::accept_address_length, &bytes, &s.overlapped) != FALSE);
+                                    winsock::accept_address_length, winsock::accept_address_length,
+                                    &bytes, &s.overlapped) != FALSE);
 }
 
 std::error_code start_connect(iocp_handle& h, iocp_op& s, const endpoint& remote) noexcept {

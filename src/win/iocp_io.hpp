@@ -23,8 +23,8 @@ namespace proact::detail {
 // op_access::from_backend gives back the operation.
 struct iocp_op {
   OVERLAPPED overlapped;
-  iocp_handle* handle;       // I/O: the handle it runs on
-  iocp_op* prev;             // tracked: iocp_handle::first..last
+  iocp_handle* handle;  // I/O: the handle it runs on
+  iocp_op* prev;        // tracked: iocp_handle::first..last
   iocp_op* next;
   std::uint64_t post_bytes;  // post: the whole count (packets hold 32 bits);
                              // posted result: its bytes

@@ -68,8 +68,8 @@ std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) no
       if ((code == ERROR_ACCESS_DENIED || code == ERROR_PIPE_BUSY) && attempt < 4) continue;
       return native_error(static_cast<int>(code));
     }
-    const HANDLE client = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                                      OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+    const HANDLE client = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                                      FILE_FLAG_OVERLAPPED, nullptr);
     if (client == INVALID_HANDLE_VALUE) {
       // ERROR_PIPE_BUSY: another process connected first to our one instance.
       const DWORD code = GetLastError();

@@ -56,12 +56,13 @@ class io_awaitable_base : public loop_node {
   bool await_ready() const noexcept { return false; }
   io_result await_resume() const noexcept { return result_; }
 
+  io_awaitable_base(const io_awaitable_base&) = delete;
+  io_awaitable_base& operator=(const io_awaitable_base&) = delete;
+
  protected:
   io_awaitable_base(handle& h, start_fn start) noexcept
       : loop_node(&finish), handle_(&h), start_(start) {}
   ~io_awaitable_base() = default;
-  io_awaitable_base(const io_awaitable_base&) = delete;
-  io_awaitable_base& operator=(const io_awaitable_base&) = delete;
 
   // Starts the operation; false means "do not suspend" (it failed to start,
   // or finished before this call returned) with the result in result_.
