@@ -38,6 +38,7 @@ enum class errc {
   backend_unavailable,    // the requested backend cannot run here
   no_resources,           // out of memory, descriptors or buffers
   already_connected,      // connect on a socket that is already connected
+  shut_down,              // send after the send side was shut down locally
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -54,6 +55,8 @@ enum class error {
   timed_out,
   operation_aborted,
   not_found,
+  not_connected,
+  shut_down,
 };
 
 const std::error_category& condition_category() noexcept;  // for proact::errc

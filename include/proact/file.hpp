@@ -32,15 +32,15 @@ class file : public handle {
   file() noexcept = default;
 
   // `path` is UTF-8. Fails with the native error (not_found, ...).
-  std::error_code open(std::string_view path, file_mode mode);
+  [[nodiscard]] std::error_code open(std::string_view path, file_mode mode);
 
   // Reads up to b.size bytes at `offset`. At or past the end of the file it
   // completes with 0 bytes and errc::eof; a read that crosses the end
   // completes with the bytes that were there and no error.
-  std::error_code read_at(operation& op, std::uint64_t offset, buffer b);
+  [[nodiscard]] std::error_code read_at(operation& op, std::uint64_t offset, buffer b);
   // Writes all of b at `offset` (extending the file), or fails with the
   // bytes that went.
-  std::error_code write_at(operation& op, std::uint64_t offset, const_buffer b);
+  [[nodiscard]] std::error_code write_at(operation& op, std::uint64_t offset, const_buffer b);
 
   std::uint64_t size(std::error_code& ec) const;
 

@@ -39,11 +39,11 @@ class handle {
   // Cancels one pending operation of this handle: it completes with
   // errc::operation_aborted. errc::not_found if it is not pending here
   // (already completed, never started, or another handle's).
-  std::error_code cancel(operation& op);
+  [[nodiscard]] std::error_code cancel(operation& op);
   // Cancels every pending operation of this handle; not_found if there was none.
-  std::error_code cancel();
+  [[nodiscard]] std::error_code cancel();
   // Closes the handle; pending operations complete with operation_aborted.
-  std::error_code close();
+  [[nodiscard]] std::error_code close();
 
   // Opts in to FILE_SKIP_COMPLETION_PORT_ON_SUCCESS semantics: from now on an
   // operation of this handle that completes during its start call queues no
@@ -51,7 +51,7 @@ class handle {
   // is true and operation::result() holds the outcome. One that goes pending
   // completes through the port as usual. The handle must be associated; the
   // mode cannot be turned off again.
-  std::error_code skip_completion_on_success();
+  [[nodiscard]] std::error_code skip_completion_on_success();
 
  protected:
   handle() noexcept = default;
@@ -64,6 +64,9 @@ class handle {
   std::atomic<detail::io_handle*> io_{nullptr};
   address_family family_ = address_family::unspecified;
   std::uint8_t kind_ = 0;  // detail::handle_kind, set when opened
+  // tcp_socket: the target of an accept in flight (it must not be the
+  // target of another one, nor be opened or associated, until then).
+  std::atomic<bool> accept_target_{false};
 };
 
 }  // namespace proact

@@ -16,11 +16,11 @@ class local_stream : public stream_handle {
   local_stream() noexcept = default;
 
   // Opens a connected pair; `a` and `b` must not be open.
-  static std::error_code pair(local_stream& a, local_stream& b);
+  [[nodiscard]] static std::error_code pair(local_stream& a, local_stream& b);
 
   // Takes ownership of an end received from another process (inherited or
   // passed): a socketpair end on Linux, an overlapped pipe handle on Windows.
-  std::error_code adopt(native_handle_type native);
+  [[nodiscard]] std::error_code adopt(native_handle_type native);
   // Gives up ownership of an unassociated end (to pass it to another
   // process); the object is left closed. Ends are created close-on-exec
   // (Linux) and not inheritable (Windows): to hand one to a child, clear

@@ -59,26 +59,27 @@ class port {
   // Closes the port (see close()) and releases it once no handle uses it.
   ~port();
 
-  std::error_code open(const port_options& options = {});
+  [[nodiscard]] std::error_code open(const port_options& options = {});
   bool is_open() const noexcept { return backend_ != nullptr; }
 
   // Ties an open handle to this port; its operations complete here with `key`.
-  std::error_code associate(handle& h, std::uintptr_t key);
+  [[nodiscard]] std::error_code associate(handle& h, std::uintptr_t key);
 
   // Queues a user packet, delivered verbatim. A non-null op is in flight until
   // dequeued.
-  std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op);
+  [[nodiscard]] std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op);
 
   // Dequeues one completion. Returns errc::timed_out if none arrived in time
   // (0 = poll), errc::port_closed once the port is closed and drained.
-  std::error_code wait(completion& out, timeout t = infinite);
+  [[nodiscard]] std::error_code wait(completion& out, timeout t = infinite);
   // Dequeues 1..out.size() completions in queue order.
-  std::error_code wait_many(std::span<completion> out, std::size_t& count, timeout t = infinite);
+  [[nodiscard]] std::error_code wait_many(std::span<completion> out, std::size_t& count,
+                                          timeout t = infinite);
 
   // Wakes every waiter, cancels pending operations of associated handles,
   // refuses new work with errc::port_closed; queued completions stay
   // dequeuable. Idempotent.
-  std::error_code close();
+  [[nodiscard]] std::error_code close();
 
   backend_kind backend() const noexcept;
   unsigned concurrency() const noexcept;

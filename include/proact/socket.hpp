@@ -18,31 +18,31 @@ class tcp_socket : public stream_handle {
  public:
   tcp_socket() noexcept = default;
 
-  std::error_code open(address_family family);
-  std::error_code bind(const endpoint& local);
+  [[nodiscard]] std::error_code open(address_family family);
+  [[nodiscard]] std::error_code bind(const endpoint& local);
 
   // Connects; the socket must be open and associated. Completes with 0 bytes.
-  std::error_code connect(operation& op, const endpoint& remote);
+  [[nodiscard]] std::error_code connect(operation& op, const endpoint& remote);
 
   // Sends `count` bytes of `source` starting at `offset`, after the sends
   // started before it; completes when the whole range went (bytes = count),
   // with errc::eof and the bytes sent if the file ends first, or with an
   // error and the bytes sent. `source` must stay open until completion.
-  std::error_code send_file(operation& op, const file& source, std::uint64_t offset,
-                            std::size_t count);
+  [[nodiscard]] std::error_code send_file(operation& op, const file& source, std::uint64_t offset,
+                                          std::size_t count);
 
   // Ends the send side (the peer reads eof) once every send started before
   // this call has been handed to the kernel. Receiving continues.
-  std::error_code shutdown_send();
+  [[nodiscard]] std::error_code shutdown_send();
 
   // DisconnectEx semantics: once the sends started before it went, ends the
   // connection gracefully (the peer reads eof) and completes with 0 bytes.
   // Pending recvs complete with operation_aborted. Afterwards the socket is
   // open, associated with the same port and key, and not connected: connect
   // it again or close it.
-  std::error_code disconnect(operation& op);
+  [[nodiscard]] std::error_code disconnect(operation& op);
 
-  std::error_code set_no_delay(bool on);
+  [[nodiscard]] std::error_code set_no_delay(bool on);
   endpoint local_endpoint(std::error_code& ec) const;
   endpoint remote_endpoint(std::error_code& ec) const;
 
@@ -68,16 +68,17 @@ class tcp_listener : public handle {
 
   tcp_listener() noexcept = default;
 
-  std::error_code open(address_family family);  // address reuse enabled
-  std::error_code bind(const endpoint& local);
-  std::error_code listen(int backlog = default_backlog);
+  [[nodiscard]] std::error_code open(address_family family);  // address reuse enabled
+  [[nodiscard]] std::error_code bind(const endpoint& local);
+  [[nodiscard]] std::error_code listen(int backlog = default_backlog);
   // open + bind + listen in one call.
-  std::error_code listen(const endpoint& local, int backlog = default_backlog);
+  [[nodiscard]] std::error_code listen(const endpoint& local, int backlog = default_backlog);
 
   // Accepts one connection into `peer`, which must not be open. On success
   // `peer` holds the connected (unassociated) socket and, if given,
   // *peer_address the remote address. Both must stay valid until completion.
-  std::error_code accept(operation& op, tcp_socket& peer, endpoint* peer_address = nullptr);
+  [[nodiscard]] std::error_code accept(operation& op, tcp_socket& peer,
+                                       endpoint* peer_address = nullptr);
 
   endpoint local_endpoint(std::error_code& ec) const;
 

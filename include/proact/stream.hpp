@@ -17,12 +17,12 @@ class stream_handle : public handle {
   // and errc::eof after the peer's orderly shutdown. A recv whose buffers are
   // all empty completes with 0 bytes and no error once data is readable,
   // consuming nothing (errc::eof at end of stream).
-  std::error_code recv(operation& op, buffer b);
-  std::error_code recv(operation& op, std::span<const buffer> buffers);
+  [[nodiscard]] std::error_code recv(operation& op, buffer b);
+  [[nodiscard]] std::error_code recv(operation& op, std::span<const buffer> buffers);
   // Completes once every byte was handed to the kernel, or with an error and
   // the count that went. Sends reach the peer in the order they were started.
-  std::error_code send(operation& op, const_buffer b);
-  std::error_code send(operation& op, std::span<const const_buffer> buffers);
+  [[nodiscard]] std::error_code send(operation& op, const_buffer b);
+  [[nodiscard]] std::error_code send(operation& op, std::span<const const_buffer> buffers);
 
   // Awaitable forms, for a handle associated with a loop (see task.hpp):
   //   auto [ec, n] = co_await s.recv(buf);

@@ -15,22 +15,22 @@ class udp_socket : public handle {
  public:
   udp_socket() noexcept = default;
 
-  std::error_code open(address_family family);
-  std::error_code bind(const endpoint& local);
+  [[nodiscard]] std::error_code open(address_family family);
+  [[nodiscard]] std::error_code bind(const endpoint& local);
 
   // Sends one datagram to `remote` (which must stay valid until completion);
   // completes with the datagram's size.
-  std::error_code send_to(operation& op, const_buffer b, const endpoint& remote);
-  std::error_code send_to(operation& op, std::span<const const_buffer> buffers,
-                          const endpoint& remote);
+  [[nodiscard]] std::error_code send_to(operation& op, const_buffer b, const endpoint& remote);
+  [[nodiscard]] std::error_code send_to(operation& op, std::span<const const_buffer> buffers,
+                                        const endpoint& remote);
 
   // Receives one datagram; *source (if given) gets the sender's address. A
   // datagram larger than the buffers completes with errc::message_size and
   // the bytes that fit; the rest of it is discarded. An empty datagram
   // completes with 0 bytes and no error.
-  std::error_code recv_from(operation& op, buffer b, endpoint* source = nullptr);
-  std::error_code recv_from(operation& op, std::span<const buffer> buffers,
-                            endpoint* source = nullptr);
+  [[nodiscard]] std::error_code recv_from(operation& op, buffer b, endpoint* source = nullptr);
+  [[nodiscard]] std::error_code recv_from(operation& op, std::span<const buffer> buffers,
+                                          endpoint* source = nullptr);
 
   endpoint local_endpoint(std::error_code& ec) const;
 

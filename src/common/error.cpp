@@ -111,6 +111,8 @@ class condition_category_impl final : public std::error_category {
         return "out of resources";
       case errc::already_connected:
         return "already connected";
+      case errc::shut_down:
+        return "send side shut down";
     }
     return "unknown proact condition";
   }
@@ -164,6 +166,10 @@ class library_category_impl final : public std::error_category {
         return errc::operation_aborted;
       case error::not_found:
         return errc::not_found;
+      case error::not_connected:
+        return errc::not_connected;
+      case error::shut_down:
+        return errc::shut_down;
     }
     return errc::invalid_argument;
   }

@@ -53,6 +53,13 @@ struct handle_access {
     while (h.io_.load(std::memory_order_acquire) == associating()) std::this_thread::yield();
   }
   static void reset(handle& h) noexcept { h.reset(); }
+  // An accept claims its target socket until its completion is out.
+  static bool claim_as_accept_target(handle& h) noexcept {
+    return !h.accept_target_.exchange(true, std::memory_order_acq_rel);
+  }
+  static void release_accept_target(handle& h) noexcept {
+    h.accept_target_.store(false, std::memory_order_release);
+  }
 };
 
 }  // namespace proact::detail

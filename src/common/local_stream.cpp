@@ -23,6 +23,7 @@ std::error_code local_stream::pair(local_stream& a, local_stream& b) {
 
 std::error_code local_stream::adopt(native_handle_type native) {
   if (native == invalid_native_handle) return make_error_code(error::bad_handle);
+  if (std::error_code ec = detail::sys::prepare_local_stream(native)) return ec;
   handle_access::reset(*this);
   handle_access::set_fd(*this, native, address_family::unspecified, handle_kind::local_stream);
   return {};

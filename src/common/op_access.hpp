@@ -25,13 +25,25 @@ enum class op_kind : std::uint8_t {
   disconnect,  // tcp_socket: target = the tcp_socket itself
 };
 
+// An accept's completion is out: its target socket may be the target of
+// another accept again (tcp.cpp).
+void release_accept_target(operation& op) noexcept;
+
 struct op_access {
   // in_flight flag: 0 idle, 1 in flight.
   static bool try_begin(operation& op) noexcept {
     std::uint8_t idle = 0;
     return op.state_.compare_exchange_strong(idle, 1, std::memory_order_acq_rel);
   }
-  static void end(operation& op) noexcept { op.state_.store(0, std::memory_order_release); }
+  // The operation's completion was handed out (or returned at start): it is
+  // the caller's again.
+  static void end(operation& op) noexcept {
+    if (kind(op) == op_kind::accept) release_accept_target(op);
+    op.state_.store(0, std::memory_order_release);
+  }
+  // Its start call failed: no completion will come, and what the start
+  // claimed is the start call's to give back.
+  static void abandon(operation& op) noexcept { op.state_.store(0, std::memory_order_release); }
 
   static op_kind kind(const operation& op) noexcept { return static_cast<op_kind>(op.kind_); }
   static void set_kind(operation& op, op_kind k) noexcept {

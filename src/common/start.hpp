@@ -53,7 +53,7 @@ std::error_code start(handle& h, operation& op, op_kind kind, const endpoint* re
   op_access::clear_completed_at_start(op);
   fill(op);
   std::error_code ec = io->backend.start(*io, op, remote);
-  if (ec) op_access::end(op);
+  if (ec) op_access::abandon(op);
   return ec;
 }
 

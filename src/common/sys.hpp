@@ -23,6 +23,10 @@ native_handle_type open_file(std::string_view path, file_mode mode, std::error_c
 std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept;
 // A connected local byte-stream pair (socketpair / named pipe).
 std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) noexcept;
+// local_stream::adopt: bad_handle unless `fd` is what a local stream is made
+// of here (a stream socket on POSIX, a pipe on Windows); readies it for the
+// backends (non-blocking on POSIX).
+std::error_code prepare_local_stream(native_handle_type fd) noexcept;
 std::error_code shutdown_send(native_handle_type fd) noexcept;
 std::error_code close(native_handle_type fd) noexcept;
 std::error_code bind(native_handle_type fd, const endpoint& local) noexcept;

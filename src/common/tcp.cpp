@@ -8,6 +8,14 @@
 
 namespace proact {
 
+namespace detail {
+
+void release_accept_target(operation& op) noexcept {
+  handle_access::release_accept_target(*static_cast<tcp_socket*>(op_access::target(op)));
+}
+
+}  // namespace detail
+
 using detail::handle_access;
 using detail::handle_kind;
 using detail::op_access;
@@ -121,12 +129,22 @@ std::error_code tcp_listener::listen(const endpoint& local, int backlog) {
 }
 
 std::error_code tcp_listener::accept(operation& op, tcp_socket& peer, endpoint* peer_address) {
-  if (static_cast<handle*>(&peer) == static_cast<handle*>(this) || peer.is_open())
+  if (static_cast<handle*>(&peer) == static_cast<handle*>(this))
     return make_error_code(error::invalid_argument);
-  return detail::start(*this, op, op_kind::accept, nullptr, [&](operation& o) {
-    handle_access::reset(peer);  // drop a closed socket's old association
-    op_access::set_target(o, &peer, peer_address);
-  });
+  // One accept at a time into a socket, as AcceptEx refuses a socket that is
+  // the target of another one (WSAEINVAL): two would each open it.
+  if (!handle_access::claim_as_accept_target(peer)) return make_error_code(error::invalid_argument);
+  std::error_code ec;
+  if (peer.is_open()) {
+    ec = make_error_code(error::invalid_argument);
+  } else {
+    ec = detail::start(*this, op, op_kind::accept, nullptr, [&](operation& o) {
+      handle_access::reset(peer);  // drop a closed socket's old association
+      op_access::set_target(o, &peer, peer_address);
+    });
+  }
+  if (ec) handle_access::release_accept_target(peer);
+  return ec;
 }
 
 endpoint tcp_listener::local_endpoint(std::error_code& ec) const {

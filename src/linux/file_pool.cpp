@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cerrno>
 
-#include "common/completion_engine.hpp"
 #include "common/op_access.hpp"
+#include "linux/completion_engine.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
@@ -108,7 +108,7 @@ std::size_t file_pool::cancel(pooled_file& f, operation* op, completion_batch& o
       else
         head_ = next;
       if (tail_ == it) tail_ = prev;
-      out.push(finished(*it, 0, native_error(ECANCELED)));
+      out.push(finished(*it, 0, make_error_code(error::operation_aborted)));
       ++n;
     } else {
       prev = it;
@@ -134,7 +134,8 @@ bool file_pool::busy(const pooled_file& f) const noexcept {
 
 void file_pool::drain(completion_batch& out) noexcept {
   std::unique_lock lock(mutex_);
-  while (operation* op = pop_locked()) out.push(finished(*op, 0, native_error(ECANCELED)));
+  while (operation* op = pop_locked())
+    out.push(finished(*op, 0, make_error_code(error::operation_aborted)));
   idle_.wait(lock, [this] { return running_ == 0; });
 }
 

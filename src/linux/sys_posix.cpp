@@ -109,6 +109,16 @@ std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) no
   return {};
 }
 
+std::error_code prepare_local_stream(native_handle_type fd) noexcept {
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return make_error_code(error::bad_handle);
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return last_error();
+  return {};
+}
+
 std::error_code shutdown_send(native_handle_type fd) noexcept {
   if (::shutdown(fd, SHUT_WR) != 0) return last_error();
   return {};

@@ -14,10 +14,11 @@
 #include <mutex>
 #include <new>
 
-#include "common/completion_engine.hpp"
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
-#include "linux/handle_list.hpp"
+#include "linux/completion_engine.hpp"
+#include "linux/handle_registry.hpp"
+#include "linux/linux_handle.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "linux/uring_ops.hpp"
 #include "linux/uring_ring.hpp"
@@ -38,27 +39,31 @@ constexpr unsigned ring_entries = 1024;
 // may still complete that read while a backend is being torn down.
 alignas(8) std::uint64_t wake_sink;
 
+// SQEs published by one call, which the call submits before it returns
+// (`needed`), up to the ring position of the last one.
+struct submission {
+  unsigned position = 0;
+  bool needed = false;
+};
+
+// When an operation's SQE may go to the kernel: before the call returns, or
+// with the starting thread's next wait (see start()).
+enum class sqe_timing { now, may_wait_for_next_wait };
+
+// Why an operation becomes the active one of its queue: its own start call,
+// or the end of the operation ahead of it.
+enum class activation { start_call, turn };
+
 // How making an operation the active one of its queue went.
 enum class begun { pending, done, no_sqe };
 
-// Freed per-handle states kept for the next associate(), so that accepting
-// and associating connections allocates nothing in steady state.
-constexpr std::size_t max_spare_sockets = 256;
-static_assert(alignof(uring_socket) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-
-class uring_backend;
-
 class uring_backend final : public port_backend, private event_source {
  public:
-  explicit uring_backend(unsigned concurrency) noexcept : engine_(*this, *this, concurrency) {}
+  explicit uring_backend(unsigned concurrency) noexcept
+      : engine_(*this, *this, concurrency), registry_(sizeof(uring_handle)) {}
 
   ~uring_backend() override {
     if (wakefd_ >= 0) ::close(wakefd_);
-    while (spare_ != nullptr) {
-      spare_socket* next = spare_->next;
-      ::operator delete(spare_);
-      spare_ = next;
-    }
   }
 
   std::error_code init() noexcept;
@@ -72,11 +77,19 @@ class uring_backend final : public port_backend, private event_source {
   std::error_code cancel(io_handle& h, operation* op) override;
   std::error_code close_handle(io_handle& h) override;
   bool handle_open(const io_handle& h) const noexcept override {
-    return static_cast<const uring_socket&>(h).open.load(std::memory_order_acquire);
+    return static_cast<const uring_handle&>(h).open.load(std::memory_order_acquire);
   }
   void release_handle(io_handle& h) noexcept override;
-  std::error_code shutdown_send(io_handle& h) override;
-  std::error_code skip_completion_on_success(io_handle& h) override;
+  std::error_code shutdown_send(io_handle& h) override {
+    auto& s = static_cast<uring_handle&>(h);
+    std::lock_guard lock(s.lock);
+    return detail::shutdown_send(s);
+  }
+  std::error_code skip_completion_on_success(io_handle& h) override {
+    auto& s = static_cast<uring_handle&>(h);
+    std::lock_guard lock(s.lock);
+    return detail::skip_completion_on_success(s);
+  }
 
   std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
     return engine_.post(completion{key, op, bytes, {}});
@@ -89,7 +102,7 @@ class uring_backend final : public port_backend, private event_source {
  private:
   // event_source
   void poll_events(int timeout_ms, completion_batch& out) noexcept override;
-  void interrupt() noexcept override;
+  void interrupt() noexcept override { signal_eventfd(wakefd_); }
   bool has_pending_io() const noexcept override {
     return pending_ops_.load(std::memory_order_relaxed) != 0;
   }
@@ -98,33 +111,35 @@ class uring_backend final : public port_backend, private event_source {
   // not wait here next (it waits on another port, or exits): submit them.
   void thread_left() noexcept override { ring_.submit_published(); }
 
-  // All take the socket's lock held.
-  // Publishes op's SQE; `submit` is set unless it was deferred to the next
-  // wait (only with `may_defer`, see start()).
-  bool issue(uring_socket& s, operation& op, unsigned& position, bool& submit,
-             bool may_defer = false) noexcept;
-  bool may_continue(const uring_socket& s, const uring_op& st) const noexcept {
+  // All take the handle's lock held.
+  // Publishes op's SQE, into `sub` unless it was left for the next wait.
+  bool issue(uring_handle& s, operation& op, submission& sub,
+             sqe_timing timing = sqe_timing::now) noexcept;
+  bool may_continue(const uring_handle& s, const uring_op& st) const noexcept {
     return !st.cancel_requested && s.open.load(std::memory_order_relaxed) &&
            !closed_.load(std::memory_order_acquire);
   }
-  begun begin(uring_socket& s, operation& op, bool at_start, bool may_defer, completion& result,
-              unsigned& position, bool& submit) noexcept;
-  io_status disconnect_step(uring_socket& s, operation& op, io_result& r, unsigned& position,
-                            bool& submit) noexcept;
-  outcome interpret(uring_socket& s, operation& op, int res, completion& result, unsigned& position,
-                    bool& submit) noexcept;
-  void advance(uring_socket& s, op_queue& q, completion_batch& out) noexcept;
-  void retired(uring_socket& s, const operation& op) noexcept;
-  void shutdown_if_writes_done(uring_socket& s) noexcept;
-  bool request_cancel(uring_socket& s, op_queue& q, operation& op, cancel_request* req,
-                      unsigned& position, bool& submit) noexcept;
-  std::size_t request_cancel_all(uring_socket& s, op_queue& q, cancel_request* head_req,
-                                 unsigned& position, bool& submit) noexcept;
-  void finish_now(uring_socket& s, operation& op, op_queue& q) noexcept;
+  std::error_code start_socket_op(uring_handle& s, operation& op, sqe_timing timing,
+                                  submission& sub, bool& behind) noexcept;
+  void deliver_at_start(uring_handle& s, operation& op, io_result& r) noexcept;
+  begun begin(uring_handle& s, operation& op, activation why, sqe_timing timing, io_result& result,
+              submission& sub) noexcept;
+  io_status disconnect_step(uring_handle& s, operation& op, io_result& r, submission& sub) noexcept;
+  outcome interpret(uring_handle& s, operation& op, int res, io_result& result,
+                    submission& sub) noexcept;
+  void finish(uring_handle& s, operation& op, op_queue& q, io_result result,
+              completion_batch& out) noexcept;
+  void advance(uring_handle& s, op_queue& q, completion_batch& out) noexcept;
+  void retired(uring_handle& s, const operation& op) noexcept;
+  bool request_cancel(uring_handle& s, op_queue& q, operation& op, cancel_request* req,
+                      submission& sub) noexcept;
+  std::size_t request_cancel_all(uring_handle& s, op_queue& q, cancel_request* head_req,
+                                 submission& sub) noexcept;
+  void finish_now(uring_handle& s, operation& op, op_queue& q) noexcept;
 
   // A file's operations are all in the kernel at once: each is cancelled on
   // its own, the answers awaited in batches.
-  std::error_code cancel_file(uring_socket& s, operation* op);
+  std::error_code cancel_file(uring_handle& s, operation* op);
 
   // Without any lock held: until the kernel answered each ASYNC_CANCEL.
   void await_answers(const cancel_request* reqs, std::size_t n) noexcept;
@@ -141,8 +156,7 @@ class uring_backend final : public port_backend, private event_source {
   void reap_if_idle() noexcept;
   void drain() noexcept;
 
-  void unregister(uring_socket& s) noexcept;
-  void destroy(uring_socket& s) noexcept;
+  void destroy(uring_handle& s) noexcept;
 
   uring_ring ring_;
   int wakefd_ = -1;
@@ -151,16 +165,7 @@ class uring_backend final : public port_backend, private event_source {
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> pending_ops_{0};    // started and not yet completed
   std::atomic<std::size_t> in_kernel_ops_{0};  // SQEs sent whose CQE is outstanding
-
-  struct spare_socket {
-    spare_socket* next;
-  };
-  static_assert(sizeof(spare_socket) <= sizeof(uring_socket));
-
-  std::mutex registry_lock_;
-  handle_list<uring_socket> registered_;  // associated, open handles
-  spare_socket* spare_ = nullptr;         // freed states' memory, under registry_lock_
-  std::size_t spare_count_ = 0;
+  handle_registry registry_;
 
   // The CQ role: held by the poller until its completions are in the port
   // queue, by close() while it drains, or by a cancel() reaping its answer.
@@ -169,10 +174,6 @@ class uring_backend final : public port_backend, private event_source {
   bool cq_busy_ = false;
   bool drain_waiting_ = false;
 };
-
-op_queue& queue_for(uring_socket& s, const operation& op) noexcept {
-  return is_file(s) || is_read(op_access::kind(op)) ? s.reads : s.writes;
-}
 
 std::error_code uring_backend::init() noexcept {
   if (std::error_code ec = ring_.open(ring_entries)) return ec;
@@ -191,76 +192,57 @@ std::error_code uring_backend::init() noexcept {
 std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind,
                                          address_family family, std::uintptr_t key,
                                          io_handle*& out) {
-  std::lock_guard registry(registry_lock_);
+  std::lock_guard registry(registry_.lock());
   if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-  void* memory = spare_;
-  if (memory != nullptr) {
-    spare_ = spare_->next;
-    --spare_count_;
-  } else {
-    memory = ::operator new(sizeof(uring_socket), std::nothrow);
-    if (memory == nullptr) return native_error(ENOMEM);
-  }
-  auto* s = new (memory) uring_socket(*this, fd, kind, key, family);
+  void* storage = registry_.take_storage_locked();
+  if (storage == nullptr) return native_error(ENOMEM);
+  auto* s = ::new (storage) uring_handle(*this, fd, kind, key, family);
   // Nothing to register with the kernel: each SQE names the descriptor.
-  registered_.push(*s);
-  add_ref();  // the socket keeps the backend alive
+  registry_.add_locked(*s);
+  add_ref();  // the handle keeps the backend alive
   out = s;
   return {};
 }
 
-void uring_backend::unregister(uring_socket& s) noexcept {
-  std::lock_guard registry(registry_lock_);
-  registered_.remove(s);
-}
-
-// Nothing refers to s any more: its memory goes to the spares (or back to
-// the heap when there are enough of them).
-void uring_backend::destroy(uring_socket& s) noexcept {
-  s.~uring_socket();
-  void* memory = &s;
+// Nothing refers to s any more: its storage goes back to the registry.
+void uring_backend::destroy(uring_handle& s) noexcept {
+  s.~uring_handle();
   {
-    std::lock_guard registry(registry_lock_);
-    if (spare_count_ < max_spare_sockets) {
-      spare_ = new (memory) spare_socket{spare_};
-      ++spare_count_;
-      memory = nullptr;
-    }
+    std::lock_guard registry(registry_.lock());
+    registry_.give_storage_locked(&s);
   }
-  if (memory != nullptr) ::operator delete(memory);
-  release();  // the socket's reference; may destroy *this
+  release();  // the handle's reference; may destroy *this
 }
 
 std::error_code uring_backend::close_handle(io_handle& h) {
-  auto& s = static_cast<uring_socket&>(h);
-  unsigned position = 0;
-  bool submit = false;
+  auto& s = static_cast<uring_handle&>(h);
+  submission sub;
   {
     std::lock_guard lock(s.lock);
     if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
     s.open.store(false, std::memory_order_release);
     // The heads are cancelled in the kernel; the operations queued behind
     // them are aborted, in order, when the heads' CQEs arrive.
-    request_cancel_all(s, s.reads, nullptr, position, submit);
-    request_cancel_all(s, s.writes, nullptr, position, submit);
-    // An SQE of this socket may still be published only (deferred).
-    submit = submit || s.in_kernel != 0;
+    request_cancel_all(s, s.input, nullptr, sub);
+    request_cancel_all(s, s.output, nullptr, sub);
+    // An SQE of this handle may still be published only (deferred).
+    sub.needed = sub.needed || s.in_kernel != 0;
   }
   // Every SQE naming this descriptor is consumed before the number is given
   // up (it may name another socket a moment later). Without operations in
   // the kernel there is no such SQE.
-  if (submit) ring_.submit_published();
+  if (sub.needed) ring_.submit_published();
   (void)sys::close(s.fd);
-  unregister(s);
+  registry_.remove(s);
   return {};
 }
 
 void uring_backend::release_handle(io_handle& h) noexcept {
-  auto& s = static_cast<uring_socket&>(h);
+  auto& s = static_cast<uring_handle&>(h);
   if (s.open.load(std::memory_order_acquire)) (void)close_handle(s);
   bool free_now = false;
   {
-    // CQEs still on their way refer to the socket: the last one frees it.
+    // CQEs still on their way refer to the handle: the last one frees it.
     std::lock_guard lock(s.lock);
     s.released = true;
     free_now = s.in_kernel == 0;
@@ -271,18 +253,16 @@ void uring_backend::release_handle(io_handle& h) noexcept {
 // ---- operations ------------------------------------------------------------------------
 
 std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint* remote) {
-  auto& s = static_cast<uring_socket&>(h);
+  auto& s = static_cast<uring_handle&>(h);
   const op_kind kind = op_access::kind(op);
-  const bool file_op = kind == op_kind::read_at || kind == op_kind::write_at;
-  if (file_op != is_file(s)) return make_error_code(error::invalid_argument);
   uring_op& st = op_access::construct_backend<uring_op>(op);
-  st.socket = &s;
+  st.handle = &s;
   if (kind == op_kind::connect) {
     // Copied: the caller's endpoint need not outlive the start call.
     std::memcpy(st.address, remote->data(), remote->size());
     st.address_size = static_cast<socklen_t>(remote->size());
   }
-  if (file_op) {
+  if (kind == op_kind::read_at || kind == op_kind::write_at) {
     // pread/pwrite take a signed offset, and io_uring reads an offset of
     // -1 as "the file position": beyond the signed range, the answer pwrite
     // would give.
@@ -297,173 +277,158 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   // will wait on it soon, and that wait's enter submits what is published:
   // its SQE is left there (as a hand-written loop submits with its wait)
   // unless a thread is blocked in the kernel already, which would not see it.
-  const bool may_defer = engine_.caller_is_active();
-  unsigned position = 0;
-  bool submit = false;
-  std::error_code refused;
+  const sqe_timing timing =
+      engine_.caller_is_active() ? sqe_timing::may_wait_for_next_wait : sqe_timing::now;
+  submission sub;
+  std::error_code ec;
   bool behind = false;  // queued behind an operation of the same direction
   {
     std::lock_guard lock(s.lock);
-    if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
-    if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-    if (file_op) {
+    ec = start_refusal(s, kind, closed_.load(std::memory_order_acquire));
+    if (!ec && s.is_file()) {
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
-      if (!issue(s, op, position, submit, may_defer)) return native_error(ENOBUFS);
-      s.reads.push(op);
-      pending_ops_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      if (kind == op_kind::connect) {
-        if (!s.writes.empty()) return make_error_code(error::operation_in_progress);
-        if (std::error_code ec = connect_refusal(s)) return ec;
-      }
-      // A disconnect is draining the connection: nothing more to receive.
-      if (s.draining && is_read(kind)) return native_error(ENOTCONN);
-      op_queue& q = queue_for(s, op);
-      // Behind a pending operation of the same direction it waits its turn
-      // (per-socket order); otherwise it becomes the active one now.
-      bool queued = true;
-      if (q.empty()) {
-        completion result;
-        switch (begin(s, op, true, may_defer, result, position, submit)) {
-          case begun::pending:
-            break;
-          case begun::done:
-            // skip_completion_on_success: the outcome goes back to the caller
-            // and no packet is queued.
-            op_access::complete_at_start(op, result.bytes, result.error);
-            op_access::end(op);
-            queued = false;
-            break;
-          case begun::no_sqe:
-            refused = native_error(ENOBUFS);
-            queued = false;
-            break;
-        }
-      }
-      if (queued) {
-        behind = !q.empty();
-        q.push(op);
+      if (issue(s, op, sub, timing)) {
+        s.queue_for(kind).push(op);
         pending_ops_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        ec = native_error(ENOBUFS);
       }
+    } else if (!ec) {
+      ec = start_socket_op(s, op, timing, sub, behind);
     }
   }
   // Submitted before returning, as IOCP starts an operation in the call: a
   // send's bytes are on their way even if nobody waits on the port. Or
   // deferred: then the same holds once this thread waits, or moves to
   // another port, or exits (thread_left).
-  if (submit) ring_.submit_through(position);
+  if (sub.needed) ring_.submit_through(sub.position);
   // The operations ahead of it may have completed already, their CQEs
   // waiting for a thread to reap them; this one becomes active when they are
   // handled. Without a thread waiting on the port that would not happen, and
   // an IOCP would carry on: reap now, if nobody else holds the CQ.
   if (behind) reap_if_idle();
-  return refused;
+  return ec;
+}
+
+// A socket's operation: behind a pending one of the same direction it waits
+// its turn (per-socket order); otherwise it becomes the active one now.
+std::error_code uring_backend::start_socket_op(uring_handle& s, operation& op, sqe_timing timing,
+                                               submission& sub, bool& behind) noexcept {
+  const op_kind kind = op_access::kind(op);
+  if (kind == op_kind::connect) {
+    if (std::error_code ec = connect_refusal(s)) return ec;
+  }
+  if (io_result r; ends_at_start(s, op, r)) {
+    deliver_at_start(s, op, r);
+    return {};
+  }
+  op_queue& q = s.queue_for(kind);
+  if (q.empty()) {
+    io_result result;
+    switch (begin(s, op, activation::start_call, timing, result, sub)) {
+      case begun::pending:
+        if (kind == op_kind::connect) s.connection.connect_started();
+        break;
+      case begun::done:
+        // skip_completion_on_success: the outcome goes back to the caller
+        // and no packet is queued.
+        deliver_at_start(s, op, result);
+        return {};
+      case begun::no_sqe:
+        return native_error(ENOBUFS);
+    }
+  }
+  behind = !q.empty();
+  q.push(op);
+  pending_ops_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+// An outcome known in the start call, with nothing of it in the kernel:
+// returned to the caller in skip-completion-on-success mode, else queued.
+void uring_backend::deliver_at_start(uring_handle& s, operation& op, io_result& r) noexcept {
+  settle(s, op, r);
+  if (s.skip_on_success) {
+    op_access::complete_at_start(op, r.bytes, r.error);
+    op_access::end(op);
+    return;
+  }
+  const completion c = completion_for(op, r.bytes, r.error);
+  engine_.deliver(std::span<const completion>(&c, 1));
 }
 
 // Makes `op` the active operation of its queue (it is, or is about to be,
-// the head). Usually that is its SQE. send_file and disconnect first do what
-// io_uring has no opcode for (sendfile, shutdown + discard); with
-// skip_completion_on_success a start call first tries the operation without
-// the kernel's queue. `done` leaves `result` to deliver (or, in a start call,
-// to return). A result known during a start call that must not be returned
-// there is delivered through a NOP's CQE instead, so that it follows
-// whatever this socket's earlier operations produced.
-begun uring_backend::begin(uring_socket& s, operation& op, bool at_start, bool may_defer,
-                           completion& result, unsigned& position, bool& submit) noexcept {
+// the head). Usually that is its SQE. An outcome the connection's state
+// decides needs none; send_file and disconnect first do what io_uring has no
+// opcode for (sendfile, shutdown + discard); with skip_completion_on_success
+// a start call first tries the operation without the kernel's queue. `done`
+// leaves `result` to deliver (or, in a start call, to return). A result
+// known during a start call that must not be returned there is delivered
+// through a NOP's CQE instead, so that it follows whatever this socket's
+// earlier operations produced.
+begun uring_backend::begin(uring_handle& s, operation& op, activation why, sqe_timing timing,
+                           io_result& result, submission& sub) noexcept {
   uring_op& st = state_of(op);
+  const bool at_start = why == activation::start_call;
   const bool speculate = at_start && s.skip_on_success;
   io_result r;
   io_status status = io_status::would_block;
-  switch (op_access::kind(op)) {
-    case op_kind::send_file:
-      status = send_file_step(s, op, r);
-      break;
-    case op_kind::disconnect:
-      status = disconnect_step(s, op, r, position, submit);
-      break;
-    default:
-      if (speculate) status = attempt_at_start(s, op, r);
+  if (decided_without_trying(s, op, r)) {
+    status = io_status::done;
+  } else {
+    switch (op_access::kind(op)) {
+      case op_kind::send_file:
+        status = send_file_step(s, op, r);
+        break;
+      case op_kind::disconnect:
+        status = disconnect_step(s, op, r, sub);
+        break;
+      default:
+        if (speculate) status = attempt_at_start(s, op, r);
+    }
   }
   if (status == io_status::done) {
     if (!at_start || speculate) {
-      result = completion_for(op, r.bytes, r.error);
+      result = r;
       return begun::done;
     }
     st.has_stash = true;
-    st.done = r.bytes;
+    st.queued.done = r.bytes;
     st.stashed = r.error;
   }
-  if (!issue(s, op, position, submit, at_start && may_defer)) return begun::no_sqe;
+  if (!issue(s, op, sub, at_start ? timing : sqe_timing::now)) return begun::no_sqe;
   return begun::pending;
 }
 
-// DisconnectEx semantics, as epoll's try_disconnect: the FIN (after the
-// sends before it, which are done once it is active), pending recvs
-// aborted, input discarded up to the peer's FIN, then connect(AF_UNSPEC)
-// dissolves the connection so that the socket can connect again.
-io_status uring_backend::disconnect_step(uring_socket& s, operation& op, io_result& r,
-                                         unsigned& position, bool& submit) noexcept {
+// DisconnectEx semantics (linux_handle.hpp); the recv in the kernel is
+// cancelled there, those behind it end right after it, in order.
+io_status uring_backend::disconnect_step(uring_handle& s, operation& op, io_result& r,
+                                         submission& sub) noexcept {
   uring_op& st = state_of(op);
   if (!st.fin_sent) {
-    if (::shutdown(s.fd, SHUT_WR) != 0) {
-      r.bytes = 0;
-      r.error = native_error(errno);  // e.g. not connected
-      return io_status::done;
-    }
+    if (!send_fin(s, r)) return io_status::done;
     st.fin_sent = true;
-    s.draining = true;
-    // The recv in the kernel is cancelled there; those behind it end right
-    // after it, in order.
-    request_cancel_all(s, s.reads, nullptr, position, submit);
+    request_cancel_all(s, s.input, nullptr, sub);
   }
-  if (try_discard_until_eof(s.fd, r) == io_status::would_block) return io_status::would_block;
-  s.draining = false;
-  sockaddr unspecified{};
-  unspecified.sa_family = AF_UNSPEC;
-  if (::connect(s.fd, &unspecified, sizeof(unspecified)) != 0 && !r.error)
-    r.error = native_error(errno);
-  r.bytes = 0;
-  return io_status::done;
-}
-
-std::error_code uring_backend::shutdown_send(io_handle& h) {
-  auto& s = static_cast<uring_socket&>(h);
-  std::lock_guard lock(s.lock);
-  if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
-  if (s.kind != handle_kind::tcp_stream) return make_error_code(error::invalid_argument);
-  if (s.writes.empty()) return sys::shutdown_send(s.fd);
-  s.shutdown_pending = true;  // the FIN goes when the write queue is empty
-  return {};
-}
-
-void uring_backend::shutdown_if_writes_done(uring_socket& s) noexcept {
-  if (s.shutdown_pending && s.writes.empty() && s.open.load(std::memory_order_relaxed)) {
-    s.shutdown_pending = false;
-    (void)sys::shutdown_send(s.fd);
-  }
-}
-
-std::error_code uring_backend::skip_completion_on_success(io_handle& h) {
-  auto& s = static_cast<uring_socket&>(h);
-  std::lock_guard lock(s.lock);
-  if (!s.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
-  s.skip_on_success = true;
-  return {};
+  return drain_and_dissolve(s, r);
 }
 
 // Bookkeeping when an operation leaves its queue with its completion.
-void uring_backend::retired(uring_socket& s, const operation& op) noexcept {
+void uring_backend::retired(uring_handle& s, const operation& op) noexcept {
   pending_ops_.fetch_sub(1, std::memory_order_relaxed);
-  if (op_access::kind(op) == op_kind::disconnect) s.draining = false;
+  const op_kind kind = op_access::kind(op);
+  if (kind == op_kind::disconnect) s.draining = false;
+  if (kind == op_kind::connect) s.connection.connect_ended();
 }
 
-bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position, bool& submit,
-                          bool may_defer) noexcept {
+bool uring_backend::issue(uring_handle& s, operation& op, submission& sub,
+                          sqe_timing timing) noexcept {
   bool deferred = false;
-  if (!ring_.push([&](io_uring_sqe* sqe) { prepare(s, op, sqe); }, position, may_defer, deferred))
+  if (!ring_.push([&](io_uring_sqe* sqe) { prepare(s, op, sqe); }, sub.position,
+                  timing == sqe_timing::may_wait_for_next_wait, deferred))
     return false;
-  if (!deferred) submit = true;
+  if (!deferred) sub.needed = true;
   state_of(op).in_kernel = true;
   ++s.in_kernel;
   in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);
@@ -471,20 +436,20 @@ bool uring_backend::issue(uring_socket& s, operation& op, unsigned& position, bo
 }
 
 // Completes a queued operation that is not in the kernel, now.
-void uring_backend::finish_now(uring_socket& s, operation& op, op_queue& q) noexcept {
+void uring_backend::finish_now(uring_handle& s, operation& op, op_queue& q) noexcept {
   q.remove(op);
   retired(s, op);
-  const completion c = completion_for(op, state_of(op).done, aborted());
+  const completion c = completion_for(op, state_of(op).queued.done, aborted());
   engine_.deliver(std::span<const completion>(&c, 1));
-  if (&q == &s.writes) shutdown_if_writes_done(s);
+  if (&q == &s.output) shutdown_if_output_done(s);
 }
 
-// Asks for the end of `op`, pending on s in q (socket lock held). In the
+// Asks for the end of `op`, pending on s in q (handle lock held). In the
 // kernel: an ASYNC_CANCEL, whose answer `req` (if any) waits for. Queued
 // behind the head: aborted now, or right after an operation ahead of it whose
 // end is on the way already (order kept).
-bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, cancel_request* req,
-                                   unsigned& position, bool& submit) noexcept {
+bool uring_backend::request_cancel(uring_handle& s, op_queue& q, operation& op, cancel_request* req,
+                                   submission& sub) noexcept {
   uring_op& st = state_of(op);
   if (!st.in_kernel) {
     if (cancel_ahead_of(q, op))
@@ -499,37 +464,36 @@ bool uring_backend::request_cancel(uring_socket& s, op_queue& q, operation& op, 
     // Filled in before the SQE is published: another thread's enter may
     // submit it, and the CQ holder handle its CQE, at once.
     req->op = &op;
-    req->socket = &s;
+    req->handle = &s;
   }
   const bool queued = ring_.push(
       [&](io_uring_sqe* sqe) {
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
         io_uring_sqe_set_data64(sqe, user_data);
       },
-      position);
+      sub.position);
   if (!queued) return false;
   // Its CQE (aborted, or its own result if it won the race) ends it; the
-  // socket lock, held here, keeps that CQE's handling after these lines.
+  // handle lock, held here, keeps that CQE's handling after these lines.
   st.cancel_requested = true;
-  submit = true;
+  sub.needed = true;
   if (req != nullptr) {
     st.canceller = req;
-    ++s.in_kernel;  // the answer refers to the socket
+    ++s.in_kernel;  // the answer refers to the handle
     in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);
   }
   return true;
 }
 
 // Every pending operation of q not ended already; returns how many.
-std::size_t uring_backend::request_cancel_all(uring_socket& s, op_queue& q,
-                                              cancel_request* head_req, unsigned& position,
-                                              bool& submit) noexcept {
+std::size_t uring_backend::request_cancel_all(uring_handle& s, op_queue& q,
+                                              cancel_request* head_req, submission& sub) noexcept {
   std::size_t n = 0;
   q.for_each([&](operation& op) {
     uring_op& st = state_of(op);
     if (st.cancel_requested) return;
     if (st.in_kernel) {
-      if (!request_cancel(s, q, op, head_req, position, submit)) return;
+      if (!request_cancel(s, q, op, head_req, sub)) return;
     } else {
       st.cancel_requested = true;  // the head's CQE aborts it, in order
     }
@@ -539,21 +503,20 @@ std::size_t uring_backend::request_cancel_all(uring_socket& s, op_queue& q,
 }
 
 std::error_code uring_backend::cancel(io_handle& h, operation* op) {
-  auto& s = static_cast<uring_socket&>(h);
-  if (is_file(s)) return cancel_file(s, op);
+  auto& s = static_cast<uring_handle&>(h);
+  if (s.is_file()) return cancel_file(s, op);
   cancel_request reqs[2];  // the heads in the kernel: one per direction
   std::size_t n_reqs = 0;
   std::size_t ended_here = 0;  // operations that end aborted whatever the kernel says
-  unsigned position = 0;
-  bool submit = false;
+  submission sub;
   {
     std::lock_guard lock(s.lock);
     if (op == nullptr) {
-      for (op_queue* q : {&s.reads, &s.writes}) {
+      for (op_queue* q : {&s.input, &s.output}) {
         operation* head = q->front();
         const bool head_asked =
             head != nullptr && state_of(*head).in_kernel && !state_of(*head).cancel_requested;
-        const std::size_t n = request_cancel_all(s, *q, &reqs[n_reqs], position, submit);
+        const std::size_t n = request_cancel_all(s, *q, &reqs[n_reqs], sub);
         if (head_asked && state_of(*head).canceller == &reqs[n_reqs]) {
           ++n_reqs;
           ended_here += n - 1;
@@ -561,25 +524,25 @@ std::error_code uring_backend::cancel(io_handle& h, operation* op) {
           ended_here += n;
         }
       }
-      if (n_reqs == 0 && ended_here == 0) return native_error(ENOENT);
+      if (n_reqs == 0 && ended_here == 0) return make_error_code(error::not_found);
     } else {
-      op_queue* q = s.reads.contains(*op) ? &s.reads : s.writes.contains(*op) ? &s.writes : nullptr;
+      op_queue* q = s.input.contains(*op) ? &s.input : s.output.contains(*op) ? &s.output : nullptr;
       // Not pending, or its end is on the way already: nothing to cancel.
-      if (q == nullptr || state_of(*op).cancel_requested) return native_error(ENOENT);
+      if (q == nullptr || state_of(*op).cancel_requested) return make_error_code(error::not_found);
       const bool in_kernel = state_of(*op).in_kernel;
-      if (!request_cancel(s, *q, *op, &reqs[0], position, submit)) return native_error(ENOBUFS);
+      if (!request_cancel(s, *q, *op, &reqs[0], sub)) return native_error(ENOBUFS);
       if (in_kernel)
         n_reqs = 1;
       else
         ended_here = 1;
     }
   }
-  if (submit) ring_.submit_through(position);
+  if (sub.needed) ring_.submit_through(sub.position);
   if (n_reqs == 0) return {};
   await_answers(reqs, n_reqs);
   for (std::size_t i = 0; i < n_reqs; ++i)
     if (reqs[i].took_effect) ++ended_here;
-  return ended_here != 0 ? std::error_code{} : native_error(ENOENT);
+  return ended_here != 0 ? std::error_code{} : make_error_code(error::not_found);
 }
 
 // File I/O that an io-wq worker performs already cannot be withdrawn: the
@@ -587,34 +550,34 @@ std::error_code uring_backend::cancel(io_handle& h, operation* op) {
 // reports not_found for it (as epoll's file pool does for a running job);
 // one still waiting for its turn (queued in io-wq, or behind another write to
 // the same file) is cancelled and completes with operation_aborted.
-std::error_code uring_backend::cancel_file(uring_socket& s, operation* op) {
+std::error_code uring_backend::cancel_file(uring_handle& s, operation* op) {
   constexpr std::size_t batch = 16;
   std::size_t took_effect = 0;
   std::size_t rounds = 0;  // enough for the operations there at the call
   for (bool first = true; first || rounds != 0; first = false, --rounds) {
     cancel_request reqs[batch];
     std::size_t n = 0;
-    unsigned position = 0;
-    bool submit = false;
+    submission sub;
     {
       std::lock_guard lock(s.lock);
       std::size_t candidates = 0;
-      s.reads.for_each([&](operation& o) {
-        const uring_op& st = state_of(o);
-        if ((op != nullptr && &o != op) || st.cancel_requested || st.cancel_refused) return;
-        ++candidates;
-        if (n < batch && st.in_kernel && request_cancel(s, s.reads, o, &reqs[n], position, submit))
-          ++n;
-      });
+      for (op_queue* q : {&s.input, &s.output}) {
+        q->for_each([&](operation& o) {
+          const uring_op& st = state_of(o);
+          if ((op != nullptr && &o != op) || st.cancel_requested || st.cancel_refused) return;
+          ++candidates;
+          if (n < batch && st.in_kernel && request_cancel(s, *q, o, &reqs[n], sub)) ++n;
+        });
+      }
       if (first) rounds = (candidates + batch - 1) / batch;
     }
-    if (submit) ring_.submit_through(position);
+    if (sub.needed) ring_.submit_through(sub.position);
     if (n == 0) break;
     await_answers(reqs, n);
     for (std::size_t i = 0; i < n; ++i)
       if (reqs[i].took_effect) ++took_effect;
   }
-  return took_effect != 0 ? std::error_code{} : native_error(ENOENT);
+  return took_effect != 0 ? std::error_code{} : make_error_code(error::not_found);
 }
 
 // The ASYNC_CANCEL's CQE was posted while it ran (before submit_through
@@ -644,21 +607,25 @@ void uring_backend::await_answers(const cancel_request* reqs, std::size_t n) noe
 
 // ---- completions ---------------------------------------------------------------------
 
-outcome uring_backend::interpret(uring_socket& s, operation& op, int res, completion& result,
-                                 unsigned& position, bool& submit) noexcept {
+outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_result& result,
+                                 submission& sub) noexcept {
   uring_op& st = state_of(op);
-  if (res == -ECANCELED && !st.cancel_requested) {
-    // Nobody asked for this: io_uring ties a request to the thread that
-    // submitted it, and when that thread has exited it fails the request's
-    // retry after a poll wakeup with -ECANCELED (observed on Linux 6.x), or
-    // cancels its io-wq work (file I/O). Nothing was transferred; issue it
-    // again from this thread.
-    if (op_access::kind(op) == op_kind::connect)
-      st.connect_poll = true;  // the connection attempt is under way
-    return outcome::reissue;
+  if (res == -ECANCELED) {
+    if (!st.cancel_requested) {
+      // Nobody asked for this: io_uring ties a request to the thread that
+      // submitted it, and when that thread has exited it fails the
+      // request's retry after a poll wakeup with -ECANCELED (observed on
+      // Linux 6.x), or cancels its io-wq work (file I/O). Nothing was
+      // transferred; issue it again from this thread.
+      if (op_access::kind(op) == op_kind::connect)
+        st.connect_poll = true;  // the connection attempt is under way
+      return outcome::reissue;
+    }
+    result = io_result{st.queued.done, aborted()};  // the cancellation we asked for
+    return outcome::complete;
   }
   if (st.has_stash) {  // a NOP carrying a result known already
-    result = completion_for(op, st.done, st.stashed);
+    result = io_result{st.queued.done, st.stashed};
     return outcome::complete;
   }
   switch (op_access::kind(op)) {
@@ -669,13 +636,16 @@ outcome uring_backend::interpret(uring_socket& s, operation& op, int res, comple
     case op_kind::accept:
       return accept_result(s, op, res, result);
     case op_kind::connect:
-      // The descriptor is only used while the socket is open.
-      if (!s.open.load(std::memory_order_relaxed) && res >= 0 && st.connect_poll) res = -ECANCELED;
+      // The descriptor is only used while the handle is open.
+      if (!s.open.load(std::memory_order_relaxed) && res >= 0 && st.connect_poll) {
+        result = io_result{0, aborted()};
+        return outcome::complete;
+      }
       return connect_result(s, op, res, result);
     case op_kind::recv_from:
       return recv_from_result(op, res, result);
     case op_kind::send_to:
-      return send_to_result(op, res, result);
+      return send_to_result(res, result);
     case op_kind::read_at:
     case op_kind::write_at:
       return file_result(op, res, result);
@@ -685,100 +655,98 @@ outcome uring_backend::interpret(uring_socket& s, operation& op, int res, comple
       // asked for (or the descriptor may be closed): then it ends aborted.
       if (res == -EINTR || !may_continue(s, st)) return outcome::reissue;
       if (res < 0) {
-        result = completion_for(op, st.done, native_error(-res));
+        result = io_result{st.queued.done, native_error(-res)};
         return outcome::complete;
       }
-      io_result r;
       const io_status status = op_access::kind(op) == op_kind::send_file
-                                   ? send_file_step(s, op, r)
-                                   : disconnect_step(s, op, r, position, submit);
-      if (status == io_status::would_block) return outcome::reissue;
-      result = completion_for(op, r.bytes, r.error);
-      return outcome::complete;
+                                   ? send_file_step(s, op, result)
+                                   : disconnect_step(s, op, result, sub);
+      return status == io_status::would_block ? outcome::reissue : outcome::complete;
     }
     default:
-      result = completion_for(op, 0, make_error_code(error::invalid_argument));
+      result = io_result{0, make_error_code(error::invalid_argument)};
       return outcome::complete;
   }
 }
 
+// `op` leaves its queue with `result` (popped before its completion can
+// reach anyone: a socket's operation is its queue's head).
+void uring_backend::finish(uring_handle& s, operation& op, op_queue& q, io_result result,
+                           completion_batch& out) noexcept {
+  uring_op& st = state_of(op);
+  if (!s.is_file()) settle(s, op, result);
+  if (cancel_request* req = st.canceller) {
+    // The cancel() waiting for its answer learns how the operation ended.
+    req->op_ended = true;
+    req->took_effect = st.cancel_requested && result.error == aborted();
+    st.canceller = nullptr;
+  }
+  if (s.is_file())
+    q.remove(op);
+  else
+    q.pop();
+  retired(s, op);
+  out.push(completion_for(op, result.bytes, result.error));
+  if (!s.is_file()) advance(s, q, out);
+  if (&q == &s.output) shutdown_if_output_done(s);
+}
+
 void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& out) noexcept {
   uring_op& st = state_of(op);
-  uring_socket& s = *st.socket;
-  bool free_socket = false;
+  uring_handle& s = *st.handle;
+  bool free_handle = false;
   {
     std::lock_guard lock(s.lock);
     st.in_kernel = false;
     --s.in_kernel;
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
-    op_queue& q = queue_for(s, op);
-    completion result;
-    unsigned position = 0;  // whatever this pushes goes with the rest of the poll's batch
-    bool submit = false;
-    bool finished = interpret(s, op, res, result, position, submit) == outcome::complete;
+    io_result result;
+    submission sub;  // whatever this pushes goes with the rest of the poll's batch
+    bool finished = interpret(s, op, res, result, sub) == outcome::complete;
     if (!finished) {
       if (!may_continue(s, st)) {
-        result = completion_for(op, st.done, aborted());
+        result = io_result{st.queued.done, aborted()};
         finished = true;
-      } else if (!issue(s, op, position, submit)) {
-        result = completion_for(op, st.done, native_error(ENOBUFS));
+      } else if (!issue(s, op, sub)) {
+        result = io_result{st.queued.done, native_error(ENOBUFS)};
         finished = true;
       }
     }
-    if (finished) {
-      if (cancel_request* req = st.canceller) {
-        // The cancel() waiting for its answer learns how the operation ended.
-        req->op_ended = true;
-        req->took_effect = st.cancel_requested && result.error == aborted();
-        st.canceller = nullptr;
-      }
-      // Popped (a socket's op is its queue's head) before its completion can
-      // reach anyone.
-      if (is_file(s))
-        q.remove(op);
-      else
-        q.pop();
-      retired(s, op);
-      out.push(result);
-      if (!is_file(s)) advance(s, q, out);
-      if (&q == &s.writes) shutdown_if_writes_done(s);
-    }
-    free_socket = s.released && s.in_kernel == 0;
+    if (finished) finish(s, op, s.queue_for(op_access::kind(op)), result, out);
+    free_handle = s.released && s.in_kernel == 0;
   }
-  if (free_socket) destroy(s);
+  if (free_handle) destroy(s);
 }
 
 // The head of q completed: make the next one active, or end the ones whose
 // cancellation is pending (in start order).
-void uring_backend::advance(uring_socket& s, op_queue& q, completion_batch& out) noexcept {
+void uring_backend::advance(uring_handle& s, op_queue& q, completion_batch& out) noexcept {
   while (operation* next = q.front()) {
     uring_op& st = state_of(*next);
-    completion result;
+    io_result result{st.queued.done, aborted()};
     if (may_continue(s, st)) {
-      unsigned position = 0;  // submitted with the rest of the poll's batch
-      bool submit = false;
-      const begun b = begin(s, *next, false, false, result, position, submit);
+      submission sub;  // submitted with the rest of the poll's batch
+      const begun b = begin(s, *next, activation::turn, sqe_timing::now, result, sub);
       if (b == begun::pending) return;
-      if (b == begun::no_sqe) result = completion_for(*next, st.done, native_error(ENOBUFS));
-    } else {
-      result = completion_for(*next, st.done, aborted());
+      if (b == begun::no_sqe) result = io_result{st.queued.done, native_error(ENOBUFS)};
+      settle(s, *next, result);
     }
     q.pop();
     retired(s, *next);
-    out.push(result);
+    out.push(completion_for(*next, result.bytes, result.error));
   }
 }
 
 void uring_backend::on_cancel_cqe(cancel_request& req, int res) noexcept {
-  uring_socket& s = *req.socket;
-  bool free_socket = false;
+  uring_handle& s = *req.handle;
+  bool free_handle = false;
   {
     std::lock_guard lock(s.lock);
     --s.in_kernel;
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
     if (!req.op_ended) {
       uring_op& st = state_of(*req.op);
-      if (is_file(s) && res != 0) {
+      if (s.is_file() && res != 0) {
         // -EALREADY: an io-wq worker performs it; it completes with its own
         // result (should the worker be interrupted, it is issued again).
         // -ENOENT: it completed already. Either way it was not pending.
@@ -793,14 +761,14 @@ void uring_backend::on_cancel_cqe(cancel_request& req, int res) noexcept {
       }
       st.canceller = nullptr;
     }
-    free_socket = s.released && s.in_kernel == 0;
+    free_handle = s.released && s.in_kernel == 0;
   }
   {
     std::lock_guard lock(cq_lock_);
     req.resolved = true;  // from here on the cancel() call may return: req is gone
   }
   cq_free_.notify_all();
-  if (free_socket) destroy(s);
+  if (free_handle) destroy(s);
 }
 
 void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexcept {
@@ -835,7 +803,7 @@ void uring_backend::reap(int timeout_ms, completion_batch& out) noexcept {
   for (int round = 0; round < 8; ++round) {
     const unsigned n = ring_.reap(cqes, 64);
     for (unsigned i = 0; i < n; ++i) dispatch(cqes[i], out);
-    // Whatever these completions set off (a socket's next operation, the
+    // Whatever these completions set off (a handle's next operation, the
     // rest of a send, the wake read) goes to the kernel in one enter; what
     // completes at once is taken in this same poll.
     if (!ring_.submit_pending()) break;
@@ -846,13 +814,6 @@ void uring_backend::reap(int timeout_ms, completion_batch& out) noexcept {
 void uring_backend::poll_events(int timeout_ms, completion_batch& out) noexcept {
   acquire_cq_to_poll();
   reap(timeout_ms, out);
-}
-
-void uring_backend::interrupt() noexcept {
-  const std::uint64_t one = 1;
-  ssize_t n;
-  do n = ::write(wakefd_, &one, sizeof(one));
-  while (n < 0 && errno == EINTR);
 }
 
 void uring_backend::acquire_cq_to_poll() noexcept {
@@ -910,17 +871,17 @@ void uring_backend::drain() noexcept {
 
 void uring_backend::close() noexcept {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return;
-  unsigned position = 0;
-  bool submit = false;
+  submission sub;
   {
-    // Operations started before `closed_` was set hold their socket's lock
+    // Operations started before `closed_` was set hold their handle's lock
     // while starting; taking each lock in turn lets them finish first.
-    std::lock_guard registry(registry_lock_);
-    for (uring_socket* s = registered_.front(); s != nullptr; s = s->next_registered) {
-      std::lock_guard lock(s->lock);
-      request_cancel_all(*s, s->reads, nullptr, position, submit);
-      request_cancel_all(*s, s->writes, nullptr, position, submit);
-    }
+    std::lock_guard registry(registry_.lock());
+    registry_.for_each_locked([&](linux_handle& h) {
+      auto& s = static_cast<uring_handle&>(h);
+      std::lock_guard lock(s.lock);
+      request_cancel_all(s, s.input, nullptr, sub);
+      request_cancel_all(s, s.output, nullptr, sub);
+    });
   }
   // With the cancellations goes every SQE published so far: none stays
   // deferred to a wait that may never come.

@@ -1,6 +1,5 @@
 #include "linux/uring_ops.hpp"
 
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/uio.h>
@@ -34,32 +33,32 @@ iovec* as_iovec(const buffer* b) noexcept {
   return reinterpret_cast<iovec*>(const_cast<buffer*>(b));
 }
 
-void prepare_recv(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare_recv(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   const buffer* bufs = op_access::buffers(op);
   const std::size_t count = op_access::buffer_count(op);
   if (total_of(op) == 0) {
     // Zero-byte recv: completes when data is readable, consuming nothing.
-    io_uring_prep_recv(sqe, s.fd, &st.peek, 1, MSG_PEEK);
+    io_uring_prep_recv(sqe, h.fd, &st.peek, 1, MSG_PEEK);
   } else if (count == 1) {
-    io_uring_prep_recv(sqe, s.fd, bufs[0].data, bufs[0].size, 0);
+    io_uring_prep_recv(sqe, h.fd, bufs[0].data, bufs[0].size, 0);
   } else {
     st.msg = msghdr{};
     st.msg.msg_iov = as_iovec(bufs);
     st.msg.msg_iovlen = count;
-    io_uring_prep_recvmsg(sqe, s.fd, &st.msg, 0);
+    io_uring_prep_recvmsg(sqe, h.fd, &st.msg, 0);
   }
 }
 
-// Sends what is left after st.done bytes. A part-sent buffer goes out alone
+// Sends what is left after st.queued.done bytes. A part-sent buffer goes out alone
 // (so the caller's buffer array serves as is for the rest); no MSG_WAITALL,
 // so every CQE reports exactly what went.
-void prepare_send(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare_send(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   const buffer* bufs = op_access::buffers(op);
   const std::size_t count = op_access::buffer_count(op);
   std::size_t i = 0;
-  std::size_t skip = st.done;
+  std::size_t skip = st.queued.done;
   while (i + 1 < count && skip >= bufs[i].size) {
     skip -= bufs[i].size;
     ++i;
@@ -67,12 +66,12 @@ void prepare_send(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexc
   if (skip != 0 || i + 1 == count) {
     const char* data = static_cast<const char*>(bufs[i].data);
     if (skip != 0) data += skip;
-    io_uring_prep_send(sqe, s.fd, data, bufs[i].size - skip, MSG_NOSIGNAL);
+    io_uring_prep_send(sqe, h.fd, data, bufs[i].size - skip, MSG_NOSIGNAL);
   } else {
     st.msg = msghdr{};
     st.msg.msg_iov = as_iovec(bufs + i);
     st.msg.msg_iovlen = count - i;
-    io_uring_prep_sendmsg(sqe, s.fd, &st.msg, MSG_NOSIGNAL);
+    io_uring_prep_sendmsg(sqe, h.fd, &st.msg, MSG_NOSIGNAL);
   }
 }
 
@@ -80,7 +79,7 @@ void prepare_send(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexc
 // (valid until the completion is dequeued). MSG_TRUNC makes the CQE report
 // the datagram's real length, so a truncation is seen whether or not the
 // kernel writes msg_flags back into the msghdr.
-void prepare_recv_from(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare_recv_from(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   st.msg = msghdr{};
   if (endpoint* source = op_access::address(op)) {
@@ -89,12 +88,12 @@ void prepare_recv_from(const uring_socket& s, operation& op, io_uring_sqe* sqe) 
   }
   st.msg.msg_iov = as_iovec(op_access::buffers(op));
   st.msg.msg_iovlen = op_access::buffer_count(op);
-  io_uring_prep_recvmsg(sqe, s.fd, &st.msg, MSG_TRUNC);
+  io_uring_prep_recvmsg(sqe, h.fd, &st.msg, MSG_TRUNC);
 }
 
 // The destination is the caller's endpoint, which stays valid until the
 // completion is dequeued (the kernel copies it when it takes the SQE).
-void prepare_send_to(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare_send_to(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   const endpoint* remote = op_access::address(op);
   st.msg = msghdr{};
@@ -102,20 +101,20 @@ void prepare_send_to(const uring_socket& s, operation& op, io_uring_sqe* sqe) no
   st.msg.msg_namelen = static_cast<socklen_t>(remote->size());
   st.msg.msg_iov = as_iovec(op_access::buffers(op));
   st.msg.msg_iovlen = op_access::buffer_count(op);
-  io_uring_prep_sendmsg(sqe, s.fd, &st.msg, MSG_NOSIGNAL);
+  io_uring_prep_sendmsg(sqe, h.fd, &st.msg, MSG_NOSIGNAL);
 }
 
 // Positional file I/O at the 64-bit offset (the start call checked that it
 // is one pread/pwrite accept); a write goes on after what it wrote already.
-void prepare_file(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare_file(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   const uring_op& st = state_of(op);
   const buffer b = op_access::buffers(op)[0];
-  const std::uint64_t offset = op_access::offset(op) + st.done;
+  const std::uint64_t offset = op_access::offset(op) + st.queued.done;
   if (op_access::kind(op) == op_kind::read_at) {
-    io_uring_prep_read(sqe, s.fd, b.data, static_cast<unsigned>(b.size), offset);
+    io_uring_prep_read(sqe, h.fd, b.data, static_cast<unsigned>(b.size), offset);
   } else {
-    io_uring_prep_write(sqe, s.fd, static_cast<char*>(b.data) + st.done,
-                        static_cast<unsigned>(b.size - st.done), offset);
+    io_uring_prep_write(sqe, h.fd, static_cast<char*>(b.data) + st.queued.done,
+                        static_cast<unsigned>(b.size - st.queued.done), offset);
   }
 }
 
@@ -138,7 +137,7 @@ bool cancel_ahead_of(const op_queue& q, const operation& op) noexcept {
 
 // ---- SQE preparation ---------------------------------------------------------------
 
-void prepare(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
+void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   if (st.has_stash) {
     io_uring_prep_nop(sqe);  // its CQE delivers the result known already
@@ -146,38 +145,38 @@ void prepare(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
     switch (op_access::kind(op)) {
       case op_kind::accept:
         st.address_size = sizeof(st.address);
-        io_uring_prep_accept(sqe, s.fd, reinterpret_cast<sockaddr*>(st.address), &st.address_size,
+        io_uring_prep_accept(sqe, h.fd, reinterpret_cast<sockaddr*>(st.address), &st.address_size,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
       case op_kind::connect:
         if (st.connect_poll)
-          io_uring_prep_poll_add(sqe, s.fd, POLLOUT);
+          io_uring_prep_poll_add(sqe, h.fd, POLLOUT);
         else
-          io_uring_prep_connect(sqe, s.fd, reinterpret_cast<const sockaddr*>(st.address),
+          io_uring_prep_connect(sqe, h.fd, reinterpret_cast<const sockaddr*>(st.address),
                                 st.address_size);
         break;
       case op_kind::recv:
-        prepare_recv(s, op, sqe);
+        prepare_recv(h, op, sqe);
         break;
       case op_kind::send:
-        prepare_send(s, op, sqe);
+        prepare_send(h, op, sqe);
         break;
       case op_kind::recv_from:
-        prepare_recv_from(s, op, sqe);
+        prepare_recv_from(h, op, sqe);
         break;
       case op_kind::send_to:
-        prepare_send_to(s, op, sqe);
+        prepare_send_to(h, op, sqe);
         break;
       case op_kind::read_at:
       case op_kind::write_at:
-        prepare_file(s, op, sqe);
+        prepare_file(h, op, sqe);
         break;
       case op_kind::send_file:
-        io_uring_prep_poll_add(sqe, s.fd, POLLOUT);  // then sendfile(2) again
+        io_uring_prep_poll_add(sqe, h.fd, POLLOUT);  // then sendfile(2) again
         break;
       case op_kind::disconnect:
         // The FIN went: wait for input (discarded) up to the peer's FIN.
-        io_uring_prep_poll_add(sqe, s.fd, POLLIN | POLLRDHUP);
+        io_uring_prep_poll_add(sqe, h.fd, POLLIN | POLLRDHUP);
         break;
       default:
         io_uring_prep_nop(sqe);
@@ -188,49 +187,49 @@ void prepare(const uring_socket& s, operation& op, io_uring_sqe* sqe) noexcept {
 
 // ---- what a CQE means -----------------------------------------------------------------
 
-outcome recv_result(operation& op, int res, completion& result) noexcept {
+outcome recv_result(operation& op, int res, io_result& result) noexcept {
   const bool zero_byte = total_of(op) == 0;
   if (res > 0) {
-    result = completion_for(op, zero_byte ? 0 : static_cast<std::size_t>(res), {});
+    result = io_result{zero_byte ? 0 : static_cast<std::size_t>(res), {}};
   } else if (res == 0) {
-    result = completion_for(op, 0, make_error_code(error::eof));  // orderly shutdown
+    result = io_result{0, make_error_code(error::eof)};  // orderly shutdown
   } else if (res == -EINTR || res == -EAGAIN) {
     return outcome::reissue;
   } else {
-    result = completion_for(op, 0, native_error(-res));
+    result = io_result{0, native_error(-res)};
   }
   return outcome::complete;
 }
 
-outcome send_result(operation& op, int res, completion& result) noexcept {
+outcome send_result(operation& op, int res, io_result& result) noexcept {
   uring_op& st = state_of(op);
   if (res >= 0) {
-    st.done += static_cast<std::size_t>(res);
-    if (st.done < total_of(op)) return outcome::reissue;  // a stream send completes whole
-    result = completion_for(op, st.done, {});
+    st.queued.done += static_cast<std::size_t>(res);
+    if (st.queued.done < total_of(op)) return outcome::reissue;  // a stream send completes whole
+    result = io_result{st.queued.done, {}};
   } else if (res == -EINTR || res == -EAGAIN) {
     return outcome::reissue;
   } else {
-    result = completion_for(op, st.done, native_error(-res));  // reports what went
+    result = io_result{st.queued.done, native_error(-res)};  // reports what went
   }
   return outcome::complete;
 }
 
-outcome accept_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
+outcome accept_result(const uring_handle& h, operation& op, int res, io_result& result) noexcept {
   uring_op& st = state_of(op);
   if (res >= 0) {
     auto* peer = static_cast<tcp_socket*>(op_access::target(op));
-    handle_access::set_fd(*peer, res, s.family, handle_kind::tcp_stream);
+    handle_access::set_fd(*peer, res, h.family, handle_kind::tcp_stream);
     if (endpoint* address = op_access::address(op)) {
       std::memcpy(address->data(), st.address, sizeof(st.address));
       address->resize(st.address_size);
     }
-    result = completion_for(op, 0, {});
+    result = io_result{0, {}};
     return outcome::complete;
   }
   // A connection reset before we took it is not the listener's failure.
   if (res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) return outcome::reissue;
-  result = completion_for(op, 0, native_error(-res));
+  result = io_result{0, native_error(-res)};
   return outcome::complete;
 }
 
@@ -238,57 +237,57 @@ namespace {
 
 // After a connect_poll wait: SO_ERROR says how the attempt ended; only a peer
 // address proves the connection.
-int connect_error(const uring_socket& s) noexcept {
+int connect_error(const uring_handle& h) noexcept {
   int err = 0;
   socklen_t len = sizeof(err);
-  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  if (::getsockopt(h.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
   if (err != 0) return err;
   sockaddr_storage peer{};
   socklen_t peer_len = sizeof(peer);
-  if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return errno;
+  if (::getpeername(h.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return errno;
   return 0;
 }
 
 }  // namespace
 
-outcome connect_result(const uring_socket& s, operation& op, int res, completion& result) noexcept {
-  if (res >= 0 && state_of(op).connect_poll) res = -connect_error(s);
+outcome connect_result(const uring_handle& h, operation& op, int res, io_result& result) noexcept {
+  if (res >= 0 && state_of(op).connect_poll) res = -connect_error(h);
   if (res == -EINTR || res == -EALREADY) {
     state_of(op).connect_poll = true;  // the attempt goes on: wait for its end
     return outcome::reissue;
   }
-  result = completion_for(op, 0, res == 0 ? std::error_code{} : native_error(-res));
+  result = io_result{0, res == 0 ? std::error_code{} : native_error(-res)};
   return outcome::complete;
 }
 
 // A datagram: the bytes that fit, message_size if it was longer (the CQE
 // reports its real length, MSG_TRUNC); an empty one is 0 bytes, no error.
-outcome recv_from_result(operation& op, int res, completion& result) noexcept {
+outcome recv_from_result(operation& op, int res, io_result& result) noexcept {
   const uring_op& st = state_of(op);
   if (res >= 0) {
     if (endpoint* source = op_access::address(op)) source->resize(st.msg.msg_namelen);
     const std::size_t room = total_of(op);
     const auto length = static_cast<std::size_t>(res);
     if (length > room || (st.msg.msg_flags & MSG_TRUNC) != 0)
-      result = completion_for(op, length < room ? length : room, native_error(EMSGSIZE));
+      result = io_result{length < room ? length : room, native_error(EMSGSIZE)};
     else
-      result = completion_for(op, length, {});
+      result = io_result{length, {}};
   } else if (res == -EINTR || res == -EAGAIN) {
     return outcome::reissue;
   } else {
-    result = completion_for(op, 0, native_error(-res));
+    result = io_result{0, native_error(-res)};
   }
   return outcome::complete;
 }
 
 // A datagram goes whole or not at all.
-outcome send_to_result(operation& op, int res, completion& result) noexcept {
+outcome send_to_result(int res, io_result& result) noexcept {
   if (res >= 0) {
-    result = completion_for(op, static_cast<std::size_t>(res), {});
+    result = io_result{static_cast<std::size_t>(res), {}};
   } else if (res == -EINTR || res == -EAGAIN) {
     return outcome::reissue;
   } else {
-    result = completion_for(op, 0, native_error(-res));
+    result = io_result{0, native_error(-res)};
   }
   return outcome::complete;
 }
@@ -296,60 +295,46 @@ outcome send_to_result(operation& op, int res, completion& result) noexcept {
 // read_at: the bytes there (a read across the end of the file gives the rest
 // of it), eof at or past the end. write_at completes whole: the rest of a
 // short write is issued at its offset.
-outcome file_result(operation& op, int res, completion& result) noexcept {
+outcome file_result(operation& op, int res, io_result& result) noexcept {
   uring_op& st = state_of(op);
   const std::size_t size = op_access::buffers(op)[0].size;
   if (res == -EINTR || res == -EAGAIN) return outcome::reissue;
   if (res < 0) {
-    result = completion_for(op, st.done, native_error(-res));
+    result = io_result{st.queued.done, native_error(-res)};
   } else if (op_access::kind(op) == op_kind::read_at) {
     if (res == 0 && size != 0)
-      result = completion_for(op, 0, make_error_code(error::eof));
+      result = io_result{0, make_error_code(error::eof)};
     else
-      result = completion_for(op, static_cast<std::size_t>(res), {});
+      result = io_result{static_cast<std::size_t>(res), {}};
   } else {
-    st.done += static_cast<std::size_t>(res);
-    if (st.done < size) return outcome::reissue;
-    result = completion_for(op, st.done, {});
+    st.queued.done += static_cast<std::size_t>(res);
+    if (st.queued.done < size) return outcome::reissue;
+    result = io_result{st.queued.done, {}};
   }
   return outcome::complete;
 }
 
-std::error_code connect_refusal(const uring_socket& s) noexcept {
-  tcp_info info{};
-  socklen_t len = sizeof(info);
-  if (::getsockopt(s.fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return native_error(errno);
-  switch (info.tcpi_state) {
-    case TCP_CLOSE:
-      return {};
-    case TCP_SYN_SENT:
-      return native_error(EALREADY);
-    default:
-      return native_error(EISCONN);
-  }
-}
-
 // ---- attempts without the kernel's queue ------------------------------------------------
 
-io_status attempt_at_start(const uring_socket& s, operation& op, io_result& r) noexcept {
+io_status attempt_at_start(const uring_handle& h, operation& op, io_result& r) noexcept {
   switch (op_access::kind(op)) {
     case op_kind::recv:
-      return try_recv(s.fd, op, r);
+      return try_recv(h.fd, op, r);
     case op_kind::send:
-      return try_send(s.fd, op, state_of(op).done, r);
+      return try_send(h.fd, op, state_of(op).queued.done, r);
     case op_kind::recv_from:
-      return try_recv_from(s.fd, op, r);
+      return try_recv_from(h.fd, op, r);
     case op_kind::send_to:
-      return try_send_to(s.fd, op, r);
+      return try_send_to(h.fd, op, r);
     case op_kind::accept:
-      return try_accept(s.fd, op, s.family, r);
+      return try_accept(h.fd, op, h.family, r);
     default:
       return io_status::would_block;  // the kernel does it
   }
 }
 
-io_status send_file_step(const uring_socket& s, operation& op, io_result& r) noexcept {
-  return try_send_file(s.fd, op, state_of(op).done, r);  // SIGPIPE-safe
+io_status send_file_step(const uring_handle& h, operation& op, io_result& r) noexcept {
+  return try_send_file(h.fd, op, state_of(op).queued.done, r);  // SIGPIPE-safe
 }
 
 }  // namespace proact::detail

@@ -23,7 +23,26 @@ namespace {
 constexpr ULONG wait_batch = 64;
 
 std::error_code not_found() noexcept {
-  return native_error(ERROR_NOT_FOUND);
+  return make_error_code(error::not_found);
+}
+
+bool is_stream(const iocp_handle& h) noexcept {
+  return h.kind == handle_kind::tcp_stream || h.kind == handle_kind::local_stream;
+}
+
+// What the connection's state decides about a start call of `kind` (the
+// kernel keeps no per-handle queue here: every operation's turn is now).
+std::error_code refusal(const iocp_handle& h, op_kind kind) noexcept {
+  if (!is_stream(h)) return {};
+  if (std::error_code ec = h.connection.refusal_at_start(kind)) return ec;
+  return h.connection.failure_for(kind);
+}
+
+// The native code for what the connection's state decides about an
+// operation: its failure, or what Winsock itself answers.
+int native_code_of(const std::error_code& refused) noexcept {
+  if (refused.category() == native_category()) return refused.value();
+  return refused == errc::shut_down ? WSAESHUTDOWN : WSAENOTCONN;
 }
 
 // A user post without an operation has no OVERLAPPED of its own. Its pointer
@@ -188,8 +207,12 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
     if (kind == op_kind::disconnect) {
       ec = start_disconnect(h, op, s);
     } else if (h.disconnecting != nullptr && is_read(kind)) {
-      ec = native_error(WSAENOTCONN);  // a disconnect is draining: nothing more to receive
+      ec = make_error_code(error::not_connected);  // a disconnect is draining
       unpromise(h);
+    } else if (const std::error_code refused = refusal(h, kind)) {
+      // The connection failed, is still connecting, or its send side is shut
+      // down: the outcome is known without asking Winsock.
+      ec = deliver_now(h, op, s, native_code_of(refused), 0);
     } else if (kind == op_kind::accept && h.skip_on_success && h.first == nullptr &&
                accept_at_once(h, op)) {
       // Skip mode, nothing queued ahead, a connection waiting: done at start.
@@ -245,7 +268,10 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s, 
   if (warning) bytes = status_bytes(s);
   // Pending, or done at once: the kernel queues a packet unless the handle
   // skips completions on success (warnings included, as for success).
-  if (code == ERROR_IO_PENDING || (!h.skip_on_success && (code == 0 || warning))) return {};
+  if (code == ERROR_IO_PENDING || (!h.skip_on_success && (code == 0 || warning))) {
+    if (kind == op_kind::connect) h.connection.connect_started();
+    return {};
+  }
   untrack(h, op, s);  // no packet will come
   if (code != 0 && !warning && refused_at_start(kind, code)) {
     release_io(s);
@@ -255,6 +281,11 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s, 
   }
   // The I/O is over: an immediate result with no packet (skip mode), or an
   // I/O error, which a start call reports at once and queues nothing for.
+  return deliver_now(h, op, s, code, bytes);
+}
+
+std::error_code iocp_backend::deliver_now(iocp_handle& h, operation& op, iocp_op& s, int code,
+                                          std::size_t bytes) noexcept {
   if (h.skip_on_success) {
     finish_at_start(h, op, s, code, bytes);
     return {};
@@ -296,7 +327,8 @@ std::error_code iocp_backend::start_empty_pipe_send(iocp_handle& h, operation& o
 
 void iocp_backend::finish_at_start(iocp_handle& h, operation& op, iocp_op& s, int code,
                                    std::size_t bytes) noexcept {
-  const std::error_code result = io_outcome(h, op, s, code, bytes);
+  std::error_code result = io_outcome(h, op, s, code, bytes);
+  if (is_stream(h)) h.connection.observe(op_access::kind(op), result, bytes);
   unpromise(h);
   op_access::complete_at_start(op, bytes, result);
   op_access::end(op);  // the caller's again: nothing may touch op or s after this
@@ -359,7 +391,10 @@ std::error_code iocp_backend::shutdown_send(io_handle& base) {
     // Winsock sends the FIN once the data of the sends already started has
     // gone ("a FIN will be sent after all data is sent and acknowledged").
     std::lock_guard<std::mutex> guard(h.lock);
-    if (::shutdown(h.socket(), SD_SEND) != 0) ec = winsock::last_error();
+    if (::shutdown(h.socket(), SD_SEND) != 0)
+      ec = winsock::last_error();
+    else
+      h.connection.send_side_shut();
   }
   h.gate.leave();
   return ec;
@@ -413,7 +448,10 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
     // order, and Wine's CancelIoEx(h, NULL) succeeds even when nothing is
     // pending.
     if (target != nullptr) {
-      if (!CancelIoEx(h.native(), target)) ec = native_error(static_cast<int>(GetLastError()));
+      if (!CancelIoEx(h.native(), target)) {
+        const auto code = static_cast<int>(GetLastError());
+        ec = code == ERROR_NOT_FOUND ? not_found() : native_error(code);
+      }
     } else if (!cancel_each(h)) {
       ec = not_found();
     }
@@ -527,19 +565,19 @@ bool iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
     out.bytes = 0;
   } else {
     // `then` may be set by a start under h.lock while the operation is
-    // tracked: read it under the lock.
-    if (s.tracked || (h.kind == handle_kind::local_stream && s.then != nullptr)) {
-      std::lock_guard<std::mutex> guard(h.lock);
-      untrack(h, *op, s);
-      if (h.kind == handle_kind::local_stream && s.then != nullptr) {
-        // The zero-length send waiting for this one. (It cannot be refused:
-        // a failed post means no resources, and the port is then unusable.)
-        iocp_op& next = *s.then;
-        untrack(h, *op_access::from_backend(&next), next);
-        (void)post_result(h, next, 0, 0);
-      }
+    // tracked: read it under the lock. A stream's connection state too.
+    std::unique_lock<std::mutex> guard(h.lock, std::defer_lock);
+    if (s.tracked || is_stream(h)) guard.lock();
+    untrack(h, *op, s);
+    if (h.kind == handle_kind::local_stream && s.then != nullptr) {
+      // The zero-length send waiting for this one. (It cannot be refused:
+      // a failed post means no resources, and the port is then unusable.)
+      iocp_op& next = *s.then;
+      untrack(h, *op_access::from_backend(&next), next);
+      (void)post_result(h, next, 0, 0);
     }
     out.error = io_outcome(h, *op, s, code, bytes);
+    if (is_stream(h)) h.connection.observe(op_access::kind(*op), out.error, bytes);
     out.bytes = bytes;
   }
   drop_ref(h);  // its packet is out: the handle may go

@@ -23,6 +23,7 @@
 #include <system_error>
 
 #include "common/backend.hpp"
+#include "common/connection_state.hpp"
 #include "proact/error.hpp"
 #include "wine_support.hpp"
 
@@ -77,6 +78,7 @@ class iocp_handle final : public io_handle {
   // does not promise one; Wine cancels the newest first).
   iocp_op* first = nullptr;
   iocp_op* last = nullptr;
+  connection_state connection;  // streams: how later operations end
   // TCP streams only: what a disconnect must know.
   std::size_t sends = 0;               // pending sends and send_files (go before its end)
   operation* disconnecting = nullptr;  // the disconnect in progress
@@ -116,6 +118,10 @@ class iocp_backend final : public port_backend {
   std::error_code settle(iocp_handle& h, operation& op, iocp_op& s, std::error_code ec,
                          DWORD bytes) noexcept;
   std::error_code start_empty_pipe_send(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  // The result (native `code`) is known in the start call and nothing is
+  // pending in the kernel: posted, or returned in skip mode.
+  std::error_code deliver_now(iocp_handle& h, operation& op, iocp_op& s, int code,
+                              std::size_t bytes) noexcept;
   // Skip mode: the result goes back to the caller of the start call.
   void finish_at_start(iocp_handle& h, operation& op, iocp_op& s, int code,
                        std::size_t bytes) noexcept;

@@ -80,7 +80,7 @@ std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op, io
   }
   if (h.skip_on_success) {
     unpromise(h);
-    op_access::complete_at_start(op, 0, code != 0 ? native_error(code) : std::error_code{});
+    op_access::complete_at_start(op, 0, result_of(code));
     op_access::end(op);
     return {};
   }
@@ -111,7 +111,7 @@ bool iocp_backend::drain(iocp_handle& h, iocp_op& s, int& code) noexcept {
 bool iocp_backend::disconnect_packet(iocp_handle& h, operation& op, iocp_op& s, int code,
                                      std::size_t bytes, std::error_code& result) noexcept {
   if (s.phase != phase_drain) {  // a posted final result
-    result = code != 0 ? native_error(code) : std::error_code{};
+    result = result_of(code);
     return true;
   }
   const bool inside = h.gate.enter();
@@ -136,7 +136,7 @@ bool iocp_backend::disconnect_packet(iocp_handle& h, operation& op, iocp_op& s, 
   }
   if (inside) h.gate.leave();
   if (!over) return false;
-  result = code != 0 ? native_error(code) : std::error_code{};
+  result = result_of(code);
   return true;
 }
 
@@ -200,6 +200,7 @@ std::error_code iocp_backend::replace_socket(iocp_handle& h, operation& op) noex
       no_delay)
     (void)sys::set_no_delay(fresh, true);
   h.fd = fresh;  // under h.lock, inside the gate: every user of fd is excluded
+  h.connection.dissolved();
   // The public socket shows the new handle (unless its owner closed it).
   if (auto* owner = static_cast<tcp_socket*>(op_access::target(op));
       owner != nullptr && handle_access::fd(*owner) == old)

@@ -252,6 +252,32 @@ std::error_code finish_connect(iocp_handle& h) noexcept {
   return ec;
 }
 
+// End of stream, unless the connection was reset: Wine reports a reset that
+// arrived before the recv as an orderly end (0 bytes), and leaves the error
+// pending on the socket, where Windows reports it to every later call.
+std::error_code end_of_stream(const iocp_handle& h) noexcept {
+  if (h.kind != handle_kind::tcp_stream) return make_error_code(error::eof);
+  int pending = 0;
+  int length = static_cast<int>(sizeof(pending));
+  if (getsockopt(h.socket(), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&pending), &length) ==
+          0 &&
+      pending != 0)
+    return native_error(pending);
+  return make_error_code(error::eof);
+}
+
+// Whether a TCP socket whose send failed with WSAECONNRESET was in fact never
+// connected: Windows answers WSAENOTCONN itself, Wine a reset. A socket that
+// carried a connection is never taken for one that did not.
+bool never_connected(const iocp_handle& h) noexcept {
+  if (h.kind != handle_kind::tcp_stream || h.connection.established() || h.connection.failed())
+    return false;
+  sockaddr_storage peer{};
+  int length = static_cast<int>(sizeof(peer));
+  return getpeername(h.socket(), reinterpret_cast<sockaddr*>(&peer), &length) != 0 &&
+         WSAGetLastError() == WSAENOTCONN;
+}
+
 // A zero-length recv completes when the stream becomes readable: data waits
 // (left unconsumed: success) or the peer ended the stream (eof).
 std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
@@ -271,7 +297,7 @@ std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
     if (ioctlsocket(h.socket(), FIONREAD, &waiting) != 0)
       ec = winsock::last_error();
     else if (waiting == 0)
-      ec = make_error_code(error::eof);
+      ec = end_of_stream(h);
   }
   h.gate.leave();
   return ec;
@@ -385,16 +411,19 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
     if (h.gate.is_shut() && closed_handle_code(code)) return aborted();
     // The other end of a pipe was closed: end of stream, as for a socket.
     if (code == ERROR_BROKEN_PIPE && kind == op_kind::recv) return make_error_code(error::eof);
+    if (code == WSAECONNRESET && (kind == op_kind::send || kind == op_kind::send_file) &&
+        never_connected(h))
+      return native_error(WSAENOTCONN);
     // A zero-length read has nothing to report, at the end of a file or not.
     if (code == ERROR_HANDLE_EOF && kind == op_kind::read_at && requested_bytes(op) == 0) return {};
-    return native_error(code);  // WSAEMSGSIZE / ERROR_MORE_DATA: message_size, bytes that fit
+    return result_of(code);  // WSAEMSGSIZE / ERROR_MORE_DATA: message_size, bytes that fit
   }
   switch (kind) {
     case op_kind::recv:
       if (bytes != 0) return {};
       if (h.gate.is_shut()) return aborted();
       // A stream recv that got nothing into a non-empty buffer: end of stream.
-      if (requested_bytes(op) > 0) return make_error_code(error::eof);
+      if (requested_bytes(op) > 0) return end_of_stream(h);
       return zero_length_recv_result(h);
     case op_kind::read_at:
       // Normally ERROR_HANDLE_EOF; a 0-byte success means the same.

@@ -14,6 +14,7 @@
 
 #include "common/op_access.hpp"
 #include "iocp_backend.hpp"
+#include "proact/error.hpp"
 #include "winsock.hpp"
 
 namespace proact::detail {
@@ -86,8 +87,16 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
 // when its result is known, or when its start is refused.
 void release_io(iocp_op& s) noexcept;
 
+// What an operation ended by cancel, close or port close reports.
 inline std::error_code aborted() noexcept {
-  return native_error(ERROR_OPERATION_ABORTED);
+  return make_error_code(error::operation_aborted);
+}
+
+// The result for a native `code` (0 = success): a cancellation is proact's
+// own outcome, everything else keeps its native code.
+inline std::error_code result_of(int code) noexcept {
+  if (code == 0) return {};
+  return code == ERROR_OPERATION_ABORTED ? aborted() : native_error(code);
 }
 
 }  // namespace proact::detail

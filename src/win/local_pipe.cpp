@@ -88,4 +88,10 @@ std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) no
   }
 }
 
+std::error_code prepare_local_stream(native_handle_type fd) noexcept {
+  if (GetFileType(reinterpret_cast<HANDLE>(fd)) != FILE_TYPE_PIPE)
+    return make_error_code(error::bad_handle);
+  return {};
+}
+
 }  // namespace proact::detail::sys

@@ -81,9 +81,10 @@ int native_condition(int code) noexcept {
     case ERROR_HOST_UNREACHABLE:
       return is(errc::host_unreachable);
     case WSAENOTCONN:
-    case WSAESHUTDOWN:
     case ERROR_CONNECTION_INVALID:
       return is(errc::not_connected);
+    case WSAESHUTDOWN:
+      return is(errc::shut_down);
     case WSAEISCONN:
       return is(errc::already_connected);
     case ERROR_NOT_ENOUGH_MEMORY:

@@ -326,5 +326,45 @@ TEST_F(Item08_HandleClose, ClosedHandleRefusesNewOperationsWithBadHandle) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+// ---- which category: proact's own outcomes ---------------------------------------------
+
+// An operation ended by a proact call (cancel, close of its handle, close of
+// its port) and a cancel that finds nothing carry proact's own code, the same
+// value on every backend; only outcomes of the I/O itself keep a native code.
+class Errors_OwnOutcomes : public PairTest {};
+
+TEST_F(Errors_OwnOutcomes, CancelCloseAndPortCloseUseTheLibraryCategory) {
+  const std::error_code aborted = make_error_code(proact::error::operation_aborted);
+  char in[8] = {};
+  proact::operation op;
+  proact::completion c;
+
+  ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));
+  EXPECT_EQ(pair_.server.cancel(op), std::error_code{});
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.error, aborted) << "cancel: " << describe(c.error);
+  EXPECT_EQ(pair_.server.cancel(op), make_error_code(proact::error::not_found));
+  EXPECT_EQ(pair_.server.cancel(), make_error_code(proact::error::not_found));
+
+  ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.cancel());
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.error, aborted) << "cancel all: " << describe(c.error);
+
+  ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.close());
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.error, aborted) << "handle close: " << describe(c.error);
+
+  proact::tcp_listener listener;
+  proact::endpoint address;
+  ASSERT_TRUE(listen_on_loopback(port_, listener, address));
+  proact::tcp_socket peer;
+  ASSERT_OK(listener.accept(op, peer));
+  ASSERT_OK(port_.close());
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.error, aborted) << "port close: " << describe(c.error);
+}
+
 }  // namespace
 }  // namespace proact_test

@@ -81,6 +81,8 @@ const char* name_of(proact::errc e) noexcept {
       return "no_resources";
     case proact::errc::already_connected:
       return "already_connected";
+    case proact::errc::shut_down:
+      return "shut_down";
   }
   return "?";
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "operations.hpp"
+#include "platform.hpp"
 
 namespace proact_test {
 namespace {
@@ -190,6 +191,27 @@ TEST_F(Item22_LocalStream, CancelAndCloseAbortPendingRecvs) {
   EXPECT_EQ(c.key, local_key_b);
   EXPECT_ERRC(c.error, operation_aborted);
   EXPECT_TRUE(stays_idle(port_));
+}
+
+class Item22_LocalStreamAdopt : public BackendTest {};
+
+TEST_F(Item22_LocalStreamAdopt, RefusesWhatIsNotAStream) {
+  // A regular file is not a local stream: adopt refuses it (and leaves it
+  // to the caller) on every backend, instead of a failure at associate or
+  // at the first recv.
+  temp_directory dir;
+  ASSERT_TRUE(dir.ok()) << dir.why();
+  const std::string path = dir.path("plain");
+  {
+    proact::file f;
+    ASSERT_OK(f.open(path, proact::file_mode::write | proact::file_mode::create));
+  }
+  const proact::native_handle_type native = open_native_file(path);
+  ASSERT_NE(native, proact::invalid_native_handle);
+  proact::local_stream s;
+  EXPECT_ERRC(s.adopt(native), bad_handle);
+  EXPECT_FALSE(s.is_open());
+  close_native(native);
 }
 
 }  // namespace

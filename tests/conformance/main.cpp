@@ -73,7 +73,11 @@ int main(int argc, char** argv) {
       proact_test::platform_description().c_str(), probe.concurrency(),
       proact_test::stress_operation_count());
   std::fflush(stdout);
-  probe.close();
+  if (const std::error_code close_error = probe.close()) {
+    std::fprintf(stderr, "proact_conformance: closing the probe port: %s\n",
+                 proact_test::describe(close_error).c_str());
+    return 1;
+  }
 
   return RUN_ALL_TESTS();
 }

@@ -13,6 +13,8 @@
 #include <windows.h>
 #include <winioctl.h>
 #else
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +177,22 @@ bool allow_sparse(proact::native_handle_type h, std::string& why) {
   return true;
 }
 
+long open_handle_count() noexcept {
+  DWORD count = 0;
+  return GetProcessHandleCount(GetCurrentProcess(), &count) ? static_cast<long>(count) : -1;
+}
+
+proact::native_handle_type open_native_file(const std::string& path) noexcept {
+  const HANDLE h = CreateFileW(widen(path).c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr,
+                               OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  return h == INVALID_HANDLE_VALUE ? proact::invalid_native_handle
+                                   : reinterpret_cast<proact::native_handle_type>(h);
+}
+
+void close_native(proact::native_handle_type h) noexcept {
+  CloseHandle(reinterpret_cast<HANDLE>(h));
+}
+
 #else
 
 bool running_under_wine() noexcept {
@@ -228,6 +246,24 @@ bool file_exists(const std::string& path) noexcept {
 
 bool allow_sparse(proact::native_handle_type, std::string&) {
   return true;  // POSIX file systems leave holes unallocated by themselves
+}
+
+long open_handle_count() noexcept {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  long n = 0;
+  while (const dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n - 1;  // the directory stream's own descriptor
+}
+
+proact::native_handle_type open_native_file(const std::string& path) noexcept {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void close_native(proact::native_handle_type h) noexcept {
+  ::close(h);
 }
 
 #endif

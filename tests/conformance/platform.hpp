@@ -26,7 +26,7 @@ void raw_deallocate(void* p) noexcept;
 void* aligned_allocate(std::size_t size, std::size_t alignment) noexcept;
 void aligned_deallocate(void* p) noexcept;
 
-// ---- files (issue 5) ----------------------------------------------------------
+// ---- files ----------------------------------------------------------
 // Paths are UTF-8 with '/' separators (Windows accepts them).
 
 // Creates a new, empty directory under the system's temporary directory
@@ -43,5 +43,14 @@ bool file_exists(const std::string& path) noexcept;
 // allocate (or zero-fill) the gap: nothing to do on POSIX file systems,
 // FSCTL_SET_SPARSE on Windows. False, with `why`, if the platform refused.
 bool allow_sparse(proact::native_handle_type h, std::string& why);
+
+// ---- descriptors and native handles --------------------------------------------
+
+// How many descriptors (POSIX) or kernel handles (Windows) the process has open.
+long open_handle_count() noexcept;
+// Opens an existing regular file natively (read-only), for APIs that adopt a
+// native handle; invalid_native_handle on failure.
+proact::native_handle_type open_native_file(const std::string& path) noexcept;
+void close_native(proact::native_handle_type h) noexcept;
 
 }  // namespace proact_test

@@ -1,11 +1,14 @@
 // Item 11: closing the port.
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "fixture.hpp"
+#include "platform.hpp"
 
 namespace proact_test {
 namespace {
@@ -208,6 +211,46 @@ TEST_F(Item11_PortClose, ClosingWhilePostingLosesNothing) {
   }
   EXPECT_EQ(drained, accepted.load());
   EXPECT_GT(drained, 0u);
+}
+
+class Item11_PortRelease : public BackendTest {};
+
+TEST_F(Item11_PortRelease, DestroyingThePortReleasesItWhileThreadsThatWaitedOnItLiveOn) {
+  // A thread that waited on a port, and one that is still active there (it
+  // dequeued a packet and has not waited again), do not keep the port's
+  // resources once the port object is destroyed. Only fresh threads touch
+  // the port, so that no earlier test's association blurs the count.
+  const long before = open_handle_count();
+  std::mutex m;
+  std::condition_variable cv;
+  int waited = 0;
+  bool finish = false;
+  std::vector<std::thread> threads;
+  {
+    proact::port p(options());
+    ASSERT_OK(p.post(7, 0, nullptr));
+    for (int i = 0; i < 2; ++i) {
+      threads.emplace_back([&, i] {
+        proact::completion c;
+        // The first takes the packet (and stays active); the second times out.
+        (void)p.wait(c, i == 0 ? must_happen_within : proact::timeout{20});
+        std::unique_lock lock(m);
+        ++waited;
+        cv.notify_all();
+        cv.wait(lock, [&] { return finish; });
+      });
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return waited == i + 1; });
+    }
+  }  // the port is destroyed while both threads live
+  const long after = open_handle_count();
+  {
+    std::lock_guard lock(m);
+    finish = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(after, before) << "the destroyed port's descriptors are still open";
 }
 
 }  // namespace

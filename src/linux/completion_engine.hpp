@@ -33,6 +33,7 @@ namespace proact::detail {
 
 class completion_engine;
 class port_backend;
+struct engine_link;
 
 // Collects completions produced while processing kernel events and hands them
 // to the engine in batches (one lock round per batch, not per completion).
@@ -90,7 +91,7 @@ class event_source {
 
 class completion_engine {
  public:
-  // `owner` is kept alive (add_ref) by every thread associated with the engine.
+  // `owner` is kept alive (add_ref) by every thread blocked in wait().
   completion_engine(port_backend& owner, event_source& source, unsigned concurrency);
   completion_engine(const completion_engine&) = delete;
   completion_engine& operator=(const completion_engine&) = delete;
@@ -116,7 +117,7 @@ class completion_engine {
   bool caller_is_active() const noexcept;
 
   // A thread associated with this engine leaves it (exits or moves to
-  // another port).
+  // another port) before the engine was closed.
   void detach_thread(bool was_active) noexcept;
 
  private:
@@ -158,6 +159,7 @@ class completion_engine {
   port_backend& owner_;
   event_source& source_;
   const unsigned concurrency_;
+  engine_link* const link_;  // what threads associated with the engine hold
 
   mutable word_mutex mutex_;
   ring queue_;

@@ -1,14 +1,37 @@
-#include "common/completion_engine.hpp"
+#include "linux/completion_engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
+#include <mutex>
 #include <semaphore>
 
 #include "common/backend.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
+
+// What a thread's association keeps of an engine. The engine goes with its
+// port, and a thread that once waited there may live on long after; the
+// link outlives the engine until every such thread has let go of it.
+struct engine_link {
+  std::mutex lock;                // held while a leaving thread uses `engine`
+  completion_engine* engine;      // null once the engine is closed or gone
+  std::atomic<unsigned> refs{1};  // the engine's, plus one per associated thread
+
+  explicit engine_link(completion_engine* e) noexcept : engine(e) {}
+
+  // The engine is closed: leaving threads have nothing left to tell it.
+  void cut() noexcept {
+    std::lock_guard guard(lock);
+    engine = nullptr;
+  }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -16,14 +39,25 @@ using clock = std::chrono::steady_clock;
 // The engine this thread last waited on (IOCP associates a thread with one
 // port) and whether it counts as active there.
 struct thread_association {
-  completion_engine* engine = nullptr;
+  engine_link* link = nullptr;
   bool active = false;
 
   thread_association() = default;
   thread_association(const thread_association&) = delete;
   thread_association& operator=(const thread_association&) = delete;
-  ~thread_association() {
-    if (engine != nullptr) engine->detach_thread(active);
+  ~thread_association() { leave(); }
+
+  void leave() noexcept {
+    engine_link* old = link;
+    if (old == nullptr) return;
+    const bool was_active = active;
+    link = nullptr;
+    active = false;
+    {
+      std::lock_guard guard(old->lock);
+      if (old->engine != nullptr) old->engine->detach_thread(was_active);
+    }
+    old->release();
   }
 };
 
@@ -113,9 +147,15 @@ std::size_t completion_engine::ring::pop(completion* out, std::size_t max) noexc
 
 completion_engine::completion_engine(port_backend& owner, event_source& source,
                                      unsigned concurrency)
-    : owner_(owner), source_(source), concurrency_(concurrency == 0 ? 1 : concurrency) {}
+    : owner_(owner),
+      source_(source),
+      concurrency_(concurrency == 0 ? 1 : concurrency),
+      link_(new engine_link(this)) {}
 
-completion_engine::~completion_engine() = default;
+completion_engine::~completion_engine() {
+  link_->cut();
+  link_->release();
+}
 
 bool completion_engine::closed() const noexcept {
   std::lock_guard lock(mutex_);
@@ -253,6 +293,9 @@ std::error_code completion_engine::post(const completion& c) noexcept {
 }
 
 void completion_engine::close() noexcept {
+  // From now on no thread's departure concerns the engine: nothing is
+  // released by concurrency any more, and the source submitted everything.
+  link_->cut();
   wake_set ws;
   {
     std::lock_guard lock(mutex_);
@@ -296,42 +339,42 @@ void completion_engine::poll_once(std::unique_lock<word_mutex>& lock, int timeou
 }
 
 void completion_engine::associate_thread() noexcept {
-  if (this_thread.engine == this) return;
-  if (completion_engine* previous = this_thread.engine) {
-    // A thread waits on one port at a time, as with IOCP.
-    const bool was_active = this_thread.active;
-    this_thread.engine = nullptr;
-    this_thread.active = false;
-    previous->detach_thread(was_active);
-  }
-  owner_.add_ref();
-  this_thread.engine = this;
+  // A thread waits on one port at a time, as with IOCP.
+  this_thread.leave();
+  link_->refs.fetch_add(1, std::memory_order_relaxed);
+  this_thread.link = link_;
   this_thread.active = false;
 }
 
 bool completion_engine::caller_is_active() const noexcept {
-  return this_thread.engine == this && this_thread.active;
+  return this_thread.link == link_ && this_thread.active;
 }
 
 void completion_engine::detach_thread(bool was_active) noexcept {
-  port_backend& owner = owner_;
-  if (was_active) {
-    source_.thread_left();
-    wake_set ws;
-    {
-      std::lock_guard lock(mutex_);
-      --active_;
-      ws = release_waiters_locked(nullptr);
-    }
-    signal(ws);
+  if (!was_active) return;
+  source_.thread_left();
+  wake_set ws;
+  {
+    std::lock_guard lock(mutex_);
+    --active_;
+    ws = release_waiters_locked(nullptr);
   }
-  owner.release();  // may destroy *this
+  signal(ws);
 }
 
 std::error_code completion_engine::wait(std::span<completion> out, std::size_t& count,
                                         timeout t) noexcept {
   count = 0;
-  if (this_thread.engine != this) associate_thread();
+  if (this_thread.link != link_) associate_thread();
+  // A thread blocked here keeps the backend alive (the port may be destroyed
+  // meanwhile: its close wakes the thread, which then leaves). Released last,
+  // after the lock: it may destroy *this.
+  struct keep_alive {
+    port_backend* owner = nullptr;
+    ~keep_alive() {
+      if (owner != nullptr) owner->release();
+    }
+  } keep;
   const bool forever = t >= longest_finite_timeout;
   // Read the clock only once the queue turned out empty: a wait that finds a
   // packet never needs the time.
@@ -382,6 +425,10 @@ std::error_code completion_engine::wait(std::span<completion> out, std::size_t& 
     }
 
     // Block: as the poller if nobody watches the kernel, else on our semaphore.
+    if (keep.owner == nullptr) {
+      owner_.add_ref();
+      keep.owner = &owner_;
+    }
     waiter w(out);
     push_waiter_locked(w);
     if (!closed_ && !poller_present_) {
