@@ -227,6 +227,11 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       DWORD bytes = 0;
       if (kind == op_kind::connect && remote != nullptr) ec = bind_for_connect(h, op, *remote);
       if (!ec) ec = issue(h, op, s, remote, bytes);
+      // Wine connects through Linux, which answers the connect() after an
+      // asynchronously refused one with ECONNABORTED, once; Windows reuses
+      // the socket.
+      if (kind == op_kind::connect && ec == native_error(WSAECONNABORTED))
+        ec = issue(h, op, s, remote, bytes);
       ec = settle(h, op, s, ec, bytes);
     }
   }

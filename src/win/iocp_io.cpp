@@ -8,6 +8,7 @@
 #include "proact/error.hpp"
 #include "proact/file.hpp"
 #include "proact/socket.hpp"
+#include "wine_support.hpp"
 
 namespace proact::detail {
 
@@ -252,18 +253,18 @@ std::error_code finish_connect(iocp_handle& h) noexcept {
   return ec;
 }
 
-// End of stream, unless the connection was reset: Wine reports a reset that
-// arrived before the recv as an orderly end (0 bytes), and leaves the error
-// pending on the socket, where Windows reports it to every later call.
+// End of stream, unless the connection was reset (see below).
 std::error_code end_of_stream(const iocp_handle& h) noexcept {
-  if (h.kind != handle_kind::tcp_stream) return make_error_code(error::eof);
-  int pending = 0;
-  int length = static_cast<int>(sizeof(pending));
-  if (getsockopt(h.socket(), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&pending), &length) ==
-          0 &&
-      pending != 0)
-    return native_error(pending);
-  return make_error_code(error::eof);
+  const std::error_code eof = make_error_code(error::eof);
+  if (h.kind != handle_kind::tcp_stream || h.connection.send_side_is_shut() ||
+      !running_under_wine())
+    return eof;
+  // Wine reports a reset that arrived before the recv as an orderly end
+  // (0 bytes) and keeps no error on the socket; a zero-byte send tells the
+  // two apart (a connection the peer ended in order still takes it).
+  if (send(h.socket(), nullptr, 0, 0) != 0 && WSAGetLastError() == WSAECONNRESET)
+    return native_error(WSAECONNRESET);
+  return eof;
 }
 
 // Whether a TCP socket whose send failed with WSAECONNRESET was in fact never
