@@ -176,6 +176,75 @@ TEST_F(Golden, ResetByThePeer) {
   expect_trace("reset");
 }
 
+TEST_F(Golden, AResetStaysReported) {
+  tcp_pair pair;
+  connect(pair, peer_port_, 100, port_, server);
+  if (HasFatalFailure()) return;
+  proact::tcp_socket& s = pair.server;
+  proact::operation s1;
+  t_.start("send#1", s1, s.send(s1, proact::make_buffer("unread", 6)));
+  t_.next(port_);
+  // Two recvs wait; the peer resets the connection.
+  char in1[16];
+  char in2[16];
+  proact::operation r1;
+  proact::operation r2;
+  t_.start("recv#1", r1, s.recv(r1, proact::make_buffer(in1)));
+  t_.start("recv#2", r2, s.recv(r2, proact::make_buffer(in2)));
+  t_.idle(port_);
+  std::this_thread::sleep_for(20ms);  // the bytes are in the peer's buffer
+  ASSERT_OK(pair.client.close());
+  t_.next(port_);
+  t_.next(port_);
+  // Everything later reports the same reset.
+  proact::operation r3;
+  t_.start("recv#3", r3, s.recv(r3, proact::make_buffer(in1)));
+  t_.next(port_);
+  proact::operation s2;
+  t_.start("send#2", s2, s.send(s2, proact::make_buffer("late", 4)));
+  t_.next(port_);
+  t_.idle(port_);
+  expect_trace("sticky_reset");
+}
+
+TEST_F(Golden, SendAfterShutdown) {
+  tcp_pair pair;  // client watched, server is the peer
+  connect(pair, port_, client, peer_port_, 100);
+  if (HasFatalFailure()) return;
+  proact::tcp_socket& s = pair.client;
+  proact::operation s1;
+  t_.start("send#1", s1, s.send(s1, proact::make_buffer("data", 4)));
+  t_.call("shutdown_send", s.shutdown_send());
+  t_.next(port_);
+  proact::operation s2;
+  t_.start("send#2", s2, s.send(s2, proact::make_buffer("late", 4)));
+  t_.next(port_);
+  peer_receives_until_eof(pair.server);
+  t_.idle(port_);
+  expect_trace("send_after_shutdown");
+}
+
+TEST_F(Golden, ReconnectAfterRefusal) {
+  proact::endpoint closed;
+  ASSERT_TRUE(closed_loopback_port(proact::address_family::ipv4, closed));
+  proact::tcp_listener peer_listener;
+  proact::endpoint peer_address;
+  ASSERT_TRUE(listen_on_loopback(peer_port_, peer_listener, peer_address));
+  proact::tcp_socket s;
+  ASSERT_OK(s.open(proact::address_family::ipv4));
+  ASSERT_OK(port_.associate(s, client));
+  proact::operation op;
+  t_.start("connect#1", op, s.connect(op, closed));
+  t_.next(port_);
+  t_.start("connect#2", op, s.connect(op, closed));
+  t_.next(port_);
+  // The same socket connects (nobody accepts: it waits in the backlog).
+  t_.start("connect#3", op, s.connect(op, peer_address));
+  t_.next(port_);
+  t_.idle(port_);
+  expect_trace("reconnect_after_refusal");
+}
+
 TEST_F(Golden, CloseWithPendingOperations) {
   tcp_pair pair;
   connect(pair, peer_port_, 100, port_, server);

@@ -196,7 +196,8 @@ TEST_F(Item11_PortClose, ClosingWhilePostingLosesNothing) {
     });
   }
   go.store(true);
-  std::this_thread::sleep_for(20ms);
+  // Close while the posters are busy (however slowly the machine starts them).
+  EXPECT_TRUE(spin_until([&] { return accepted.load() >= 100; }));
   EXPECT_OK(port_.close());
   for (auto& t : threads) t.join();
   EXPECT_EQ(unexpected.load(), 0);
