@@ -14,9 +14,8 @@
 
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
-#include "linux/completion_engine.hpp"
 #include "linux/file_pool.hpp"
-#include "linux/handle_registry.hpp"
+#include "linux/linux_backend.hpp"
 #include "linux/linux_handle.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "proact/error.hpp"
@@ -49,14 +48,13 @@ std::error_code last_error() noexcept {
   return native_error(errno);
 }
 
-class epoll_backend final : public port_backend, private event_source {
+class epoll_backend final : public linux_backend {
  public:
   epoll_backend(int epfd, int wakefd, unsigned concurrency) noexcept
-      : epfd_(epfd),
+      : linux_backend(concurrency, sizeof(epoll_handle)),
+        epfd_(epfd),
         wakefd_(wakefd),
-        engine_(*this, *this, concurrency),
-        files_(engine_, std::clamp(processor_count(), 2u, 4u)),
-        registry_(sizeof(epoll_handle)) {}
+        files_(engine_, std::clamp(processor_count(), 2u, 4u)) {}
 
   ~epoll_backend() override {
     free_released(true);
@@ -65,44 +63,15 @@ class epoll_backend final : public port_backend, private event_source {
   }
 
   backend_kind kind() const noexcept override { return backend_kind::epoll; }
-  unsigned concurrency() const noexcept override { return engine_.concurrency(); }
-
+  void close() noexcept override;
   std::error_code associate(native_handle_type fd, handle_kind kind, address_family family,
                             std::uintptr_t key, io_handle*& out) override;
+  std::error_code close_handle(io_handle& h) override;
+  void release_handle(io_handle& h) noexcept override;
   std::error_code start(io_handle& h, operation& op, const endpoint* remote) override;
   std::error_code cancel(io_handle& h, operation* op) override;
-  std::error_code close_handle(io_handle& h) override;
-  bool handle_open(const io_handle& h) const noexcept override {
-    return static_cast<const epoll_handle&>(h).open.load(std::memory_order_acquire);
-  }
-  void release_handle(io_handle& h) noexcept override;
-  std::error_code shutdown_send(io_handle& h) override {
-    auto& s = static_cast<epoll_handle&>(h);
-    std::lock_guard lock(s.lock);
-    return detail::shutdown_send(s);
-  }
-  std::error_code skip_completion_on_success(io_handle& h) override {
-    auto& s = static_cast<epoll_handle&>(h);
-    std::lock_guard lock(s.lock);
-    return detail::skip_completion_on_success(s);
-  }
-
-  std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
-    return engine_.post(completion{key, op, bytes, {}});
-  }
-  std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override {
-    return engine_.wait(out, count, t);
-  }
-  void close() noexcept override;
 
  private:
-  // event_source
-  void poll_events(int timeout_ms, completion_batch& out) noexcept override;
-  void interrupt() noexcept override;
-  bool has_pending_io() const noexcept override {
-    return pending_io_.load(std::memory_order_relaxed) != 0;
-  }
-
   // All below run with the handle's lock held.
   std::error_code start_connect(epoll_handle& s, operation& op, const endpoint& remote);
   io_status try_io(epoll_handle& s, operation& op, std::uint64_t poll, io_result& r) noexcept;
@@ -115,21 +84,20 @@ class epoll_backend final : public port_backend, private event_source {
   std::size_t abort_all(epoll_handle& s, completion_batch& out) noexcept;
   void enqueue(op_queue& q, operation& op) noexcept {
     q.push(op);
-    pending_io_.fetch_add(1, std::memory_order_relaxed);
+    operation_pending();
   }
-  void dequeued() noexcept { pending_io_.fetch_sub(1, std::memory_order_relaxed); }
 
   void free_released(bool final) noexcept;
 
+  // event_source: epoll_wait, and the eventfd that interrupts it.
+  void poll_events(int timeout_ms, completion_batch& out) noexcept override;
+  void interrupt() noexcept override;
+
   const int epfd_;
   const int wakefd_;
-  completion_engine engine_;
   file_pool files_;
-  std::atomic<bool> closed_{false};
-  std::atomic<std::size_t> pending_io_{0};
   std::atomic<std::uint64_t> polls_{0};  // epoll_wait calls begun (see start_connect)
 
-  handle_registry registry_;
   // Closed and released handles, linked through next_registered, to free
   // when no poll runs (under the registry lock).
   linux_handle* released_ = nullptr;
@@ -144,29 +112,16 @@ thread_local const epoll_backend* polling_backend = nullptr;
 std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind,
                                          address_family family, std::uintptr_t key,
                                          io_handle*& out) {
-  std::lock_guard registry(registry_.lock());
-  if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-  void* storage = registry_.take_storage_locked();
-  if (storage == nullptr) return native_error(ENOMEM);
-  auto* s = ::new (storage) epoll_handle(*this, fd, kind, key, family);
-  s->file.fd = fd;
-  // Sockets are registered once, edge-triggered: no epoll_ctl per
-  // operation. Regular files cannot be polled; the file pool serves them.
-  if (kind != handle_kind::file) {
+  return add_handle<epoll_handle>(fd, kind, family, key, out, [&](epoll_handle& s) {
+    s.file.fd = fd;
+    // Sockets are registered once, edge-triggered: no epoll_ctl per
+    // operation. Regular files cannot be polled; the file pool serves them.
+    if (kind == handle_kind::file) return std::error_code{};
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = s;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      const std::error_code ec = last_error();
-      s->~epoll_handle();
-      registry_.give_storage_locked(storage);
-      return ec;
-    }
-  }
-  registry_.add_locked(*s);
-  add_ref();  // the handle keeps the backend alive
-  out = s;
-  return {};
+    ev.data.ptr = &s;
+    return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0 ? std::error_code{} : last_error();
+  });
 }
 
 std::error_code epoll_backend::close_handle(io_handle& h) {
@@ -242,8 +197,7 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   const op_kind kind = op_access::kind(op);
 
   std::lock_guard lock(s.lock);
-  if (std::error_code ec = start_refusal(s, kind, closed_.load(std::memory_order_acquire)))
-    return ec;
+  if (std::error_code ec = start_refusal(s, kind, closed())) return ec;
 
   if (s.is_file()) {
     // Speculative, as for sockets: a read served by the page cache needs no
@@ -342,31 +296,17 @@ std::error_code epoll_backend::start_connect(epoll_handle& s, operation& op,
 
 io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t poll,
                                 io_result& r) noexcept {
-  epoll_op& st = state_of(op);
   switch (op_access::kind(op)) {
-    case op_kind::recv:
-      return try_recv(s.fd, op, r);
-    case op_kind::send:
-      return try_send(s.fd, op, st.queued.done, r);
-    case op_kind::recv_from:
-      return try_recv_from(s.fd, op, r);
-    case op_kind::send_to:
-      return try_send_to(s.fd, op, r);
-    case op_kind::accept:
-      return try_accept(s.fd, op, s.family, r);
     case op_kind::connect:
       // An unconnected socket reports EPOLLOUT|EPOLLHUP: readiness that
       // epoll collected before connect() returned may predate the connect,
       // and SO_ERROR alone cannot tell. Poll number `poll` began after
       // connect() returned if the connect saw fewer polls begun.
-      return try_connect_result(s.fd, st.polls_before < poll, r);
-    case op_kind::send_file:
-      return try_send_file(s.fd, op, st.queued.done, r);
+      return try_connect_result(s.fd, state_of(op).polls_before < poll, r);
     case op_kind::disconnect:
       return try_disconnect(s, op, r);
     default:
-      r.error = make_error_code(error::invalid_argument);
-      return io_status::done;
+      return try_transfer(s, op, r);
   }
 }
 
@@ -390,7 +330,7 @@ void epoll_backend::run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll,
     if (!decided_without_trying(s, *op, r) && try_io(s, *op, poll, r) == io_status::would_block)
       break;
     q.pop();
-    dequeued();
+    operation_done();
     settle(s, *op, r);
     out.push(completion_for(*op, r.bytes, r.error));
   }
@@ -412,7 +352,7 @@ void epoll_backend::run_queues(epoll_handle& s, bool input, bool output, std::ui
 std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexcept {
   std::size_t n = 0;
   while (operation* op = q.pop()) {
-    dequeued();
+    operation_done();
     out.push(completion_for(*op, linux_state_of(*op).done, aborted()));
     ++n;
   }
@@ -438,7 +378,7 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
     if (files_.cancel(s.file, op, aborted_ops) == 0) return make_error_code(error::not_found);
   } else {
     if (!s.input.remove(*op) && !s.output.remove(*op)) return make_error_code(error::not_found);
-    dequeued();
+    operation_done();
     const op_kind kind = op_access::kind(*op);
     if (kind == op_kind::disconnect) s.draining = false;
     if (kind == op_kind::connect) s.connection.connect_ended();
@@ -452,19 +392,12 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
 // ---- the port --------------------------------------------------------------------
 
 void epoll_backend::close() noexcept {
-  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
-  {
-    // Operations started before `closed_` was set hold their handle's lock
-    // while starting; taking each lock in turn lets them finish first.
-    std::lock_guard registry(registry_.lock());
-    registry_.for_each_locked([&](linux_handle& h) {
-      auto& s = static_cast<epoll_handle&>(h);
-      std::lock_guard lock(s.lock);
-      completion_batch aborted_ops(engine_);
-      abort_all(s, aborted_ops);
-      aborted_ops.flush();
-    });
-  }
+  if (!mark_closed()) return;
+  for_each_open_handle<epoll_handle>([&](epoll_handle& s) {
+    completion_batch aborted_ops(engine_);
+    abort_all(s, aborted_ops);
+    aborted_ops.flush();
+  });
   {
     // File jobs already running complete before the port reports closed.
     completion_batch rest(engine_);

@@ -78,6 +78,26 @@ void settle(linux_handle& h, operation& op, io_result& r) noexcept {
   h.connection.observe(kind, r.error, r.bytes);
 }
 
+io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexcept {
+  std::size_t& done = linux_state_of(op).done;
+  switch (op_access::kind(op)) {
+    case op_kind::recv:
+      return try_recv(h.fd, op, r);
+    case op_kind::send:
+      return try_send(h.fd, op, done, r);
+    case op_kind::recv_from:
+      return try_recv_from(h.fd, op, r);
+    case op_kind::send_to:
+      return try_send_to(h.fd, op, r);
+    case op_kind::accept:
+      return try_accept(h.fd, op, h.family, r);
+    case op_kind::send_file:
+      return try_send_file(h.fd, op, done, r);
+    default:
+      return io_status::would_block;
+  }
+}
+
 std::error_code shutdown_send(linux_handle& h) noexcept {
   if (!h.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
   if (h.kind != handle_kind::tcp_stream) return make_error_code(error::invalid_argument);

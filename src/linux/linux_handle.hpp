@@ -94,6 +94,11 @@ bool decided_without_trying(const linux_handle& h, operation& op, io_result& r) 
 // and keeps the connection's state.
 void settle(linux_handle& h, operation& op, io_result& r) noexcept;
 
+// One non-blocking attempt at a recv, send, recv_from, send_to, accept or
+// send_file (sendfile(2) as far as the socket buffer allows, SIGPIPE never
+// raised); would_block for the other kinds.
+io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexcept;
+
 // tcp_socket::shutdown_send(): the FIN now, or after the queued output.
 std::error_code shutdown_send(linux_handle& h) noexcept;
 // Sends the FIN that shutdown_send() left for when the output queue empties.

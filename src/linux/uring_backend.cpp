@@ -16,8 +16,7 @@
 
 #include "common/op_access.hpp"
 #include "common/sys.hpp"
-#include "linux/completion_engine.hpp"
-#include "linux/handle_registry.hpp"
+#include "linux/linux_backend.hpp"
 #include "linux/linux_handle.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "linux/uring_ops.hpp"
@@ -57,10 +56,10 @@ enum class activation { start_call, turn };
 // How making an operation the active one of its queue went.
 enum class begun { pending, done, no_sqe };
 
-class uring_backend final : public port_backend, private event_source {
+class uring_backend final : public linux_backend {
  public:
   explicit uring_backend(unsigned concurrency) noexcept
-      : engine_(*this, *this, concurrency), registry_(sizeof(uring_handle)) {}
+      : linux_backend(concurrency, sizeof(uring_handle)) {}
 
   ~uring_backend() override {
     if (wakefd_ >= 0) ::close(wakefd_);
@@ -69,43 +68,22 @@ class uring_backend final : public port_backend, private event_source {
   std::error_code init() noexcept;
 
   backend_kind kind() const noexcept override { return backend_kind::io_uring; }
-  unsigned concurrency() const noexcept override { return engine_.concurrency(); }
-
   std::error_code associate(native_handle_type fd, handle_kind kind, address_family family,
-                            std::uintptr_t key, io_handle*& out) override;
+                            std::uintptr_t key, io_handle*& out) override {
+    // Nothing to register with the kernel: each SQE names the descriptor.
+    return add_handle<uring_handle>(fd, kind, family, key, out,
+                                    [](uring_handle&) { return std::error_code{}; });
+  }
   std::error_code start(io_handle& h, operation& op, const endpoint* remote) override;
   std::error_code cancel(io_handle& h, operation* op) override;
   std::error_code close_handle(io_handle& h) override;
-  bool handle_open(const io_handle& h) const noexcept override {
-    return static_cast<const uring_handle&>(h).open.load(std::memory_order_acquire);
-  }
   void release_handle(io_handle& h) noexcept override;
-  std::error_code shutdown_send(io_handle& h) override {
-    auto& s = static_cast<uring_handle&>(h);
-    std::lock_guard lock(s.lock);
-    return detail::shutdown_send(s);
-  }
-  std::error_code skip_completion_on_success(io_handle& h) override {
-    auto& s = static_cast<uring_handle&>(h);
-    std::lock_guard lock(s.lock);
-    return detail::skip_completion_on_success(s);
-  }
-
-  std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) override {
-    return engine_.post(completion{key, op, bytes, {}});
-  }
-  std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) override {
-    return engine_.wait(out, count, t);
-  }
   void close() noexcept override;
 
  private:
   // event_source
   void poll_events(int timeout_ms, completion_batch& out) noexcept override;
   void interrupt() noexcept override { signal_eventfd(wakefd_); }
-  bool has_pending_io() const noexcept override {
-    return pending_ops_.load(std::memory_order_relaxed) != 0;
-  }
   void poll_delivered() noexcept override { release_cq(); }
   // A thread that may have deferred SQEs to its next wait on this port will
   // not wait here next (it waits on another port, or exits): submit them.
@@ -116,8 +94,7 @@ class uring_backend final : public port_backend, private event_source {
   bool issue(uring_handle& s, operation& op, submission& sub,
              sqe_timing timing = sqe_timing::now) noexcept;
   bool may_continue(const uring_handle& s, const uring_op& st) const noexcept {
-    return !st.cancel_requested && s.open.load(std::memory_order_relaxed) &&
-           !closed_.load(std::memory_order_acquire);
+    return !st.cancel_requested && s.open.load(std::memory_order_relaxed) && !closed();
   }
   std::error_code start_socket_op(uring_handle& s, operation& op, sqe_timing timing,
                                   submission& sub, bool& behind) noexcept;
@@ -160,12 +137,8 @@ class uring_backend final : public port_backend, private event_source {
 
   uring_ring ring_;
   int wakefd_ = -1;
-  bool wake_armed_ = false;  // under the CQ role
-  completion_engine engine_;
-  std::atomic<bool> closed_{false};
-  std::atomic<std::size_t> pending_ops_{0};    // started and not yet completed
+  bool wake_armed_ = false;                    // under the CQ role
   std::atomic<std::size_t> in_kernel_ops_{0};  // SQEs sent whose CQE is outstanding
-  handle_registry registry_;
 
   // The CQ role: held by the poller until its completions are in the port
   // queue, by close() while it drains, or by a cancel() reaping its answer.
@@ -188,21 +161,6 @@ std::error_code uring_backend::init() noexcept {
 }
 
 // ---- handles -------------------------------------------------------------------------
-
-std::error_code uring_backend::associate(native_handle_type fd, handle_kind kind,
-                                         address_family family, std::uintptr_t key,
-                                         io_handle*& out) {
-  std::lock_guard registry(registry_.lock());
-  if (closed_.load(std::memory_order_acquire)) return make_error_code(error::port_closed);
-  void* storage = registry_.take_storage_locked();
-  if (storage == nullptr) return native_error(ENOMEM);
-  auto* s = ::new (storage) uring_handle(*this, fd, kind, key, family);
-  // Nothing to register with the kernel: each SQE names the descriptor.
-  registry_.add_locked(*s);
-  add_ref();  // the handle keeps the backend alive
-  out = s;
-  return {};
-}
 
 // Nothing refers to s any more: its storage goes back to the registry.
 void uring_backend::destroy(uring_handle& s) noexcept {
@@ -284,13 +242,13 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   bool behind = false;  // queued behind an operation of the same direction
   {
     std::lock_guard lock(s.lock);
-    ec = start_refusal(s, kind, closed_.load(std::memory_order_acquire));
+    ec = start_refusal(s, kind, closed());
     if (!ec && s.is_file()) {
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
       if (issue(s, op, sub, timing)) {
         s.queue_for(kind).push(op);
-        pending_ops_.fetch_add(1, std::memory_order_relaxed);
+        operation_pending();
       } else {
         ec = native_error(ENOBUFS);
       }
@@ -341,7 +299,7 @@ std::error_code uring_backend::start_socket_op(uring_handle& s, operation& op, s
   }
   behind = !q.empty();
   q.push(op);
-  pending_ops_.fetch_add(1, std::memory_order_relaxed);
+  operation_pending();
   return {};
 }
 
@@ -379,13 +337,13 @@ begun uring_backend::begin(uring_handle& s, operation& op, activation why, sqe_t
   } else {
     switch (op_access::kind(op)) {
       case op_kind::send_file:
-        status = send_file_step(s, op, r);
+        status = try_transfer(s, op, r);
         break;
       case op_kind::disconnect:
         status = disconnect_step(s, op, r, sub);
         break;
       default:
-        if (speculate) status = attempt_at_start(s, op, r);
+        if (speculate) status = try_transfer(s, op, r);
     }
   }
   if (status == io_status::done) {
@@ -416,7 +374,7 @@ io_status uring_backend::disconnect_step(uring_handle& s, operation& op, io_resu
 
 // Bookkeeping when an operation leaves its queue with its completion.
 void uring_backend::retired(uring_handle& s, const operation& op) noexcept {
-  pending_ops_.fetch_sub(1, std::memory_order_relaxed);
+  operation_done();
   const op_kind kind = op_access::kind(op);
   if (kind == op_kind::disconnect) s.draining = false;
   if (kind == op_kind::connect) s.connection.connect_ended();
@@ -659,7 +617,7 @@ outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_res
         return outcome::complete;
       }
       const io_status status = op_access::kind(op) == op_kind::send_file
-                                   ? send_file_step(s, op, result)
+                                   ? try_transfer(s, op, result)
                                    : disconnect_step(s, op, result, sub);
       return status == io_status::would_block ? outcome::reissue : outcome::complete;
     }
@@ -870,19 +828,12 @@ void uring_backend::drain() noexcept {
 // ---- the port ---------------------------------------------------------------------
 
 void uring_backend::close() noexcept {
-  if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  if (!mark_closed()) return;
   submission sub;
-  {
-    // Operations started before `closed_` was set hold their handle's lock
-    // while starting; taking each lock in turn lets them finish first.
-    std::lock_guard registry(registry_.lock());
-    registry_.for_each_locked([&](linux_handle& h) {
-      auto& s = static_cast<uring_handle&>(h);
-      std::lock_guard lock(s.lock);
-      request_cancel_all(s, s.input, nullptr, sub);
-      request_cancel_all(s, s.output, nullptr, sub);
-    });
-  }
+  for_each_open_handle<uring_handle>([&](uring_handle& s) {
+    request_cancel_all(s, s.input, nullptr, sub);
+    request_cancel_all(s, s.output, nullptr, sub);
+  });
   // With the cancellations goes every SQE published so far: none stays
   // deferred to a wait that may never come.
   ring_.submit_published();

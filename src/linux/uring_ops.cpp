@@ -314,27 +314,4 @@ outcome file_result(operation& op, int res, io_result& result) noexcept {
   return outcome::complete;
 }
 
-// ---- attempts without the kernel's queue ------------------------------------------------
-
-io_status attempt_at_start(const uring_handle& h, operation& op, io_result& r) noexcept {
-  switch (op_access::kind(op)) {
-    case op_kind::recv:
-      return try_recv(h.fd, op, r);
-    case op_kind::send:
-      return try_send(h.fd, op, state_of(op).queued.done, r);
-    case op_kind::recv_from:
-      return try_recv_from(h.fd, op, r);
-    case op_kind::send_to:
-      return try_send_to(h.fd, op, r);
-    case op_kind::accept:
-      return try_accept(h.fd, op, h.family, r);
-    default:
-      return io_status::would_block;  // the kernel does it
-  }
-}
-
-io_status send_file_step(const uring_handle& h, operation& op, io_result& r) noexcept {
-  return try_send_file(h.fd, op, state_of(op).queued.done, r);  // SIGPIPE-safe
-}
-
 }  // namespace proact::detail

@@ -1,8 +1,8 @@
 // The io_uring backend's per-operation and per-handle state, and what each
-// operation kind means on io_uring: the SQE that performs it, how a CQE's
-// result becomes a completion, and the non-blocking attempts made without the
-// kernel's help (nonblocking_io.hpp) where io_uring has no opcode (send_file)
-// or where skip_completion_on_success wants the result during the start call.
+// operation kind means on io_uring: the SQE that performs it, and how a CQE's
+// result becomes a completion. (Where io_uring has no opcode (send_file), or
+// where skip_completion_on_success wants the result during the start call,
+// the backend makes the shared layer's non-blocking attempt, try_transfer.)
 //
 // The backend (uring_backend.cpp) owns the queues, cancellation and the ring;
 // the functions here only read and fill one operation (and its handle's
@@ -93,14 +93,5 @@ outcome connect_result(const uring_handle& h, operation& op, int res, io_result&
 outcome recv_from_result(operation& op, int res, io_result& result) noexcept;
 outcome send_to_result(int res, io_result& result) noexcept;
 outcome file_result(operation& op, int res, io_result& result) noexcept;
-
-// skip_completion_on_success: one non-blocking attempt at a recv, send,
-// recv_from, send_to or accept during its start call.
-io_status attempt_at_start(const uring_handle& h, operation& op, io_result& r) noexcept;
-
-// send_file: sendfile(2) of the rest of the range, as far as the socket
-// buffer allows (io_uring has no sendfile opcode; the operation waits for
-// writability with POLL_ADD between attempts). SIGPIPE is not raised.
-io_status send_file_step(const uring_handle& h, operation& op, io_result& r) noexcept;
 
 }  // namespace proact::detail
