@@ -230,7 +230,7 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       // Wine connects through Linux, which answers the connect() after an
       // asynchronously refused one with ECONNABORTED, once; Windows reuses
       // the socket.
-      if (kind == op_kind::connect && ec == native_error(WSAECONNABORTED))
+      if (kind == op_kind::connect && ec == native_error(WSAECONNABORTED) && running_under_wine())
         ec = issue(h, op, s, remote, bytes);
       ec = settle(h, op, s, ec, bytes);
     }

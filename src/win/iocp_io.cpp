@@ -271,7 +271,8 @@ std::error_code end_of_stream(const iocp_handle& h) noexcept {
 // connected: Windows answers WSAENOTCONN itself, Wine a reset. A socket that
 // carried a connection is never taken for one that did not.
 bool never_connected(const iocp_handle& h) noexcept {
-  if (h.kind != handle_kind::tcp_stream || h.connection.established() || h.connection.failed())
+  if (h.kind != handle_kind::tcp_stream || h.connection.established() || h.connection.failed() ||
+      !running_under_wine())
     return false;
   sockaddr_storage peer{};
   int length = static_cast<int>(sizeof(peer));
