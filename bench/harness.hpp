@@ -1,4 +1,4 @@
-// The shared harness of the comparison benchmarks (issue 7).
+// The shared harness of the comparison benchmarks.
 //
 // Every implementation (proact's port on each backend, the hand-written epoll
 // and io_uring loops, Asio, libuv; later proact's loop) lives in one file that

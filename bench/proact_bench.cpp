@@ -1,6 +1,6 @@
 // proact_bench: proact's backends side by side with the hand-written floor
-// (epoll, io_uring), Asio and libuv, on the same workloads in the same run
-// (issue 7). The workloads and the shared harness are in harness.hpp; each
+// (epoll, io_uring), Asio and libuv, on the same workloads in the same run.
+// The workloads and the shared harness are in harness.hpp; each
 // implementation is one file (impls.hpp lists them). bench/report.py turns
 // the JSON output into tables, a chart and the targets' PASS/MISS.
 #include <benchmark/benchmark.h>

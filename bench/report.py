@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns proact_bench's Google Benchmark JSON into readable results (issue 7).
+"""Turns proact_bench's Google Benchmark JSON into readable results.
 
     bench/report.py build-release/bench.json [--out-dir DIR]
 
@@ -456,8 +456,8 @@ def main():
             md.append("| " + " | ".join(md_escape(c) for c in r) + " |")
         md.append("")
 
-    text.append("Targets (issue 7):")
-    md += ["## Targets (issue 7)", "", "| target | result | details |", "|---|---|---|"]
+    text.append("Targets:")
+    md += ["## Targets", "", "| target | result | details |", "|---|---|---|"]
     for name, status, detail in targets:
         text.append(f"  {status:4}  {name}: {detail}")
         md.append(f"| {md_escape(name)} | **{status}** | {md_escape(detail)} |")

@@ -1,4 +1,4 @@
-// Backend selection when io_uring cannot run (issue 4): asking for it
+// Backend selection when io_uring cannot run: asking for it
 // explicitly fails with backend_unavailable, and the default falls back.
 // CTest runs this suite alone as selection.io_uring_disabled, with
 // PROACT_IO_URING_DISABLE=1 (io_uring then behaves as on a machine where it
