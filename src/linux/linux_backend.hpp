@@ -16,6 +16,7 @@
 
 namespace proact::detail {
 
+// NOLINTNEXTLINE(cppcoreguidelines-virtual-class-destructor): destroyed only by release()
 class linux_backend : public port_backend, protected event_source {
  public:
   unsigned concurrency() const noexcept final { return engine_.concurrency(); }
