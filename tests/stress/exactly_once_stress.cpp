@@ -951,13 +951,16 @@ int main(int argc, char** argv) {
     std::error_code ec;
     backend = proact::backend_from_string(env, ec);
   }
+  // PROACT_STRESS_SECONDS (./dev test --quick) shortens every run at once.
+  if (const char* env = std::getenv("PROACT_STRESS_SECONDS")) run_seconds = std::atof(env);
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::error_code ec;
     if (arg.rfind("--backend=", 0) == 0) {
       backend = proact::backend_from_string(arg.substr(10), ec);
     } else if (arg.rfind("--seconds=", 0) == 0) {
-      run_seconds = std::atof(std::string(arg.substr(10)).c_str());
+      if (std::getenv("PROACT_STRESS_SECONDS") == nullptr)
+        run_seconds = std::atof(std::string(arg.substr(10)).c_str());
     } else if (arg.rfind("--threads=", 0) == 0) {
       thread_count = static_cast<unsigned>(std::atoi(std::string(arg.substr(10)).c_str()));
     } else {
