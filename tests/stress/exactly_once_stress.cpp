@@ -7,7 +7,7 @@
 // started, or never completes fails the test, as does a byte stream that
 // arrives corrupted.
 //
-//   proact_stress --backend=epoll --seconds=25 [gtest flags]
+//   proact_stress --backend=epoll --seconds=20 [gtest flags]
 //
 // Each round opens a port, builds its lanes (connected pairs, UDP pairs,
 // files, listeners), starts their operations and lets the worker threads run
@@ -46,7 +46,7 @@ using clock_type = std::chrono::steady_clock;
 // ---- configuration (from main) -------------------------------------------------
 
 proact::backend_kind backend = proact::backend_kind::automatic;
-double run_seconds = 25.0;
+double run_seconds = 20.0;
 unsigned thread_count = 4;
 
 // ---- what is counted -------------------------------------------------------------
