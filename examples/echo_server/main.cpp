@@ -17,6 +17,7 @@
 #include "cli.hpp"
 #include "platform.hpp"
 #include "proact/proact.hpp"
+#include "throttled_log.hpp"
 
 namespace {
 
@@ -44,6 +45,10 @@ proact::task<void> echo_session(proact::tcp_socket socket, statistics& stats) {
   stats.active.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// Accept failures (out of descriptors) repeat every 50 ms while they last:
+// one line a second says so.
+examples::throttled_log accept_failures(std::chrono::seconds(1));
+
 // Accepts connections and spawns a session for each. Several acceptors run
 // at once so that accepts are not serialized behind one operation.
 proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
@@ -59,7 +64,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
       // Out of descriptors, or a connection reset before it was accepted:
       // wait a little rather than spin, then carry on.
       if (ec == proact::errc::no_resources) {
-        std::fputs(("accept: " + ec.message() + "\n").c_str(), stderr);
+        accept_failures.print("accept: " + ec.message());
         if (co_await backoff.wait(std::chrono::milliseconds(50))) co_return;
       }
       continue;

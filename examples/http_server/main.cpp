@@ -27,6 +27,7 @@
 #include "http_parser.hpp"
 #include "platform.hpp"
 #include "proact/proact.hpp"
+#include "throttled_log.hpp"
 
 namespace {
 
@@ -177,6 +178,10 @@ proact::task<void> connection(proact::tcp_socket s, server& srv) {
   }
 }
 
+// Accept failures (out of descriptors) repeat every 50 ms while they last:
+// one line a second says so.
+examples::throttled_log accept_failures(std::chrono::seconds(1));
+
 proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener, server& srv) {
   proact::timer backoff(lp);
   for (;;) {
@@ -187,7 +192,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener, se
       if (lp.stopped() || ec == proact::errc::operation_aborted || ec == proact::errc::port_closed)
         co_return;
       if (ec == proact::errc::no_resources) {  // out of descriptors: wait a little
-        std::fputs(("accept: " + ec.message() + "\n").c_str(), stderr);
+        accept_failures.print("accept: " + ec.message());
         if (co_await backoff.wait(std::chrono::milliseconds(50))) co_return;
       }
       continue;

@@ -16,12 +16,14 @@
 #include <string_view>
 #include <utility>
 
+#include "descriptor_leak_check.hpp"
 #include "fixture.hpp"
 #include "platform.hpp"
 #include "trace.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  proact_test::install_descriptor_leak_check();
 
   std::string backend_name = proact_test::environment_variable("PROACT_BACKEND");
   for (int i = 1; i < argc; ++i) {

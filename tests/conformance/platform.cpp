@@ -193,6 +193,11 @@ void close_native(proact::native_handle_type h) noexcept {
   CloseHandle(reinterpret_cast<HANDLE>(h));
 }
 
+bool list_open_descriptors(std::vector<std::string>& out) {
+  out.clear();
+  return false;  // no cheap, complete list of a process's handles
+}
+
 #else
 
 bool running_under_wine() noexcept {
@@ -264,6 +269,27 @@ proact::native_handle_type open_native_file(const std::string& path) noexcept {
 
 void close_native(proact::native_handle_type h) noexcept {
   ::close(h);
+}
+
+bool list_open_descriptors(std::vector<std::string>& out) {
+  out.clear();
+#if defined(__linux__)
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return false;
+  const int own = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == own) continue;
+    const std::string path = std::string("/proc/self/fd/") + entry->d_name;
+    char target[256];
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof(target) - 1);
+    out.push_back(std::string(entry->d_name) + " -> " +
+                  (n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "?"));
+  }
+  ::closedir(dir);
+  return true;
+#else
+  return false;
+#endif
 }
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "proact/detail/config.hpp"
 
@@ -52,5 +53,10 @@ long open_handle_count() noexcept;
 // native handle; invalid_native_handle on failure.
 proact::native_handle_type open_native_file(const std::string& path) noexcept;
 void close_native(proact::native_handle_type h) noexcept;
+
+// The process's open descriptors, one "number -> what it is" line each (the
+// descriptor leak check, descriptor_leak_check.cpp); false where the platform
+// offers no such list (only Linux has one: /proc/self/fd).
+bool list_open_descriptors(std::vector<std::string>& out);
 
 }  // namespace proact_test

@@ -31,7 +31,7 @@ proact::task<void> client_round_trips(proact::tcp_socket& c, int rounds, std::at
     char back[64];
     std::size_t got = 0;
     while (got < msg.size()) {
-      auto [rec, r] = co_await c.recv(proact::buffer(back + got, sizeof(back) - got));
+      auto [rec, r] = co_await c.recv(proact::buffer{back + got, sizeof(back) - got});
       if (rec) break;
       got += r;
     }

@@ -70,7 +70,7 @@ proact::task<void> ping(proact::tcp_socket& c, int rounds, std::atomic<int>& don
     if (ec || n != 8) co_return;
     std::size_t got = 0;
     while (got < 8) {
-      auto [rec, r] = co_await c.recv(proact::buffer(buf, 8 - got));
+      auto [rec, r] = co_await c.recv(proact::buffer{buf, 8 - got});
       if (rec) co_return;
       got += r;
     }
