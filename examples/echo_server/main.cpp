@@ -60,7 +60,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
       // wait a little rather than spin, then carry on.
       if (ec == proact::errc::no_resources) {
         std::fputs(("accept: " + ec.message() + "\n").c_str(), stderr);
-        if (co_await backoff.wait(std::chrono::milliseconds(50))) co_return;
+        if ((co_await backoff.wait(std::chrono::milliseconds(50))).error) co_return;
       }
       continue;
     }

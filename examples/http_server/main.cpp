@@ -188,7 +188,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener, se
         co_return;
       if (ec == proact::errc::no_resources) {  // out of descriptors: wait a little
         std::fputs(("accept: " + ec.message() + "\n").c_str(), stderr);
-        if (co_await backoff.wait(std::chrono::milliseconds(50))) co_return;
+        if ((co_await backoff.wait(std::chrono::milliseconds(50))).error) co_return;
       }
       continue;
     }

@@ -212,12 +212,12 @@ inline loop::schedule_awaitable loop::schedule() noexcept {
   return schedule_awaitable(*this);
 }
 
-// co_await t.wait(d): the timer's outcome as a std::error_code.
+// co_await t.wait(d): the timer's outcome as {error, 0}, like an operation's.
 struct timer::wait_awaitable final {
   timer* owner;
   timer::clock::duration after;
   std::coroutine_handle<> waiter_;
-  std::error_code result_;
+  io_result result_;
   std::atomic<std::uint8_t> arrivals_{0};
   struct canceller {
     wait_awaitable* self;
@@ -241,18 +241,18 @@ struct timer::wait_awaitable final {
     waiter_ = waiter;
     std::stop_token stop = detail::stop_token_of(waiter);
     if (stop.stop_requested()) {
-      result_ = make_error_code(error::operation_aborted);
+      result_ = {make_error_code(error::operation_aborted), 0};
       return false;
     }
     const std::error_code start_error = owner->start(after, [this](std::error_code ec) {
-      result_ = ec;
+      result_ = {ec, 0};
       if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
         settle();
         waiter_.resume();
       }
     });
     if (start_error) {
-      result_ = start_error;
+      result_ = {start_error, 0};
       return false;
     }
     // Registered after arming: a stop request from here on cancels the timer
@@ -263,7 +263,7 @@ struct timer::wait_awaitable final {
     settle();
     return false;
   }
-  std::error_code await_resume() const noexcept { return result_; }
+  io_result await_resume() const noexcept { return result_; }
 };
 inline timer::wait_awaitable timer::wait(clock::duration after) noexcept {
   return {*this, after};
