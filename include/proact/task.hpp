@@ -63,14 +63,18 @@ class promise_base {
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
   std::stop_token get_stop_token() const noexcept { return stop_; }
+  // The loop the task runs on (its operations' deadlines use its timers).
+  loop* get_loop() const noexcept { return loop_; }
 
-  void set_continuation(std::coroutine_handle<> c, std::stop_token stop) noexcept {
+  void set_continuation(std::coroutine_handle<> c, std::stop_token stop, loop* owner) noexcept {
     continuation_ = c;
     stop_ = std::move(stop);
+    loop_ = owner;
   }
   // The loop links this record while the task runs as a spawned root.
-  spawn_record& spawn_state(std::stop_token stop) noexcept {
+  spawn_record& spawn_state(std::stop_token stop, loop* owner) noexcept {
     stop_ = std::move(stop);
+    loop_ = owner;
     return spawn_;
   }
   void rethrow_if_failed() const {
@@ -85,6 +89,7 @@ class promise_base {
   std::coroutine_handle<> continuation_;
   spawn_record spawn_;
   std::stop_token stop_;
+  loop* loop_ = nullptr;
   std::exception_ptr exception_;
 };
 
@@ -143,7 +148,8 @@ class [[nodiscard]] task {
     bool await_ready() const noexcept { return !child; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
-      child.promise().set_continuation(parent, detail::stop_token_of(parent));
+      child.promise().set_continuation(parent, detail::stop_token_of(parent),
+                                       detail::loop_of(parent));
       return child;
     }
     T await_resume() { return child.promise().take(); }

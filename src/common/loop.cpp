@@ -210,10 +210,14 @@ detail::timer_service& loop::timers() {
   return *timers_;
 }
 
+detail::timer_service& detail::timers_of(loop& l) noexcept {
+  return *l.timers_;
+}
+
 std::error_code loop::spawn(task<void> t, std::stop_token stop) {
   std::coroutine_handle<detail::task_promise<void>> frame = t.release();
   if (!frame) return make_error_code(error::invalid_argument);
-  detail::spawn_record& r = frame.promise().spawn_state(std::move(stop));
+  detail::spawn_record& r = frame.promise().spawn_state(std::move(stop), this);
   {
     std::lock_guard lock(mutex_);
     if (stopped()) {

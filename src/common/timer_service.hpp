@@ -73,6 +73,20 @@ class timer_service {
   // the lock) once its deadline passed, unless removed first.
   // errc::port_closed after shutdown.
   std::error_code add(timer_entry& e);
+  // Runs start(arm) with the heap locked and adds e if it set `arm`: the
+  // deadline of an operation that start() started. Without a deadline after
+  // shutdown (the port's close aborts the operation).
+  template <class Start>
+  std::error_code start_with_deadline(timer_entry& e, Start&& start) {
+    std::lock_guard lock(mutex_);
+    bool arm = false;
+    std::error_code ec = start(arm);
+    if (arm && !shut_down_) {
+      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+      push(e);
+    }
+    return ec;
+  }
   // Takes e out of the heap if it is still there. Once this returned, e's
   // expire function is not running and will not run.
   void remove_if_armed(timer_entry& e) noexcept;
