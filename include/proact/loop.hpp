@@ -166,6 +166,9 @@ class loop {
   // std::terminate, as for std::thread: handle errors inside. Returns
   // errc::port_closed (the coroutine is destroyed unstarted) once stopped.
   std::error_code spawn(task<void> t, std::stop_token stop = {});
+  // Any other task: its value is dropped (proact::spawn keeps it).
+  template <class T>
+  std::error_code spawn(task<T> t, std::stop_token stop = {});
 
   // Launches options.threads worker threads that run() the loop.
   std::error_code start();

@@ -275,6 +275,18 @@ inline timer::wait_awaitable timer::wait(clock::duration after) noexcept {
   return {*this, after};
 }
 
+namespace detail {
+template <class T>
+task<void> drop_value(task<T> t) {
+  (void)co_await std::move(t);
+}
+}  // namespace detail
+
+template <class T>
+std::error_code loop::spawn(task<T> t, std::stop_token stop) {
+  return spawn(detail::drop_value(std::move(t)), std::move(stop));
+}
+
 // A coroutine's own stop token: std::stop_token t = co_await proact::get_stop_token();
 struct get_stop_token {
   std::stop_token token;
