@@ -3,6 +3,7 @@
 #pragma once
 
 #include "proact/buffer.hpp"
+#include "proact/composed.hpp"
 #include "proact/endpoint.hpp"
 #include "proact/error.hpp"
 #include "proact/file.hpp"

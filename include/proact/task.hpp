@@ -299,4 +299,16 @@ struct get_stop_token {
   std::stop_token await_resume() noexcept { return std::move(token); }
 };
 
+// A coroutine's loop (null outside a loop): proact::loop* lp = co_await proact::get_loop();
+struct get_loop {
+  loop* owner = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    owner = detail::loop_of(h);
+    return false;
+  }
+  loop* await_resume() const noexcept { return owner; }
+};
+
 }  // namespace proact
