@@ -188,6 +188,19 @@ class loop {
   // Waits for the worker threads started by start() (after stop()).
   void join();
 
+  // The loop's port, to share with raw-port code: handles associated with
+  // port.associate(h, key) and packets from port.post(key, ...) complete on
+  // the loop, which hands each completion whose key is not its own to
+  // foreign(const proact::completion&) on a loop thread (a completion's
+  // operation is the caller's again). Call it once, before any such work;
+  // any key but detail::loop_io_key and detail::loop_result_key. Awaiting an
+  // operation of such a handle fails with errc::not_on_loop.
+  template <class F>
+  proact::port& share_port(F&& foreign) {
+    foreign_.emplace(std::forward<F>(foreign));
+    return port_;
+  }
+
   bool stopped() const noexcept { return stopping_.load(std::memory_order_acquire); }
   bool running_in_this_thread() const noexcept;
   backend_kind backend() const noexcept { return port_.backend(); }
@@ -217,6 +230,7 @@ class loop {
   void spawn_unlink(detail::spawn_record& r) noexcept;
 
   proact::port port_;
+  detail::handler_storage<void(const completion&), 48> foreign_;  // see share_port()
   unsigned threads_ = 0;
   unsigned batch_ = 16;
   std::atomic<bool> stopping_{false};

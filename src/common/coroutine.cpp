@@ -22,7 +22,7 @@ bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token 
   if (!on_loop(*handle_)) {
     // Its completion would go to a port nobody resumes coroutines from.
     result_ = {make_error_code(handle_access::io(*handle_) == nullptr ? error::not_associated
-                                                                      : error::invalid_argument),
+                                                                      : error::not_on_loop),
                0};
     return false;
   }

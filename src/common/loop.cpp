@@ -78,6 +78,11 @@ std::error_code loop::post_result(detail::loop_node& n, std::size_t bytes, std::
 }
 
 void loop::dispatch_completion(const completion& c) {
+  if (c.key != detail::loop_io_key && c.key != detail::loop_result_key) {
+    // Raw-port work on the shared port (share_port() set the handler).
+    if (foreign_) foreign_(c);
+    return;
+  }
   auto* n = static_cast<detail::loop_node*>(c.op);
   if (n == nullptr) return;
   std::size_t bytes = c.bytes;
