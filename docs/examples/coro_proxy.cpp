@@ -17,7 +17,8 @@ proact::task<void> relay(proact::tcp_socket& from, proact::tcp_socket& to) {
   for (;;) {
     auto [ec, n] = co_await from.recv(proact::make_buffer(data)).with_timeout(5min);
     if (ec) break;  // eof, reset, timed_out, or the loop stopping
-    if (auto [send_error, sent] = co_await to.send(proact::const_buffer(data, n)); send_error) break;
+    if (auto [send_error, sent] = co_await to.send(proact::const_buffer(data, n)); send_error)
+      break;
   }
   (void)to.shutdown_send();
 }
@@ -32,7 +33,8 @@ proact::task<void> session(proact::loop& loop, proact::tcp_socket client, proact
   co_await proact::when_all(relay(client, upstream), relay(upstream, client));
 }
 
-proact::task<void> serve(proact::loop& loop, proact::tcp_listener& listener, proact::endpoint target) {
+proact::task<void> serve(proact::loop& loop, proact::tcp_listener& listener,
+                         proact::endpoint target) {
   for (;;) {
     proact::tcp_socket peer;
     if (auto [ec, n] = co_await listener.accept(peer); ec) co_return;

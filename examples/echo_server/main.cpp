@@ -36,7 +36,8 @@ proact::task<void> echo_session(proact::tcp_socket socket, statistics& stats,
                                 std::chrono::milliseconds idle) {
   std::array<char, 16384> data;
   for (;;) {
-    auto [ec, n] = co_await socket.recv(proact::buffer{data.data(), data.size()}).with_timeout(idle);
+    auto [ec, n] =
+        co_await socket.recv(proact::buffer{data.data(), data.size()}).with_timeout(idle);
     if (ec || n == 0) break;
     auto [send_ec, sent] =
         co_await socket.send(proact::const_buffer(data.data(), n)).with_timeout(idle);

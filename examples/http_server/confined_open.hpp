@@ -33,8 +33,8 @@ class document_root {
   outcome open_file(std::string_view relative, proact::file& out) const;
 
  private:
-  std::string path_;  // UTF-8
-  long long native_ = -1;  // POSIX: the root's directory descriptor
+  std::string path_;         // UTF-8
+  long long native_ = -1;    // POSIX: the root's directory descriptor
   std::wstring final_path_;  // Windows: the root's final path
 };
 

@@ -147,11 +147,13 @@ document_root::~document_root() {
   if (native_ >= 0) ::close(static_cast<int>(native_));
 }
 
-document_root::outcome document_root::open_file(std::string_view relative, proact::file& out) const {
+document_root::outcome document_root::open_file(std::string_view relative,
+                                                proact::file& out) const {
   const std::string rel(relative);
   const int root = static_cast<int>(native_);
   int fd = open_beneath(root, rel);
-  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_walking(root, rel);  // EPERM: seccomp
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+    fd = open_walking(root, rel);  // EPERM: seccomp
   if (fd < 0) return errno == EXDEV ? outcome::outside_root : outcome::not_found;
   fd_holder held(fd);
   struct stat st {};

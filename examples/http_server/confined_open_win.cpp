@@ -19,8 +19,8 @@ namespace {
 
 std::wstring widen(std::string_view utf8) {
   if (utf8.empty()) return {};
-  const int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()),
-                                      nullptr, 0);
+  const int n =
+      ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
   std::wstring w(static_cast<std::size_t>(n), L'\0');
   ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), w.data(), n);
   return w;
@@ -48,8 +48,9 @@ std::wstring lower(std::wstring s) {
 }  // namespace
 
 bool document_root::open(const std::string& path, std::string& why) {
-  HANDLE h = ::CreateFileW(widen(path).c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  HANDLE h =
+      ::CreateFileW(widen(path).c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     why = "not a directory: " + path;
     return false;
@@ -67,7 +68,8 @@ bool document_root::open(const std::string& path, std::string& why) {
 
 document_root::~document_root() = default;
 
-document_root::outcome document_root::open_file(std::string_view relative, proact::file& out) const {
+document_root::outcome document_root::open_file(std::string_view relative,
+                                                proact::file& out) const {
   const std::string full = relative.empty() ? path_ : path_ + "/" + std::string(relative);
   std::error_code ec;
   const auto st = std::filesystem::status(std::filesystem::path(widen(full)), ec);

@@ -134,9 +134,9 @@ proact::task<after> respond(proact::tcp_socket& s, server& srv, const http::requ
   if (ec) co_return co_await send_error(s, srv, 500, head_only, false, req.version_minor);
 
   srv.stats.ok.fetch_add(1, std::memory_order_relaxed);
-  const std::string head = http::response_head(
-      200, size, http::content_type(relative.substr(relative.rfind('/') + 1)), keep_alive,
-      req.version_minor);
+  const std::string head =
+      http::response_head(200, size, http::content_type(relative.substr(relative.rfind('/') + 1)),
+                          keep_alive, req.version_minor);
   if (!co_await send_all(s, head, srv)) co_return after::abort;
   if (!head_only) {
     for (std::uint64_t offset = 0; offset < size;) {
@@ -246,7 +246,8 @@ int run(int argc, char** argv) {
       {"concurrency", &concurrency, "most threads running at once; 0 = processors"},
       {"backend", &backend, "epoll, io_uring, iocp or auto"},
       {"acceptors", &acceptors, "accepts pending at once; 0 = the concurrency"},
-      {"header-timeout", &header_timeout, "ms from a request's first byte to the end of its head (then 408)"},
+      {"header-timeout", &header_timeout,
+       "ms from a request's first byte to the end of its head (then 408)"},
       {"idle-timeout", &idle_timeout, "ms a kept-alive connection may wait for its next request"},
       {"send-timeout", &send_timeout, "ms each send (a file goes in 4 MiB pieces) may take"},
       {"linger-timeout", &linger_timeout, "ms of draining the peer's data before closing"},

@@ -45,9 +45,8 @@ inline const_buffer make_buffer(std::string_view s) noexcept {
 // give a (mutable) buffer, const ones a const_buffer; a temporary container
 // is refused (its bytes would be gone before the operation completes).
 template <class R>
-  requires std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-           std::ranges::borrowed_range<R> &&
-           std::is_trivially_copyable_v<std::ranges::range_value_t<R>>
+requires std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+    std::ranges::borrowed_range<R> && std::is_trivially_copyable_v<std::ranges::range_value_t<R>>
 auto make_buffer(R&& r) noexcept {
   using element = std::remove_reference_t<std::ranges::range_reference_t<R>>;
   const std::size_t bytes = std::ranges::size(r) * sizeof(element);

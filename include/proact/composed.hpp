@@ -83,8 +83,8 @@ inline task<io_result> read_exactly_at(file& f, std::uint64_t offset, buffer b,
   auto* p = static_cast<unsigned char*>(b.data);
   std::size_t got = 0;
   while (got < b.size) {
-    auto [ec, n] = co_await detail::bounded(f.read_at(offset + got, buffer{p + got, b.size - got}),
-                                            deadline);
+    auto [ec, n] =
+        co_await detail::bounded(f.read_at(offset + got, buffer{p + got, b.size - got}), deadline);
     got += n;
     if (ec) co_return io_result{ec, got};
     if (n == 0) co_return io_result{make_error_code(error::eof), got};

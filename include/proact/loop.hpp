@@ -102,7 +102,9 @@ class callback_op : public detail::loop_node {
   std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
                                       Start&& start) {
     if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
-    auto run = [this, &start]() -> std::error_code { return start(static_cast<operation&>(*this)); };
+    auto run = [this, &start]() -> std::error_code {
+      return start(static_cast<operation&>(*this));
+    };
     return deadline_.start(l, at, h, *this, &invoke<decltype(run)>, &run);
   }
   template <class Start>

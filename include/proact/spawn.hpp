@@ -133,7 +133,8 @@ class spawned {
 template <class T>
 spawned<T> spawn(loop& lp, task<T> t) {
   auto state = std::make_shared<detail::task_outcome<T>>();
-  if (std::error_code ec = lp.spawn(detail::run_into(std::move(t), state), state->stop().get_token()))
+  if (std::error_code ec =
+          lp.spawn(detail::run_into(std::move(t), state), state->stop().get_token()))
     throw std::system_error(ec, "proact::spawn");
   return spawned<T>(std::move(state));
 }

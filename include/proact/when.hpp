@@ -57,18 +57,16 @@ task<T> as_task(task<T>&& t) noexcept {
 // (a timer's wait) is referred to: it lives as long as the co_await
 // expression that it is written in.
 template <class A>
-  requires std::is_move_constructible_v<std::remove_cvref_t<A>>
+requires std::is_move_constructible_v<std::remove_cvref_t<A>>
 auto as_task(A&& a) -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
-  return [](std::remove_cvref_t<A> held)
-             -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
+  return [](std::remove_cvref_t<A> held) -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
     co_return co_await std::move(held);
   }(std::forward<A>(a));
 }
 template <class A>
-  requires(!std::is_move_constructible_v<std::remove_cvref_t<A>>)
-auto as_task(A&& a) -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
-  return [](std::remove_cvref_t<A>& held)
-             -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
+requires(!std::is_move_constructible_v<std::remove_cvref_t<A>>) auto as_task(A&& a)
+    -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
+  return [](std::remove_cvref_t<A>& held) -> task<std::remove_cvref_t<decltype(a.await_resume())>> {
     co_return co_await held;
   }(a);
 }
@@ -174,8 +172,7 @@ class when_awaiter {
     state_.owner = loop_of(parent);
     if constexpr (Any) {
       state_.losers = &losers_;
-      if (state_.stop.stop_possible())
-        forward_stop_.emplace(state_.stop, forward_stop{&losers_});
+      if (state_.stop.stop_possible()) forward_stop_.emplace(state_.stop, forward_stop{&losers_});
     }
     // One extra count for this function: no child resumes the parent before
     // every child started.
@@ -217,8 +214,8 @@ class when_awaiter {
 
 template <class... R>
 struct when_any_result {
-  std::size_t index = 0;         // which child finished first
-  std::variant<R...> value;      // its result (alternative `index`)
+  std::size_t index = 0;     // which child finished first
+  std::variant<R...> value;  // its result (alternative `index`)
 };
 
 template <class... T>
@@ -231,8 +228,7 @@ class when_all_awaiter final : detail::when_awaiter<false, T...> {
   explicit when_all_awaiter(task<T>... tasks) : base(std::move(tasks)...) {}
   std::tuple<detail::result_or_monostate<T>...> await_resume() {
     this->finished();
-    return std::apply([](auto&... r) { return std::make_tuple(std::move(*r)...); },
-                      this->results_);
+    return std::apply([](auto&... r) { return std::make_tuple(std::move(*r)...); }, this->results_);
   }
 };
 

@@ -16,8 +16,7 @@ bool on_loop(const handle& h) noexcept {
   return io != nullptr && io->key == loop_io_key;
 }
 
-bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop,
-                                loop* owner) {
+bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop, loop* owner) {
   waiter_ = waiter;
   if (!on_loop(*handle_)) {
     // Its completion would go to a port nobody resumes coroutines from.

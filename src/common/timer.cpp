@@ -3,8 +3,8 @@
 // and cancels operations whose deadline passed.
 #include <chrono>
 #include <memory>
-#include <new>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -226,7 +226,8 @@ bool timer_service::post_locked(timer& t, std::error_code ec) {
 
 timer_packet* timer_service::take_packet() {
   if (free_packets_ == nullptr) {
-    std::unique_ptr<timer_packet[]> chunk(new (std::nothrow) timer_packet[packets_per_chunk]);  // NOLINT(cppcoreguidelines-avoid-c-arrays)
+    std::unique_ptr<timer_packet[]> chunk(new (
+        std::nothrow) timer_packet[packets_per_chunk]);  // NOLINT(cppcoreguidelines-avoid-c-arrays)
     if (!chunk) return nullptr;
     for (std::size_t i = 0; i < packets_per_chunk; ++i) {
       chunk[i].service_ = this;

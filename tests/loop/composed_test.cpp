@@ -17,20 +17,25 @@ using namespace std::chrono_literals;
 
 // Mutable containers give mutable buffers; const ones and views of const
 // elements give const buffers.
-static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::string&>())), proact::buffer>);
+static_assert(
+    std::is_same_v<decltype(proact::make_buffer(std::declval<std::string&>())), proact::buffer>);
 static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<const std::string&>())),
                              proact::const_buffer>);
 static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::string_view>())),
                              proact::const_buffer>);
-static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::vector<int>&>())), proact::buffer>);
+static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::vector<int>&>())),
+                             proact::buffer>);
 static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::array<char, 4>&>())),
                              proact::buffer>);
-static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::span<char>>())), proact::buffer>);
+static_assert(
+    std::is_same_v<decltype(proact::make_buffer(std::declval<std::span<char>>())), proact::buffer>);
 static_assert(std::is_same_v<decltype(proact::make_buffer(std::declval<std::span<const char>>())),
                              proact::const_buffer>);
 // A temporary container is refused: its bytes would be gone.
 template <class T>
-concept bufferable = requires(T&& t) { proact::make_buffer(std::forward<T>(t)); };
+concept bufferable = requires(T&& t) {
+  proact::make_buffer(std::forward<T>(t));
+};
 static_assert(!bufferable<std::vector<char>>);
 static_assert(bufferable<std::vector<char>&>);
 
@@ -79,7 +84,8 @@ TEST_F(Composed, ReadUntilKeepsWhatFollowsTheDelimiterAndHonoursItsLimit) {
   ASSERT_OK(lp->start());
   proact::tcp_socket client, server;
   ASSERT_TRUE(connect_on_loop(*lp, client, server));
-  ASSERT_OK(lp->spawn(send_pieces(client, {"GET / HT", "TP/1.1\r", "\n\r\nnext\r\n\r", "\n", std::string(100, 'x')}, false)));
+  ASSERT_OK(lp->spawn(send_pieces(
+      client, {"GET / HT", "TP/1.1\r", "\n\r\nnext\r\n\r", "\n", std::string(100, 'x')}, false)));
   auto body = [](proact::tcp_socket& s) -> proact::task<std::string> {
     std::string in;
     auto [ec, n] = co_await proact::read_until(s, in, "\r\n\r\n", 1000);
@@ -108,8 +114,8 @@ TEST_F(Composed, ADeadlineBoundsTheWholeComposedRead) {
   ASSERT_OK(lp->spawn(send_pieces(client, trickle, false)));
   auto body = [](proact::tcp_socket& s) -> proact::task<std::error_code> {
     std::string in;
-    auto [ec, n] = co_await proact::read_until(s, in, "\r\n\r\n", 1000,
-                                               proact::deadline_clock::now() + 60ms);
+    auto [ec, n] =
+        co_await proact::read_until(s, in, "\r\n\r\n", 1000, proact::deadline_clock::now() + 60ms);
     (void)n;
     co_return ec;
   };
@@ -125,19 +131,21 @@ TEST_F(Composed, PositionalFileReadsAndWritesAreWhole) {
   auto lp = make_loop(2);
   ASSERT_OK(lp->start());
   proact::file f;
-  ASSERT_OK(f.open(dir.path("data"), proact::file_mode::read | proact::file_mode::write |
-                                         proact::file_mode::create));
+  ASSERT_OK(f.open(dir.path("data"),
+                   proact::file_mode::read | proact::file_mode::write | proact::file_mode::create));
   ASSERT_OK(lp->associate(f));
   auto body = [](proact::file& file) -> proact::task<std::string> {
     std::string data(100000, 'x');
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
-    auto [ec, n] = co_await proact::write_all_at(file, 10, proact::make_buffer(std::as_const(data)));
+    auto [ec, n] =
+        co_await proact::write_all_at(file, 10, proact::make_buffer(std::as_const(data)));
     if (ec || n != data.size()) co_return "write: " + ec.message();
     std::string back(data.size(), '\0');
     auto [ec2, n2] = co_await proact::read_exactly_at(file, 10, proact::make_buffer(back));
     if (ec2 || n2 != back.size() || back != data) co_return "read: " + ec2.message();
     char past[20];
-    auto [ec3, n3] = co_await proact::read_exactly_at(file, 10 + data.size() - 5, proact::make_buffer(past));
+    auto [ec3, n3] =
+        co_await proact::read_exactly_at(file, 10 + data.size() - 5, proact::make_buffer(past));
     if (!(ec3 == proact::errc::eof) || n3 != 5) co_return "past the end: " + ec3.message();
     co_return "ok";
   };

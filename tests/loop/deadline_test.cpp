@@ -160,7 +160,8 @@ TEST_F(Deadline, ManyIdleConnectionsEachTimeOutOnce) {
     ASSERT_TRUE(connect_on_loop(*lp, *clients.back(), *servers.back()));
   }
   for (std::size_t i = 0; i < n; ++i)
-    ASSERT_OK(lp->spawn(recv_within(*servers[i], 100ms + std::chrono::milliseconds(i % 50), outs[i])));
+    ASSERT_OK(
+        lp->spawn(recv_within(*servers[i], 100ms + std::chrono::milliseconds(i % 50), outs[i])));
   ASSERT_TRUE(spin_until(
       [&] {
         for (auto& o : outs)
@@ -170,7 +171,8 @@ TEST_F(Deadline, ManyIdleConnectionsEachTimeOutOnce) {
       30s));
   std::this_thread::sleep_for(quiet_period);
   int wrong = 0;
-  for (auto& o : outs) wrong += (o.resumed.load() == 1 && o.error == proact::errc::timed_out) ? 0 : 1;
+  for (auto& o : outs)
+    wrong += (o.resumed.load() == 1 && o.error == proact::errc::timed_out) ? 0 : 1;
   EXPECT_EQ(wrong, 0);
   lp.reset();
 }

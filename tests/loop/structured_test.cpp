@@ -65,7 +65,8 @@ TEST_F(Structured, SpawnAnyTaskAndAwaitItsHandle) {
 
 proact::task<std::string> when_all_of_two(proact::loop& lp) {
   const auto begin = clock_type::now();
-  auto [a, b, c] = co_await proact::when_all(value_after(lp, 60ms, 1), value_after(lp, 10ms, 2), nothing());
+  auto [a, b, c] =
+      co_await proact::when_all(value_after(lp, 60ms, 1), value_after(lp, 10ms, 2), nothing());
   (void)c;
   const bool waited = clock_type::now() - begin >= 60ms;
   co_return std::to_string(a) + std::to_string(b) + (waited ? "+" : "-");
@@ -93,7 +94,8 @@ TEST_F(Structured, WhenAllWaitsForEveryChildAndRethrowsAfterwards) {
   lp.reset();
 }
 
-proact::task<void> recv_and_note(proact::tcp_socket& s, std::error_code& out, std::atomic<int>& ended) {
+proact::task<void> recv_and_note(proact::tcp_socket& s, std::error_code& out,
+                                 std::atomic<int>& ended) {
   char buf[8];
   auto [ec, n] = co_await s.recv(proact::make_buffer(buf));
   (void)n;
@@ -101,8 +103,9 @@ proact::task<void> recv_and_note(proact::tcp_socket& s, std::error_code& out, st
   ended.fetch_add(1);
 }
 
-proact::task<std::size_t> race(proact::loop& lp, proact::tcp_socket& s, std::error_code& loser_error,
-                               std::atomic<int>& ended, bool& loser_done_first) {
+proact::task<std::size_t> race(proact::loop& lp, proact::tcp_socket& s,
+                               std::error_code& loser_error, std::atomic<int>& ended,
+                               bool& loser_done_first) {
   proact::timer t(lp);
   auto r = co_await proact::when_any(recv_and_note(s, loser_error, ended), t.wait(30ms));
   loser_done_first = ended.load() == 1;  // the loser finished before when_any returned
