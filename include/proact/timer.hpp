@@ -72,7 +72,9 @@ class timer final : public detail::timer_entry {
   }
 
   // The pending wait completes with errc::operation_aborted; errc::not_found
-  // if the timer is not armed (never started, or its expiry already queued).
+  // if the timer is not armed (never started, or a one-shot's expiry already
+  // queued). A repeating timer whose expiry is queued or whose handler runs
+  // stops after that call (then one more call, with operation_aborted).
   std::error_code cancel();
   // Runs the handler through `s` (nullptr: no strand); not while armed.
   void bind(strand* s) noexcept { strand_ = s; }

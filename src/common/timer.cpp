@@ -62,6 +62,7 @@ std::error_code timer_service::arm(timer& t) {
   // on, so expiring, cancelling and re-arming never allocate or fail.
   if (t.packet_ == nullptr && (t.packet_ = take_packet()) == nullptr)
     return std::make_error_code(std::errc::not_enough_memory);
+  t.cancel_requested_ = false;
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   push(t);
   return {};
@@ -88,8 +89,10 @@ std::error_code timer_service::cancel(timer& t) {
     (void)post_locked(t, make_error_code(error::operation_aborted));
     return {};
   }
-  if (t.calls_ != nullptr && t.interval_ > timer::clock::duration::zero() && !t.cancel_requested_ &&
-      t.pending_.load(std::memory_order_acquire)) {
+  // A repeating timer between two arms (its expiry queued, or its handler
+  // running) stops after that call, with one more, aborted, call.
+  if ((t.calls_ != nullptr || t.packet_queued_) && t.interval_ > timer::clock::duration::zero() &&
+      !t.cancel_requested_ && t.pending_.load(std::memory_order_acquire)) {
     t.cancel_requested_ = true;
     return {};
   }
@@ -138,7 +141,6 @@ void timer_service::deliver(timer_packet& p, std::error_code ec) {
     if (last) t->pending_.store(false, std::memory_order_release);
     timer_call call{std::this_thread::get_id(), false, t->calls_};
     t->calls_ = &call;
-    if (!last) t->cancel_requested_ = false;
     lock.unlock();
     t->handler_(ec);
     lock.lock();
