@@ -5,7 +5,8 @@
 //
 // Prints "listening on ADDRESS:PORT" first (with --port 0 the port the system
 // chose), runs until SIGINT or SIGTERM (Ctrl-C), then prints one line of
-// statistics.
+// statistics. A connection that sends nothing for --idle-timeout, or whose
+// peer does not take an echo within it, is closed.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -30,14 +31,17 @@ struct statistics {
 };
 
 // One connection: receive, send the bytes back, until the peer hangs up, an
-// error, or the loop stops (the pending operation then completes with
-// operation_aborted). The socket closes when the coroutine ends.
-proact::task<void> echo_session(proact::tcp_socket socket, statistics& stats) {
+// error, the idle timeout, or the loop stops (the pending operation then
+// completes with operation_aborted). The socket closes when the coroutine ends.
+proact::task<void> echo_session(proact::tcp_socket socket, statistics& stats,
+                                std::chrono::milliseconds idle) {
   std::array<char, 16384> data;
   for (;;) {
-    auto [ec, n] = co_await socket.recv(proact::buffer{data.data(), data.size()});
+    auto [ec, n] =
+        co_await socket.recv(proact::buffer{data.data(), data.size()}).with_timeout(idle);
     if (ec || n == 0) break;
-    auto [send_ec, sent] = co_await socket.send(proact::const_buffer(data.data(), n));
+    auto [send_ec, sent] =
+        co_await socket.send(proact::const_buffer(data.data(), n)).with_timeout(idle);
     stats.bytes.fetch_add(sent, std::memory_order_relaxed);
     if (send_ec) break;
     stats.messages.fetch_add(1, std::memory_order_relaxed);
@@ -52,7 +56,8 @@ examples::throttled_log accept_failures(std::chrono::seconds(1));
 // Accepts connections and spawns a session for each. Several acceptors run
 // at once so that accepts are not serialized behind one operation.
 proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
-                            std::uint64_t max_connections, statistics& stats) {
+                            std::uint64_t max_connections, statistics& stats,
+                            std::chrono::milliseconds idle) {
   proact::timer backoff(lp);
   for (;;) {
     proact::tcp_socket peer;
@@ -65,7 +70,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
       // wait a little rather than spin, then carry on.
       if (ec == proact::errc::no_resources) {
         accept_failures.print("accept: " + ec.message());
-        if (co_await backoff.wait(std::chrono::milliseconds(50))) co_return;
+        if ((co_await backoff.wait(std::chrono::milliseconds(50))).error) co_return;
       }
       continue;
     }
@@ -77,7 +82,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
     if (lp.associate(peer)) continue;
     (void)peer.set_no_delay(true);
     stats.active.fetch_add(1, std::memory_order_relaxed);
-    if (lp.spawn(echo_session(std::move(peer), stats))) {
+    if (lp.spawn(echo_session(std::move(peer), stats, idle))) {
       stats.active.fetch_sub(1, std::memory_order_relaxed);  // stopped: never ran
     }
   }
@@ -85,7 +90,7 @@ proact::task<void> acceptor(proact::loop& lp, proact::tcp_listener& listener,
 
 int run(int argc, char** argv) {
   std::string port = "7000", address = "127.0.0.1", threads = "0", concurrency = "0",
-              backend = "auto", max_connections = "0", acceptors = "0";
+              backend = "auto", max_connections = "0", acceptors = "0", idle_timeout = "300000";
   const examples::flag flags[] = {
       {"port", &port, "TCP port; 0 = any free port (printed on the first line)"},
       {"address", &address, "numeric address to listen on (0.0.0.0, ::1, ...)"},
@@ -94,6 +99,7 @@ int run(int argc, char** argv) {
       {"backend", &backend, "epoll, io_uring, iocp or auto"},
       {"max-connections", &max_connections, "close connections beyond this many; 0 = no limit"},
       {"acceptors", &acceptors, "accepts pending at once; 0 = the concurrency"},
+      {"idle-timeout", &idle_timeout, "ms a connection may stay silent (or not read its echo)"},
   };
   switch (examples::parse_flags(argc, argv, flags, "usage: proact-echo-server [flags]")) {
     case examples::parse_outcome::run:
@@ -103,13 +109,15 @@ int run(int argc, char** argv) {
     case examples::parse_outcome::exit_error:
       return 2;
   }
-  std::uint64_t port_n = 0, threads_n = 0, concurrency_n = 0, max_n = 0, acceptors_n = 0;
+  std::uint64_t port_n = 0, threads_n = 0, concurrency_n = 0, max_n = 0, acceptors_n = 0,
+                idle_ms = 0;
   proact::loop_options options;
   if (!examples::to_unsigned("port", port, 65535, port_n) ||
       !examples::to_unsigned("threads", threads, 1024, threads_n) ||
       !examples::to_unsigned("concurrency", concurrency, 1024, concurrency_n) ||
       !examples::to_unsigned("max-connections", max_connections, UINT64_MAX, max_n) ||
       !examples::to_unsigned("acceptors", acceptors, 1024, acceptors_n) ||
+      !examples::to_unsigned("idle-timeout", idle_timeout, 24ULL * 3600 * 1000, idle_ms) ||
       !examples::to_backend(backend, options.backend))
     return 2;
   options.threads = static_cast<unsigned>(threads_n);
@@ -144,7 +152,7 @@ int run(int argc, char** argv) {
 
   const unsigned accepts = acceptors_n != 0 ? static_cast<unsigned>(acceptors_n) : lp.concurrency();
   for (unsigned i = 0; i < accepts; ++i) {
-    ec = lp.spawn(acceptor(lp, listener, max_n, stats));
+    ec = lp.spawn(acceptor(lp, listener, max_n, stats, std::chrono::milliseconds(idle_ms)));
     if (ec) {
       std::fputs(("spawn: " + ec.message() + "\n").c_str(), stderr);
       return 1;

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <ranges>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace proact {
 
@@ -32,15 +34,27 @@ struct const_buffer {
 inline buffer make_buffer(void* data, std::size_t size) noexcept {
   return {data, size};
 }
-template <class T, std::size_t N>
-buffer make_buffer(T (&array)[N]) noexcept {
-  return {array, sizeof(array)};
-}
 inline const_buffer make_buffer(const void* data, std::size_t size) noexcept {
   return {data, size};
 }
 inline const_buffer make_buffer(std::string_view s) noexcept {
   return {s.data(), s.size()};
+}
+// The bytes of a contiguous container or view of trivially copyable elements:
+// an array, std::array, std::vector, std::string, std::span. Mutable elements
+// give a (mutable) buffer, const ones a const_buffer; a temporary container
+// is refused (its bytes would be gone before the operation completes).
+template <class R>
+requires std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+    std::ranges::borrowed_range<R> && std::is_trivially_copyable_v<std::ranges::range_value_t<R>>
+auto make_buffer(R&& r) noexcept {
+  using element = std::remove_reference_t<std::ranges::range_reference_t<R>>;
+  const std::size_t bytes = std::ranges::size(r) * sizeof(element);
+  if constexpr (std::is_const_v<element>) {
+    return const_buffer{std::ranges::data(r), bytes};
+  } else {
+    return buffer{std::ranges::data(r), bytes};
+  }
 }
 
 }  // namespace proact

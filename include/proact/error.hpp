@@ -39,6 +39,7 @@ enum class errc {
   no_resources,           // out of memory, descriptors or buffers
   already_connected,      // connect on a socket that is already connected
   shut_down,              // send after the send side was shut down locally
+  not_on_loop,            // awaited operation of a handle on a raw port, not a loop
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -57,6 +58,7 @@ enum class error {
   not_found,
   not_connected,
   shut_down,
+  not_on_loop,
 };
 
 const std::error_category& condition_category() noexcept;  // for proact::errc

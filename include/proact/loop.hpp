@@ -25,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,7 @@
 
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/loop_node.hpp"
+#include "proact/detail/op_deadline.hpp"
 #include "proact/detail/post_node.hpp"
 #include "proact/error.hpp"
 #include "proact/handle.hpp"
@@ -51,6 +53,8 @@ namespace detail {
 class timer_service;
 class promise_base;
 struct spawn_record;
+// The loop's heap of timers and deadlines.
+timer_service& timers_of(loop& l) noexcept;
 }  // namespace detail
 
 struct loop_options {
@@ -89,11 +93,39 @@ class callback_op : public detail::loop_node {
   // the same time as other work of that strand.
   void bind(strand* s) noexcept;
 
+  // Starts the operation with start(*this), e.g.
+  //   op.start_with_timeout(lp, sock, 30s, [&](proact::operation& o) { return sock.recv(o, b); });
+  // and cancels it if it has not completed by then: the handler then gets
+  // errc::timed_out (a cancel() or close() still gives operation_aborted).
+  // `h` is the handle the operation is started on; `l` the loop it is on.
+  template <class Start>
+  std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
+                                      Start&& start) {
+    if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
+    auto run = [this, &start]() -> std::error_code {
+      return start(static_cast<operation&>(*this));
+    };
+    return deadline_.start(l, at, h, *this, &invoke<decltype(run)>, &run);
+  }
+  template <class Start>
+  std::error_code start_with_timeout(loop& l, handle& h, std::chrono::steady_clock::duration after,
+                                     Start&& start) {
+    return start_with_deadline(l, h, std::chrono::steady_clock::now() + after,
+                               std::forward<Start>(start));
+  }
+
  private:
+  template <class F>
+  static std::error_code invoke(void* f) {
+    return (*static_cast<F*>(f))();
+  }
   static void finish(loop_node& self, std::size_t bytes, std::error_code ec) {
-    static_cast<callback_op&>(self).handler_(bytes, ec);
+    auto& me = static_cast<callback_op&>(self);
+    me.deadline_.conclude(ec);
+    me.handler_(bytes, ec);
   }
   detail::handler_storage<void(std::size_t, std::error_code), 48> handler_;
+  detail::op_deadline deadline_;
 };
 
 class loop {
@@ -136,6 +168,9 @@ class loop {
   // std::terminate, as for std::thread: handle errors inside. Returns
   // errc::port_closed (the coroutine is destroyed unstarted) once stopped.
   std::error_code spawn(task<void> t, std::stop_token stop = {});
+  // Any other task: its value is dropped (proact::spawn keeps it).
+  template <class T>
+  std::error_code spawn(task<T> t, std::stop_token stop = {});
 
   // Launches options.threads worker threads that run() the loop.
   std::error_code start();
@@ -155,6 +190,19 @@ class loop {
   // Waits for the worker threads started by start() (after stop()).
   void join();
 
+  // The loop's port, to share with raw-port code: handles associated with
+  // port.associate(h, key) and packets from port.post(key, ...) complete on
+  // the loop, which hands each completion whose key is not its own to
+  // foreign(const proact::completion&) on a loop thread (a completion's
+  // operation is the caller's again). Call it once, before any such work;
+  // any key but detail::loop_io_key and detail::loop_result_key. Awaiting an
+  // operation of such a handle fails with errc::not_on_loop.
+  template <class F>
+  proact::port& share_port(F&& foreign) {
+    foreign_.emplace(std::forward<F>(foreign));
+    return port_;
+  }
+
   bool stopped() const noexcept { return stopping_.load(std::memory_order_acquire); }
   bool running_in_this_thread() const noexcept;
   backend_kind backend() const noexcept { return port_.backend(); }
@@ -171,6 +219,7 @@ class loop {
   friend class timer;
   friend class detail::timer_service;
   friend class detail::promise_base;
+  friend detail::timer_service& detail::timers_of(loop& l) noexcept;
   friend struct schedule_awaitable;
 
   std::error_code post_node(detail::loop_node& n);
@@ -183,6 +232,7 @@ class loop {
   void spawn_unlink(detail::spawn_record& r) noexcept;
 
   proact::port port_;
+  detail::handler_storage<void(const completion&), 48> foreign_;  // see share_port()
   unsigned threads_ = 0;
   unsigned batch_ = 16;
   std::atomic<bool> stopping_{false};

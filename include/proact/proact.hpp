@@ -3,6 +3,7 @@
 #pragma once
 
 #include "proact/buffer.hpp"
+#include "proact/composed.hpp"
 #include "proact/endpoint.hpp"
 #include "proact/error.hpp"
 #include "proact/file.hpp"
@@ -12,7 +13,9 @@
 #include "proact/operation.hpp"
 #include "proact/port.hpp"
 #include "proact/socket.hpp"
+#include "proact/spawn.hpp"
 #include "proact/stream.hpp"
 #include "proact/task.hpp"
 #include "proact/timer.hpp"
 #include "proact/udp.hpp"
+#include "proact/when.hpp"

@@ -63,14 +63,18 @@ class promise_base {
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
   std::stop_token get_stop_token() const noexcept { return stop_; }
+  // The loop the task runs on (its operations' deadlines use its timers).
+  loop* get_loop() const noexcept { return loop_; }
 
-  void set_continuation(std::coroutine_handle<> c, std::stop_token stop) noexcept {
+  void set_continuation(std::coroutine_handle<> c, std::stop_token stop, loop* owner) noexcept {
     continuation_ = c;
     stop_ = std::move(stop);
+    loop_ = owner;
   }
   // The loop links this record while the task runs as a spawned root.
-  spawn_record& spawn_state(std::stop_token stop) noexcept {
+  spawn_record& spawn_state(std::stop_token stop, loop* owner) noexcept {
     stop_ = std::move(stop);
+    loop_ = owner;
     return spawn_;
   }
   void rethrow_if_failed() const {
@@ -85,6 +89,7 @@ class promise_base {
   std::coroutine_handle<> continuation_;
   spawn_record spawn_;
   std::stop_token stop_;
+  loop* loop_ = nullptr;
   std::exception_ptr exception_;
 };
 
@@ -143,7 +148,8 @@ class [[nodiscard]] task {
     bool await_ready() const noexcept { return !child; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> parent) noexcept {
-      child.promise().set_continuation(parent, detail::stop_token_of(parent));
+      child.promise().set_continuation(parent, detail::stop_token_of(parent),
+                                       detail::loop_of(parent));
       return child;
     }
     T await_resume() { return child.promise().take(); }
@@ -212,12 +218,12 @@ inline loop::schedule_awaitable loop::schedule() noexcept {
   return schedule_awaitable(*this);
 }
 
-// co_await t.wait(d): the timer's outcome as a std::error_code.
+// co_await t.wait(d): the timer's outcome as {error, 0}, like an operation's.
 struct timer::wait_awaitable final {
   timer* owner;
   timer::clock::duration after;
   std::coroutine_handle<> waiter_;
-  std::error_code result_;
+  io_result result_;
   std::atomic<std::uint8_t> arrivals_{0};
   struct canceller {
     wait_awaitable* self;
@@ -241,18 +247,18 @@ struct timer::wait_awaitable final {
     waiter_ = waiter;
     std::stop_token stop = detail::stop_token_of(waiter);
     if (stop.stop_requested()) {
-      result_ = make_error_code(error::operation_aborted);
+      result_ = {make_error_code(error::operation_aborted), 0};
       return false;
     }
     const std::error_code start_error = owner->start(after, [this](std::error_code ec) {
-      result_ = ec;
+      result_ = {ec, 0};
       if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
         settle();
         waiter_.resume();
       }
     });
     if (start_error) {
-      result_ = start_error;
+      result_ = {start_error, 0};
       return false;
     }
     // Registered after arming: a stop request from here on cancels the timer
@@ -263,10 +269,22 @@ struct timer::wait_awaitable final {
     settle();
     return false;
   }
-  std::error_code await_resume() const noexcept { return result_; }
+  io_result await_resume() const noexcept { return result_; }
 };
 inline timer::wait_awaitable timer::wait(clock::duration after) noexcept {
   return {*this, after};
+}
+
+namespace detail {
+template <class T>
+task<void> drop_value(task<T> t) {
+  (void)co_await std::move(t);
+}
+}  // namespace detail
+
+template <class T>
+std::error_code loop::spawn(task<T> t, std::stop_token stop) {
+  return spawn(detail::drop_value(std::move(t)), std::move(stop));
 }
 
 // A coroutine's own stop token: std::stop_token t = co_await proact::get_stop_token();
@@ -279,6 +297,18 @@ struct get_stop_token {
     return false;
   }
   std::stop_token await_resume() noexcept { return std::move(token); }
+};
+
+// A coroutine's loop (null outside a loop): proact::loop* lp = co_await proact::get_loop();
+struct get_loop {
+  loop* owner = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    owner = detail::loop_of(h);
+    return false;
+  }
+  loop* await_resume() const noexcept { return owner; }
 };
 
 }  // namespace proact

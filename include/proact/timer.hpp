@@ -5,12 +5,18 @@
 //   t.start(100ms, [](std::error_code ec) { ... });       // once
 //   t.start_repeating(1s, [](std::error_code ec) { ... }); // every second
 //   t.cancel();                                           // ec = operation_aborted
-//   co_await t.wait(100ms);                               // in a coroutine
+//   auto [ec, n] = co_await t.wait(100ms);                // in a coroutine
 //
 // Armed timers sit in one binary heap per loop (O(log n) to arm and cancel),
 // watched by one timer thread that the loop starts on first use and that
 // posts each expiry to the port. A timer has one pending wait at a time, like
 // an operation: arming an armed timer gives errc::operation_in_progress.
+//
+// A timer may be destroyed at any moment before its loop: armed, with its
+// expiry or cancellation queued, inside its handler or outside it. Its
+// handler is never called once the destructor began; a destructor on another
+// thread than a running call of the handler waits for that call to return
+// (so a handler must not wait for a thread that destroys its timer).
 #pragma once
 
 #include <atomic>
@@ -21,7 +27,7 @@
 #include <utility>
 
 #include "proact/detail/handler_storage.hpp"
-#include "proact/detail/loop_node.hpp"
+#include "proact/detail/timer_entry.hpp"
 #include "proact/error.hpp"
 
 namespace proact {
@@ -31,21 +37,19 @@ class strand;
 
 namespace detail {
 class timer_service;
-}
+class timer_packet;
+struct timer_call;
+}  // namespace detail
 
-class timer final : public detail::loop_node {
+class timer final : public detail::timer_entry {
  public:
   using clock = std::chrono::steady_clock;
 
-  explicit timer(loop& l) noexcept : loop_node(&finish), loop_(l) {}
+  explicit timer(loop& l) noexcept : timer_entry(&expire), loop_(l) {}
   timer(const timer&) = delete;
   timer& operator=(const timer&) = delete;
-  // An armed timer is disarmed without calling its handler. Destroying a
-  // timer whose expiry is already queued (fired, handler not yet run) is not
-  // allowed, as for any operation in flight; destroying it from inside its
-  // own handler is, and so is destroying it anywhere once its last handler
-  // call began (a one-shot's call, or a repeating timer's final
-  // operation_aborted call).
+  // Disarms the timer and drops a queued expiry or cancellation: the handler
+  // is not called again. Allowed at any moment, also from inside the handler.
   ~timer();
 
   // Calls handler(std::error_code) once, `after` from now: no error when it
@@ -68,16 +72,19 @@ class timer final : public detail::loop_node {
   }
 
   // The pending wait completes with errc::operation_aborted; errc::not_found
-  // if the timer is not armed (never started, or its expiry already queued).
+  // if the timer is not armed (never started, or a one-shot's expiry already
+  // queued). A repeating timer whose expiry is queued or whose handler runs
+  // stops after that call (then one more call, with operation_aborted).
   std::error_code cancel();
-  // True from a successful start until the (last) handler call begins.
   // Runs the handler through `s` (nullptr: no strand); not while armed.
   void bind(strand* s) noexcept { strand_ = s; }
+  // True from a successful start until the (last) handler call begins.
   bool armed() const noexcept { return pending_.load(std::memory_order_acquire); }
   loop& get_loop() const noexcept { return loop_; }
 
-  // Awaitable: co_await t.wait(100ms) gives the std::error_code the handler
-  // would get. Cancelled by the coroutine's stop token too.
+  // Awaitable: auto [ec, n] = co_await t.wait(100ms) gives the error the
+  // handler would get (n is always 0), the same shape as an awaited
+  // operation. Cancelled by the coroutine's stop token too.
   struct wait_awaitable;
   wait_awaitable wait(clock::duration after) noexcept;
 
@@ -94,17 +101,18 @@ class timer final : public detail::loop_node {
   }
   // Puts the timer in the loop's heap; on failure it is not pending.
   std::error_code arm(clock::time_point deadline, clock::duration interval);
-  static void finish(loop_node& self, std::size_t bytes, std::error_code ec);
+  static void expire(timer_entry& self);
 
   loop& loop_;
+  strand* strand_ = nullptr;
   detail::handler_storage<void(std::error_code), 48> handler_;
-  clock::time_point deadline_{};
   clock::duration interval_{};
   // The fields below belong to the loop's timer service (under its lock).
-  std::size_t heap_index_ = static_cast<std::size_t>(-1);  // heap position while armed
-  bool handler_running_ = false;                           // a repeating timer's handler is running
-  bool cancel_requested_ = false;                          // cancel() while that handler runs
-  bool* destroyed_ = nullptr;                              // set by ~timer while its handler runs
+  detail::timer_packet* packet_ = nullptr;  // carries its expiry or cancellation
+  bool packet_queued_ = false;              // packet_ is in the port's queue
+  detail::timer_call* calls_ = nullptr;     // handler calls running now
+  bool cancel_requested_ = false;           // cancel() while a repeating call runs
+  bool destroying_ = false;                 // ~timer began: never arm again
   std::atomic<bool> pending_{false};
 };
 

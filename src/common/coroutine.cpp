@@ -16,12 +16,12 @@ bool on_loop(const handle& h) noexcept {
   return io != nullptr && io->key == loop_io_key;
 }
 
-bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop) {
+bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop, loop* owner) {
   waiter_ = waiter;
   if (!on_loop(*handle_)) {
     // Its completion would go to a port nobody resumes coroutines from.
     result_ = {make_error_code(handle_access::io(*handle_) == nullptr ? error::not_associated
-                                                                      : error::invalid_argument),
+                                                                      : error::not_on_loop),
                0};
     return false;
   }
@@ -29,8 +29,22 @@ bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token 
     result_ = {make_error_code(error::operation_aborted), 0};
     return false;
   }
-  if (std::error_code ec = start_(*this)) {
-    result_ = {ec, 0};
+  std::error_code start_error;
+  if (has_deadline_) {
+    if (owner == nullptr) {  // no loop to time it on
+      result_ = {make_error_code(error::not_associated), 0};
+      return false;
+    }
+    if (deadline_at_ <= std::chrono::steady_clock::now()) {
+      result_ = {make_error_code(error::timed_out), 0};
+      return false;
+    }
+    start_error = deadline_.start(*owner, deadline_at_, *handle_, *this, &start_for_deadline, this);
+  } else {
+    start_error = start_(*this);
+  }
+  if (start_error) {
+    result_ = {start_error, 0};
     return false;
   }
   if (completed_at_start()) {  // skip_completion_on_success: no packet comes
@@ -43,8 +57,18 @@ bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token 
   // ours until then. A stop request cancels the started operation.
   if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
   if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
-  settle();  // completed already: the coroutine goes on here
+  conclude();  // completed already: the coroutine goes on here
   return false;
+}
+
+std::error_code io_awaitable_base::start_for_deadline(void* self) {
+  auto& me = *static_cast<io_awaitable_base*>(self);
+  return me.start_(me);
+}
+
+void io_awaitable_base::conclude() noexcept {
+  deadline_.conclude(result_.error);
+  settle();
 }
 
 void io_awaitable_base::canceller::operator()() const noexcept {
@@ -62,7 +86,7 @@ void io_awaitable_base::finish(loop_node& self, std::size_t bytes, std::error_co
   auto& me = static_cast<io_awaitable_base&>(self);
   me.result_ = {ec, bytes};
   if (me.arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
-    me.settle();
+    me.conclude();
     me.waiter_.resume();
   }
 }

@@ -85,6 +85,8 @@ class condition_category_impl final : public std::error_category {
         return "handle already associated with a port";
       case errc::not_associated:
         return "handle not associated with a port";
+      case errc::not_on_loop:
+        return "handle associated with a port, not with a loop";
       case errc::operation_in_progress:
         return "operation already in progress";
       case errc::invalid_argument:
@@ -148,6 +150,8 @@ class library_category_impl final : public std::error_category {
         return errc::port_closed;
       case error::not_associated:
         return errc::not_associated;
+      case error::not_on_loop:
+        return errc::not_on_loop;
       case error::already_associated:
         return errc::already_associated;
       case error::operation_in_progress:

@@ -78,6 +78,11 @@ std::error_code loop::post_result(detail::loop_node& n, std::size_t bytes, std::
 }
 
 void loop::dispatch_completion(const completion& c) {
+  if (c.key != detail::loop_io_key && c.key != detail::loop_result_key) {
+    // Raw-port work on the shared port (share_port() set the handler).
+    if (foreign_) foreign_(c);
+    return;
+  }
   auto* n = static_cast<detail::loop_node*>(c.op);
   if (n == nullptr) return;
   std::size_t bytes = c.bytes;
@@ -210,10 +215,14 @@ detail::timer_service& loop::timers() {
   return *timers_;
 }
 
+detail::timer_service& detail::timers_of(loop& l) noexcept {
+  return *l.timers_;
+}
+
 std::error_code loop::spawn(task<void> t, std::stop_token stop) {
   std::coroutine_handle<detail::task_promise<void>> frame = t.release();
   if (!frame) return make_error_code(error::invalid_argument);
-  detail::spawn_record& r = frame.promise().spawn_state(std::move(stop));
+  detail::spawn_record& r = frame.promise().spawn_state(std::move(stop), this);
   {
     std::lock_guard lock(mutex_);
     if (stopped()) {

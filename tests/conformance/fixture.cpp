@@ -83,6 +83,8 @@ const char* name_of(proact::errc e) noexcept {
       return "already_connected";
     case proact::errc::shut_down:
       return "shut_down";
+    case proact::errc::not_on_loop:
+      return "not_on_loop";
   }
   return "?";
 }

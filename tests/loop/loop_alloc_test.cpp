@@ -107,6 +107,40 @@ TEST_F(LoopAlloc, AwaitedOperationsAllocateNothingBeyondTheFrame) {
   lp.reset();
 }
 
+proact::task<void> timed_ping(proact::tcp_socket& c, int rounds, std::atomic<int>& done_rounds) {
+  char buf[64] = {};
+  for (int i = 0; i < rounds; ++i) {
+    auto [ec, n] = co_await c.send(proact::const_buffer(buf, 8)).with_timeout(10s);
+    if (ec || n != 8) co_return;
+    std::size_t got = 0;
+    while (got < 8) {
+      auto [rec, r] = co_await c.recv(proact::buffer(buf, 8 - got)).with_timeout(10s);
+      if (rec) co_return;
+      got += r;
+    }
+    done_rounds.fetch_add(1);
+  }
+}
+
+TEST_F(LoopAlloc, AwaitedOperationsWithDeadlinesAllocateNothing) {
+  auto lp = make_loop(1);
+  proact::tcp_socket client, server;
+  ASSERT_TRUE(connect_on_loop(*lp, client, server));
+  std::atomic<int> warm{0};
+  std::atomic<int> rounds{0};
+  ASSERT_OK(lp->spawn(pong(server)));
+  ASSERT_OK(lp->spawn(timed_ping(client, 10, warm)));
+  ASSERT_TRUE(poll_until(*lp, [&] { return warm.load() == 10; }));
+  auto measured = timed_ping(client, 1000, rounds);  // frame allocated before counting
+  start_counting_allocations();
+  ASSERT_OK(lp->spawn(std::move(measured)));
+  EXPECT_TRUE(poll_until(*lp, [&] { return rounds.load() == 1000; }));
+  const std::size_t allocations = stop_counting_allocations();
+  EXPECT_EQ(rounds.load(), 1000);
+  EXPECT_EQ(allocations, 0U) << "heap allocations during 1,000 timed send + recv rounds";
+  lp.reset();
+}
+
 TEST_F(LoopAlloc, RepeatingTimersAllocateNothing) {
   auto lp = make_loop(1);
   proact::timer t(*lp);

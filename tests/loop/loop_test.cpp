@@ -217,5 +217,56 @@ TEST_F(LoopBasics, PostedCallablesLargerThanTheInlineStorageWork) {
   lp.reset();
 }
 
+proact::task<void> await_on_raw_port(proact::tcp_socket& s, std::error_code& out, event& done) {
+  char buf[8];
+  auto r = co_await s.recv(proact::make_buffer(buf));
+  out = r.error;
+  done.set();
+}
+
+TEST_F(LoopBasics, TheLoopsPortIsSharedWithRawPortCode) {
+  auto lp = make_loop(2);
+  std::atomic<int> foreign{0};
+  std::atomic<std::uintptr_t> last_key{0};
+  std::atomic<std::size_t> last_bytes{0};
+  proact::port& port = lp->share_port([&](const proact::completion& c) {
+    last_key = c.key;
+    last_bytes = c.bytes;
+    foreign.fetch_add(1);
+  });
+  ASSERT_OK(lp->start());
+  // A posted packet with a key of its own reaches the handler, verbatim.
+  ASSERT_OK(port.post(0x77, 42, nullptr));
+  ASSERT_TRUE(spin_until([&] { return foreign.load() == 1; }));
+  EXPECT_EQ(last_key.load(), 0x77U);
+  EXPECT_EQ(last_bytes.load(), 42U);
+  // A handle associated with the port under its own key: its raw operation
+  // completes through the loop's threads to the handler; the loop's own
+  // work goes on beside it.
+  proact::tcp_listener listener;
+  ASSERT_OK(listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0)));
+  std::error_code ec;
+  const proact::endpoint address = listener.local_endpoint(ec);
+  ASSERT_OK(ec);
+  ASSERT_OK(port.associate(listener, 0x11));
+  proact::tcp_socket client, server;
+  ASSERT_OK(client.open(proact::address_family::ipv4));
+  ASSERT_OK(port.associate(client, 0x12));
+  proact::operation accept_op, connect_op;
+  ASSERT_OK(listener.accept(accept_op, server));
+  ASSERT_OK(client.connect(connect_op, address));
+  ASSERT_TRUE(spin_until([&] { return foreign.load() == 3; }));
+  std::atomic<bool> posted{false};
+  ASSERT_OK(lp->post([&] { posted = true; }));
+  ASSERT_TRUE(spin_until([&] { return posted.load(); }));
+  // Awaiting an operation of a raw-port handle fails with its own condition.
+  std::error_code seen;
+  event done;
+  ASSERT_OK(lp->spawn(await_on_raw_port(client, seen, done)));
+  ASSERT_TRUE(done.wait());
+  EXPECT_ERRC(seen, not_on_loop);
+  lp.reset();
+}
+
 }  // namespace
 }  // namespace proact_test

@@ -177,5 +177,28 @@ TEST_F(Timer, DestroyedFromItsOwnHandler) {
   EXPECT_EQ(lp->poll(), 0U);
 }
 
+TEST_F(Timer, CancellingARepeatingTimerWithItsExpiryQueuedStopsIt) {
+  auto lp = make_loop(1);
+  proact::timer t(*lp);
+  int ticks = 0;
+  int aborted = 0;
+  ASSERT_OK(t.start_repeating(1ms, [&](std::error_code ec) {
+    if (ec == proact::errc::operation_aborted) {
+      ++aborted;
+    } else {
+      ++ticks;
+    }
+  }));
+  std::this_thread::sleep_for(30ms);  // the first expiry waits in the port
+  ASSERT_OK(t.cancel());
+  EXPECT_ERRC(t.cancel(), not_found);  // once
+  EXPECT_TRUE(poll_until(*lp, [&] { return aborted == 1; }));
+  std::this_thread::sleep_for(quiet_period);
+  lp->poll();
+  EXPECT_EQ(ticks, 1);
+  EXPECT_EQ(aborted, 1);
+  EXPECT_FALSE(t.armed());
+}
+
 }  // namespace
 }  // namespace proact_test

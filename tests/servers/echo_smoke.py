@@ -2,10 +2,12 @@
 """A handful of echoes through the echo server (also the Wine smoke test):
 several connections, small messages, one large message that needs several
 reads and writes, 16 connections busy at once, then a clean stop (one
-connection still open) with its statistics line."""
+connection still open) with its statistics line; with --idle-timeout a
+silent connection is closed."""
 
 import socket
 import threading
+import time
 
 import servertest as st
 
@@ -84,7 +86,25 @@ def main():
         st.check(int(stats["bytes_echoed"]) == total, f"echoed {stats['bytes_echoed']}, sent {total}")
     else:
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
+    idle_timeout(args)
     print("PASS", flush=True)
+
+
+def idle_timeout(args):
+    server = st.Server([args.server, "--port", "0", "--backend", args.backend,
+                        "--idle-timeout", "500"], args.emulator)
+    c = socket.create_connection((server.host, server.port), timeout=30)
+    c.sendall(b"ping")
+    st.check(recv_exactly(c, 4) == b"ping", "wrong echo before going idle")
+    begin = time.monotonic()
+    try:
+        st.check(c.recv(1) == b"", "data on the idle connection")
+    except ConnectionResetError:
+        pass
+    took = time.monotonic() - begin
+    st.check(0.4 <= took < 15, f"the idle connection closed after {took:.2f} s, expected 0.5 s")
+    c.close()
+    server.stop(require_clean=not args.no_clean_stop)
 
 
 if __name__ == "__main__":

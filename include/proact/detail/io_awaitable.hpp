@@ -7,9 +7,17 @@
 // suspended), so awaiting allocates nothing. If the awaiting coroutine has a
 // stop token (proact::task under loop::spawn), a stop request cancels the
 // pending operation, which then completes with errc::operation_aborted.
+//
+// A deadline cancels it too, but completes it with errc::timed_out:
+//
+//   auto [ec, n] = co_await socket.recv(buffer).with_timeout(30s);
+//
+// The deadline is an entry of the loop's timer heap inside the awaitable, so
+// it allocates nothing either.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +27,12 @@
 #include <utility>
 
 #include "proact/detail/loop_node.hpp"
+#include "proact/detail/op_deadline.hpp"
 
 namespace proact {
 
 class handle;
+class loop;
 
 // What an awaited operation gives back: auto [ec, bytes] = co_await ...;
 struct io_result {
@@ -47,6 +57,21 @@ std::stop_token stop_token_of(std::coroutine_handle<Promise> h) noexcept {
   }
 }
 
+// Promise types that know the loop they run on (proact::task) expose it.
+template <class Promise>
+concept has_loop = requires(Promise& p) {
+  { p.get_loop() } -> std::convertible_to<loop*>;
+};
+
+template <class Promise>
+loop* loop_of(std::coroutine_handle<Promise> h) noexcept {
+  if constexpr (has_loop<Promise>) {
+    return h.promise().get_loop();
+  } else {
+    return nullptr;
+  }
+}
+
 // The part of every operation awaitable that does not depend on the
 // operation: the suspend/complete handshake and stop-token cancellation.
 class io_awaitable_base : public loop_node {
@@ -58,15 +83,29 @@ class io_awaitable_base : public loop_node {
 
   io_awaitable_base(const io_awaitable_base&) = delete;
   io_awaitable_base& operator=(const io_awaitable_base&) = delete;
+  io_awaitable_base& operator=(io_awaitable_base&&) = delete;
 
  protected:
   io_awaitable_base(handle& h, start_fn start) noexcept
       : loop_node(&finish), handle_(&h), start_(start) {}
+  // Only before it is awaited (with_timeout returns a moved copy).
+  io_awaitable_base(io_awaitable_base&& other) noexcept
+      : loop_node(&finish),
+        handle_(other.handle_),
+        start_(other.start_),
+        has_deadline_(other.has_deadline_),
+        deadline_at_(other.deadline_at_) {}
   ~io_awaitable_base() = default;
 
   // Starts the operation; false means "do not suspend" (it failed to start,
   // or finished before this call returned) with the result in result_.
-  bool suspend(std::coroutine_handle<> waiter, std::stop_token stop);
+  // `owner` is the loop the coroutine runs on (for a deadline).
+  bool suspend(std::coroutine_handle<> waiter, std::stop_token stop, loop* owner);
+
+  void set_deadline(std::chrono::steady_clock::time_point at) noexcept {
+    deadline_at_ = at;
+    has_deadline_ = true;
+  }
 
  private:
   struct canceller {
@@ -74,6 +113,9 @@ class io_awaitable_base : public loop_node {
     void operator()() const noexcept;
   };
   static void finish(loop_node& self, std::size_t bytes, std::error_code ec);
+  static std::error_code start_for_deadline(void* self);
+  // The result is final: the deadline is disarmed, the stop callback gone.
+  void conclude() noexcept;
 
   handle* handle_;
   start_fn start_;
@@ -88,6 +130,9 @@ class io_awaitable_base : public loop_node {
   // with MinGW-w64's libstdc++ (its semaphore misses the wake-up).
   std::atomic<bool> cancelling_{false};
   void settle() noexcept;
+  bool has_deadline_ = false;
+  std::chrono::steady_clock::time_point deadline_at_{};
+  op_deadline deadline_;
 };
 
 // Start is a callable std::error_code(operation&) that starts the operation.
@@ -99,8 +144,25 @@ class io_awaitable final : public io_awaitable_base {
 
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    return suspend(waiter, stop_token_of(waiter));
+    return suspend(waiter, stop_token_of(waiter), loop_of(waiter));
   }
+
+  // Cancels the operation if it has not completed `after` from now (or at
+  // `at`); it then completes with errc::timed_out. Needs a coroutine that
+  // runs on a loop (proact::task); elsewhere the await fails with
+  // errc::not_associated.
+  [[nodiscard]] io_awaitable with_timeout(std::chrono::steady_clock::duration after) && noexcept {
+    set_deadline(std::chrono::steady_clock::now() + after);
+    return std::move(*this);
+  }
+  [[nodiscard]] io_awaitable with_deadline(std::chrono::steady_clock::time_point at) && noexcept {
+    set_deadline(at);
+    return std::move(*this);
+  }
+  io_awaitable(io_awaitable&& other) noexcept
+      : io_awaitable_base(std::move(other)), start_op_(std::move(other.start_op_)) {}
+  io_awaitable& operator=(io_awaitable&&) = delete;
+  ~io_awaitable() = default;
 
  private:
   static std::error_code start_thunk(io_awaitable_base& self) {
