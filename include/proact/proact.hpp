@@ -16,3 +16,4 @@
 #include "proact/task.hpp"
 #include "proact/timer.hpp"
 #include "proact/udp.hpp"
+#include "proact/version.hpp"

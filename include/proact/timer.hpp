@@ -23,6 +23,7 @@
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/loop_node.hpp"
 #include "proact/error.hpp"
+#include "proact/export.hpp"
 
 namespace proact {
 
@@ -33,7 +34,7 @@ namespace detail {
 class timer_service;
 }
 
-class timer final : public detail::loop_node {
+class PROACT_API timer final : public detail::loop_node {
  public:
   using clock = std::chrono::steady_clock;
 

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "proact/detail/loop_node.hpp"
+#include "proact/export.hpp"
 
 namespace proact {
 
@@ -49,7 +50,7 @@ std::stop_token stop_token_of(std::coroutine_handle<Promise> h) noexcept {
 
 // The part of every operation awaitable that does not depend on the
 // operation: the suspend/complete handshake and stop-token cancellation.
-class io_awaitable_base : public loop_node {
+class PROACT_API io_awaitable_base : public loop_node {
  public:
   using start_fn = std::error_code (*)(io_awaitable_base& self);
 
