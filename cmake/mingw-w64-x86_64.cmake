@@ -11,14 +11,20 @@ set(CMAKE_CXX_COMPILER ${PROACT_MINGW_PREFIX}-g++-posix)
 set(CMAKE_RC_COMPILER ${PROACT_MINGW_PREFIX}-windres)
 
 set(CMAKE_FIND_ROOT_PATH /usr/${PROACT_MINGW_PREFIX})
+# Windows packages installed elsewhere (cmake --install --prefix P, then
+# find_package with CMAKE_PREFIX_PATH=P) are roots of their own: a root-only
+# search would otherwise look for them under /usr/x86_64-w64-mingw32/P.
+list(APPEND CMAKE_FIND_ROOT_PATH ${CMAKE_PREFIX_PATH})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# Fully static executables: Wine then needs no MinGW runtime DLLs
-# (libstdc++, libgcc, winpthread) on its path.
+# Fully static executables and DLLs (libproact.dll with BUILD_SHARED_LIBS):
+# Wine then needs no MinGW runtime DLLs (libstdc++, libgcc, winpthread) on
+# its path, and a DLL runs wherever it is copied.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
 
 # CTest (and try_run) start the cross-built executables through Wine. Set
 # WINEPREFIX (a private prefix) and WINEDEBUG=-all in the environment.

@@ -7,11 +7,13 @@
 #include <string_view>
 #include <system_error>
 
+#include "proact/export.hpp"
+
 namespace proact {
 
 enum class address_family : std::uint8_t { unspecified, ipv4, ipv6 };
 
-class endpoint {
+class PROACT_API endpoint {
  public:
   endpoint() noexcept = default;
 
@@ -38,7 +40,7 @@ class endpoint {
     size_ = n <= capacity() ? static_cast<std::uint32_t>(n) : 0;
   }
 
-  friend bool operator==(const endpoint& a, const endpoint& b) noexcept;
+  friend PROACT_API bool operator==(const endpoint& a, const endpoint& b) noexcept;
 
  private:
   // sizeof(sockaddr_in6) is 28 on Linux and Windows.

@@ -11,6 +11,8 @@
 
 #include <system_error>
 
+#include "proact/export.hpp"
+
 namespace proact {
 
 // Portable error conditions (std::error_condition values).
@@ -61,11 +63,11 @@ enum class error {
   not_on_loop,
 };
 
-const std::error_category& condition_category() noexcept;  // for proact::errc
-const std::error_category& library_category() noexcept;    // for proact::error
+PROACT_API const std::error_category& condition_category() noexcept;  // for proact::errc
+PROACT_API const std::error_category& library_category() noexcept;    // for proact::error
 // The category of native codes: std::system_category() on POSIX, a Win32
 // category (FormatMessage text, Winsock codes included) on Windows.
-const std::error_category& native_category() noexcept;
+PROACT_API const std::error_category& native_category() noexcept;
 
 inline std::error_condition make_error_condition(errc e) noexcept {
   return {static_cast<int>(e), condition_category()};

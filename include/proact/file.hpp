@@ -9,6 +9,7 @@
 
 #include "proact/buffer.hpp"
 #include "proact/detail/io_awaitable.hpp"
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 
 namespace proact {
@@ -27,7 +28,7 @@ constexpr bool has(file_mode set, file_mode flag) noexcept {
   return (static_cast<unsigned>(set) & static_cast<unsigned>(flag)) != 0;
 }
 
-class file : public handle {
+class PROACT_API file : public handle {
  public:
   file() noexcept = default;
 

@@ -14,6 +14,7 @@
 
 #include "proact/detail/config.hpp"
 #include "proact/endpoint.hpp"
+#include "proact/export.hpp"
 #include "proact/operation.hpp"
 
 namespace proact {
@@ -23,7 +24,7 @@ class io_handle;
 struct handle_access;
 }  // namespace detail
 
-class handle {
+class PROACT_API handle {
  public:
   handle(const handle&) = delete;
   handle& operator=(const handle&) = delete;

@@ -6,12 +6,13 @@
 
 #include <system_error>
 
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 #include "proact/stream.hpp"
 
 namespace proact {
 
-class local_stream : public stream_handle {
+class PROACT_API local_stream : public stream_handle {
  public:
   local_stream() noexcept = default;
 

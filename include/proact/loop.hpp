@@ -41,6 +41,7 @@
 #include "proact/detail/op_deadline.hpp"
 #include "proact/detail/post_node.hpp"
 #include "proact/error.hpp"
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 #include "proact/port.hpp"
 
@@ -128,7 +129,7 @@ class callback_op : public detail::loop_node {
   detail::op_deadline deadline_;
 };
 
-class loop {
+class PROACT_API loop {
  public:
   // Opens the loop's port; throws std::system_error if that fails.
   loop();
@@ -248,7 +249,7 @@ class loop {
 // strand::post, strand::dispatch) never runs on two threads at once, and
 // posted work runs in the order it was posted; different strands run in
 // parallel on the loop's workers. The strand must outlive its queued work.
-class strand {
+class PROACT_API strand {
  public:
   explicit strand(loop& l) noexcept : loop_(l), drain_(*this) {}
   strand(const strand&) = delete;
@@ -282,7 +283,7 @@ class strand {
 
   // Continues draining the queue from a fresh loop dispatch, so one busy
   // strand does not keep a worker forever.
-  class drain_node final : public detail::loop_node {
+  class PROACT_API drain_node final : public detail::loop_node {
    public:
     explicit drain_node(strand& s) noexcept : loop_node(&run), owner_(s) {}
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "proact/export.hpp"
 #include "proact/operation.hpp"
 
 namespace proact {
@@ -34,9 +35,9 @@ enum class backend_kind : std::uint8_t {
   iocp,       // Windows: native I/O completion ports
 };
 
-std::string_view to_string(backend_kind kind) noexcept;
+PROACT_API std::string_view to_string(backend_kind kind) noexcept;
 // "epoll", "io_uring", "iocp", "automatic"/"auto"/""; invalid_argument otherwise.
-backend_kind backend_from_string(std::string_view name, std::error_code& ec) noexcept;
+PROACT_API backend_kind backend_from_string(std::string_view name, std::error_code& ec) noexcept;
 
 struct port_options {
   backend_kind backend = backend_kind::automatic;
@@ -47,7 +48,7 @@ struct port_options {
 using timeout = std::chrono::milliseconds;
 inline constexpr timeout infinite = timeout::max();
 
-class port {
+class PROACT_API port {
  public:
   port() noexcept = default;
   // Convenience: opens or throws std::system_error.

@@ -18,4 +18,5 @@
 #include "proact/task.hpp"
 #include "proact/timer.hpp"
 #include "proact/udp.hpp"
+#include "proact/version.hpp"
 #include "proact/when.hpp"

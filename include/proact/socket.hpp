@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "proact/endpoint.hpp"
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 #include "proact/stream.hpp"
 
@@ -14,7 +15,7 @@ namespace proact {
 
 class file;
 
-class tcp_socket : public stream_handle {
+class PROACT_API tcp_socket : public stream_handle {
  public:
   tcp_socket() noexcept = default;
 
@@ -62,7 +63,7 @@ class tcp_socket : public stream_handle {
   }
 };
 
-class tcp_listener : public handle {
+class PROACT_API tcp_listener : public handle {
  public:
   static constexpr int default_backlog = 1024;
 

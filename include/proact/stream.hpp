@@ -7,11 +7,12 @@
 
 #include "proact/buffer.hpp"
 #include "proact/detail/io_awaitable.hpp"
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 
 namespace proact {
 
-class stream_handle : public handle {
+class PROACT_API stream_handle : public handle {
  public:
   // Completes as soon as any bytes arrived (bytes = count), or with 0 bytes
   // and errc::eof after the peer's orderly shutdown. A recv whose buffers are

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "proact/detail/io_awaitable.hpp"
+#include "proact/export.hpp"
 #include "proact/loop.hpp"
 #include "proact/timer.hpp"
 
@@ -44,7 +45,7 @@ struct spawn_record {
   spawn_record* next = nullptr;
 };
 
-class promise_base {
+class PROACT_API promise_base {
  public:
   std::suspend_always initial_suspend() const noexcept { return {}; }
 

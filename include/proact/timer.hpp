@@ -29,6 +29,7 @@
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/timer_entry.hpp"
 #include "proact/error.hpp"
+#include "proact/export.hpp"
 
 namespace proact {
 
@@ -41,7 +42,7 @@ class timer_packet;
 struct timer_call;
 }  // namespace detail
 
-class timer final : public detail::timer_entry {
+class PROACT_API timer final : public detail::timer_entry {
  public:
   using clock = std::chrono::steady_clock;
 

@@ -7,11 +7,12 @@
 #include "proact/buffer.hpp"
 #include "proact/detail/io_awaitable.hpp"
 #include "proact/endpoint.hpp"
+#include "proact/export.hpp"
 #include "proact/handle.hpp"
 
 namespace proact {
 
-class udp_socket : public handle {
+class PROACT_API udp_socket : public handle {
  public:
   udp_socket() noexcept = default;
 

@@ -1,5 +1,6 @@
-// Platform facts the public headers need. This is the only public header that
-// looks at the platform; everything else is written against these names.
+// Platform facts the public headers need. This and export.hpp are the only
+// public headers that look at the platform; everything else is written
+// against these names.
 #pragma once
 
 #include <cstddef>

@@ -28,6 +28,7 @@
 
 #include "proact/detail/loop_node.hpp"
 #include "proact/detail/op_deadline.hpp"
+#include "proact/export.hpp"
 
 namespace proact {
 
@@ -74,7 +75,7 @@ loop* loop_of(std::coroutine_handle<Promise> h) noexcept {
 
 // The part of every operation awaitable that does not depend on the
 // operation: the suspend/complete handshake and stop-token cancellation.
-class io_awaitable_base : public loop_node {
+class PROACT_API io_awaitable_base : public loop_node {
  public:
   using start_fn = std::error_code (*)(io_awaitable_base& self);
 

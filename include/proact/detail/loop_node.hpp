@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <system_error>
 
+#include "proact/export.hpp"
 #include "proact/operation.hpp"
 
 namespace proact {
@@ -56,7 +57,7 @@ class loop_node : public operation {
 };
 
 // True if h is associated with a loop (its completions reach a loop).
-bool on_loop(const handle& h) noexcept;
+PROACT_API bool on_loop(const handle& h) noexcept;
 
 }  // namespace detail
 }  // namespace proact

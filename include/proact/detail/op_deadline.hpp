@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "proact/detail/timer_entry.hpp"
+#include "proact/export.hpp"
 
 namespace proact {
 
@@ -18,7 +19,7 @@ class operation;
 
 namespace detail {
 
-class op_deadline final : public timer_entry {
+class PROACT_API op_deadline final : public timer_entry {
  public:
   using start_fn = std::error_code (*)(void* context);
 

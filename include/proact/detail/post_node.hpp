@@ -10,10 +10,11 @@
 
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/loop_node.hpp"
+#include "proact/export.hpp"
 
 namespace proact::detail {
 
-class post_node final : public loop_node {
+class PROACT_API post_node final : public loop_node {
  public:
   using callable = handler_storage<void(), 64>;
 
