@@ -7,16 +7,9 @@
 // a code that compares equal to errc::backend_unavailable; when the kernel
 // refused, its value is the errno that says why.
 //
-// The default (automatic) is epoll, chosen by measurement: a one-thread echo
-// server, 64-byte messages, round trips per second of server CPU time
-// (median of 3 runs on the project's 2-core machine, Linux 6.x):
-//   connections      1      100     1000
-//   epoll          93k     158k     125k
-//   io_uring       98k     146k     117k
-// io_uring is no faster here (as with the hand-written loops in
-// shared/notes/platform-facts.md), and epoll runs wherever Linux does, so
-// io_uring is opt-in. Being the default, epoll is also what an application
-// gets where io_uring is unavailable.
+// The default (automatic) is epoll: measured, io_uring is no faster for an
+// echo server (docs/benchmarks.md), and epoll runs wherever Linux does, so
+// io_uring is opt-in.
 //
 // PROACT_IO_URING_DISABLE=1 makes io_uring unavailable, as on a machine
 // where it is disabled: tests use it to exercise that path.
@@ -35,15 +28,12 @@
 namespace proact::detail {
 namespace {
 
-bool uring_disabled_by_environment() noexcept {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read only; nothing here sets it
-  const char* value = std::getenv("PROACT_IO_URING_DISABLE");
-  return value != nullptr && *value != '\0' && std::strcmp(value, "0") != 0;
-}
-
 std::error_code create_io_uring_backend(unsigned concurrency, port_backend*& out) {
 #if defined(PROACT_HAVE_IO_URING)
-  if (uring_disabled_by_environment()) return make_error_code(error::backend_unavailable);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read only; nothing here sets it
+  const char* disable = std::getenv("PROACT_IO_URING_DISABLE");
+  if (disable != nullptr && *disable != '\0' && std::strcmp(disable, "0") != 0)
+    return make_error_code(error::backend_unavailable);
   return create_uring_backend(concurrency, out);
 #else
   (void)concurrency;

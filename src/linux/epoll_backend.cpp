@@ -29,7 +29,6 @@ struct epoll_op {
   // connect: how many polls had begun when connect() returned (see
   // start_connect and try_io).
   std::uint64_t polls_before;
-  bool fin_sent;  // disconnect: FIN sent, draining until the peer's
 };
 
 epoll_op& state_of(operation& op) noexcept {
@@ -50,17 +49,17 @@ std::error_code last_error() noexcept {
 
 class epoll_backend final : public linux_backend {
  public:
-  epoll_backend(int epfd, int wakefd, unsigned concurrency) noexcept
+  explicit epoll_backend(unsigned concurrency) noexcept
       : linux_backend(concurrency, sizeof(epoll_handle)),
-        epfd_(epfd),
-        wakefd_(wakefd),
         files_(engine_, std::clamp(processor_count(), 2u, 4u)) {}
 
   ~epoll_backend() override {
     free_released(true);
-    ::close(wakefd_);
-    ::close(epfd_);
+    if (wakefd_ >= 0) ::close(wakefd_);
+    if (epfd_ >= 0) ::close(epfd_);
   }
+
+  std::error_code init() noexcept;
 
   backend_kind kind() const noexcept override { return backend_kind::epoll; }
   void close() noexcept override;
@@ -76,7 +75,6 @@ class epoll_backend final : public linux_backend {
   std::error_code start_connect(epoll_handle& s, operation& op, const endpoint& remote);
   io_status try_io(epoll_handle& s, operation& op, std::uint64_t poll, io_result& r) noexcept;
   io_status try_disconnect(epoll_handle& s, operation& op, io_result& r) noexcept;
-  std::error_code finish_at_start(epoll_handle& s, operation& op, io_result& r) noexcept;
   void run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll, completion_batch& out) noexcept;
   void run_queues(epoll_handle& s, bool input, bool output, std::uint64_t poll,
                   completion_batch& out) noexcept;
@@ -93,8 +91,8 @@ class epoll_backend final : public linux_backend {
   void poll_events(int timeout_ms, completion_batch& out) noexcept override;
   void interrupt() noexcept override;
 
-  const int epfd_;
-  const int wakefd_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
   file_pool files_;
   std::atomic<std::uint64_t> polls_{0};  // epoll_wait calls begun (see start_connect)
 
@@ -103,6 +101,17 @@ class epoll_backend final : public linux_backend {
   linux_handle* released_ = nullptr;
   std::atomic<bool> has_released_{false};
 };
+
+std::error_code epoll_backend::init() noexcept {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) return last_error();
+  wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakefd_ < 0) return last_error();
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;  // the interrupter
+  return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) == 0 ? std::error_code{} : last_error();
+}
 
 // The backend whose poll_events() runs on this thread, if any (see interrupt()).
 thread_local const epoll_backend* polling_backend = nullptr;
@@ -209,9 +218,8 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
     return {};
   }
   epoll_op& st = op_access::construct_backend<epoll_op>(op);
-  st.queued = linux_op{nullptr, 0};
+  st.queued = linux_op{nullptr, 0, false};
   st.polls_before = 0;
-  st.fin_sent = false;
   if (kind == op_kind::connect) return start_connect(s, op, *remote);
 
   op_queue& q = s.queue_for(kind);
@@ -222,21 +230,6 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   if (q.empty() && (decided_without_trying(s, op, r) || try_io(s, op, 0, r) == io_status::done))
     return finish_at_start(s, op, r);
   enqueue(q, op);
-  return {};
-}
-
-// An operation that completed during its start call: through the port (item
-// 2), or straight back to the caller in skip-completion-on-success mode.
-std::error_code epoll_backend::finish_at_start(epoll_handle& s, operation& op,
-                                               io_result& r) noexcept {
-  if (!s.is_file()) settle(s, op, r);
-  if (s.skip_on_success) {
-    op_access::complete_at_start(op, r.bytes, r.error);
-    op_access::end(op);
-    return {};
-  }
-  const completion c = completion_for(op, r.bytes, r.error);
-  engine_.deliver(std::span<const completion>(&c, 1));
   return {};
 }
 
@@ -311,14 +304,10 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
 }
 
 io_status epoll_backend::try_disconnect(epoll_handle& s, operation& op, io_result& r) noexcept {
-  epoll_op& st = state_of(op);
-  if (!st.fin_sent) {
-    if (!send_fin(s, r)) return io_status::done;
-    st.fin_sent = true;
+  const io_status status = disconnect_step(s, op, r, [&] {
     completion_batch aborted_recvs(engine_);
     abort_queue(s.input, aborted_recvs);
-  }
-  const io_status status = drain_and_dissolve(s, r);
+  });
   if (status == io_status::done) s.connect_started = false;
   return status;
 }
@@ -379,9 +368,7 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
   } else {
     if (!s.input.remove(*op) && !s.output.remove(*op)) return make_error_code(error::not_found);
     operation_done();
-    const op_kind kind = op_access::kind(*op);
-    if (kind == op_kind::disconnect) s.draining = false;
-    if (kind == op_kind::connect) s.connection.connect_ended();
+    note_ended(s, op_access::kind(*op));
     aborted_ops.push(completion_for(*op, linux_state_of(*op).done, aborted()));
     shutdown_if_output_done(s);
   }
@@ -458,28 +445,11 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
 }  // namespace
 
 std::error_code create_epoll_backend(unsigned concurrency, port_backend*& out) {
-  const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) return last_error();
-  const int wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakefd < 0) {
-    const std::error_code ec = last_error();
-    ::close(epfd);
+  auto* backend = new (std::nothrow) epoll_backend(concurrency);
+  if (backend == nullptr) return native_error(ENOMEM);
+  if (std::error_code ec = backend->init()) {
+    backend->release();
     return ec;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.ptr = nullptr;  // the interrupter
-  if (::epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0) {
-    const std::error_code ec = last_error();
-    ::close(wakefd);
-    ::close(epfd);
-    return ec;
-  }
-  auto* backend = new (std::nothrow) epoll_backend(epfd, wakefd, concurrency);
-  if (backend == nullptr) {
-    ::close(wakefd);
-    ::close(epfd);
-    return native_error(ENOMEM);
   }
   out = backend;
   return {};

@@ -8,6 +8,7 @@
 
 #include "common/op_access.hpp"
 #include "linux/completion_engine.hpp"
+#include "linux/linux_handle.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
@@ -21,10 +22,6 @@ struct pool_job {
 
 pool_job& job_of(operation& op) noexcept {
   return op_access::backend<pool_job>(op);
-}
-
-completion finished(const operation& op, std::size_t bytes, std::error_code ec) noexcept {
-  return completion{op_access::key(op), const_cast<operation*>(&op), bytes, ec};
 }
 
 }  // namespace
@@ -108,7 +105,7 @@ std::size_t file_pool::cancel(pooled_file& f, operation* op, completion_batch& o
       else
         head_ = next;
       if (tail_ == it) tail_ = prev;
-      out.push(finished(*it, 0, make_error_code(error::operation_aborted)));
+      out.push(completion_for(*it, 0, aborted()));
       ++n;
     } else {
       prev = it;
@@ -134,8 +131,7 @@ bool file_pool::busy(const pooled_file& f) const noexcept {
 
 void file_pool::drain(completion_batch& out) noexcept {
   std::unique_lock lock(mutex_);
-  while (operation* op = pop_locked())
-    out.push(finished(*op, 0, make_error_code(error::operation_aborted)));
+  while (operation* op = pop_locked()) out.push(completion_for(*op, 0, aborted()));
   idle_.wait(lock, [this] { return running_ == 0; });
 }
 
@@ -191,7 +187,7 @@ void file_pool::execute(operation& op, int fd) noexcept {
       done += static_cast<std::size_t>(n);
     }
   }
-  const completion c = finished(op, done, ec);
+  const completion c = completion_for(op, done, ec);
   engine_.deliver(std::span<const completion>(&c, 1));
 }
 

@@ -12,6 +12,23 @@ handle_registry::~handle_registry() {
   }
 }
 
+void handle_registry::add_locked(linux_handle& h) noexcept {
+  h.prev_registered = nullptr;
+  h.next_registered = open_;
+  if (open_ != nullptr) open_->prev_registered = &h;
+  open_ = &h;
+  h.registered = true;
+}
+
+void handle_registry::remove_locked(linux_handle& h) noexcept {
+  if (!h.registered) return;
+  if (h.prev_registered != nullptr) h.prev_registered->next_registered = h.next_registered;
+  if (h.next_registered != nullptr) h.next_registered->prev_registered = h.prev_registered;
+  if (open_ == &h) open_ = h.next_registered;
+  h.prev_registered = h.next_registered = nullptr;
+  h.registered = false;
+}
+
 void* handle_registry::take_storage_locked() noexcept {
   if (spare* s = spares_) {
     spares_ = s->next;

@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <mutex>
 
-#include "linux/handle_list.hpp"
 #include "linux/linux_handle.hpp"
 
 namespace proact::detail {
@@ -26,12 +25,14 @@ class handle_registry {
   void* take_storage_locked() noexcept;
   // Keeps the storage of a destroyed handle as a spare (up to a bound).
   void give_storage_locked(void* storage) noexcept;
-  void add_locked(linux_handle& h) noexcept { open_.push(h); }
-  void remove_locked(linux_handle& h) noexcept { open_.remove(h); }
+  // The list of open handles is linked through their `*_registered` fields.
+  void add_locked(linux_handle& h) noexcept;
+  // Unlinks h; nothing happens if it is not on the list (any more).
+  void remove_locked(linux_handle& h) noexcept;
   // Calls f(linux_handle&) on every open handle.
   template <class F>
   void for_each_locked(F&& f) {
-    for (linux_handle* h = open_.front(); h != nullptr; h = h->next_registered) f(*h);
+    for (linux_handle* h = open_; h != nullptr; h = h->next_registered) f(*h);
   }
 
   void remove(linux_handle& h) noexcept {
@@ -47,7 +48,7 @@ class handle_registry {
 
   const std::size_t handle_size_;
   std::mutex lock_;
-  handle_list<linux_handle> open_;
+  linux_handle* open_ = nullptr;
   spare* spares_ = nullptr;
   std::size_t spare_count_ = 0;
 };

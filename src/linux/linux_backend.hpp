@@ -81,6 +81,20 @@ class linux_backend : public port_backend, protected event_source {
     });
   }
 
+  // An operation that ended during its start call: through the port (item 2),
+  // or straight back to the caller in skip-completion-on-success mode.
+  std::error_code finish_at_start(linux_handle& h, operation& op, io_result& r) noexcept {
+    if (!h.is_file()) settle(h, op, r);
+    if (h.skip_on_success) {
+      op_access::complete_at_start(op, r.bytes, r.error);
+      op_access::end(op);
+    } else {
+      const completion c = completion_for(op, r.bytes, r.error);
+      engine_.deliver(std::span<const completion>(&c, 1));
+    }
+    return {};
+  }
+
   // Operations on a queue or in the kernel: while there are any, a wait
   // must look at the kernel.
   void operation_pending() noexcept { pending_ops_.fetch_add(1, std::memory_order_relaxed); }

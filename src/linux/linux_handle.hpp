@@ -24,6 +24,7 @@ namespace proact::detail {
 struct linux_op {
   operation* next;   // link in its handle's queue
   std::size_t done;  // bytes already sent or written (send, send_file, write_at)
+  bool fin_sent;     // disconnect: the FIN went, input is discarded up to the peer's
 };
 
 inline linux_op& linux_state_of(operation& op) noexcept {
@@ -112,6 +113,22 @@ std::error_code skip_completion_on_success(linux_handle& h) noexcept;
 // again. send_fin() returns false with the outcome in `r` if the FIN failed.
 bool send_fin(linux_handle& h, io_result& r) noexcept;
 io_status drain_and_dissolve(linux_handle& h, io_result& r) noexcept;
+// Both steps, with `abort_input()` ending the pending recvs after the FIN.
+template <class AbortInput>
+io_status disconnect_step(linux_handle& h, operation& op, io_result& r, AbortInput&& abort_input) {
+  linux_op& st = linux_state_of(op);
+  if (!st.fin_sent) {
+    if (!send_fin(h, r)) return io_status::done;
+    st.fin_sent = true;
+    abort_input();
+  }
+  return drain_and_dissolve(h, r);
+}
+// What a connect or disconnect leaving its queue ends on the handle.
+inline void note_ended(linux_handle& h, op_kind kind) noexcept {
+  if (kind == op_kind::disconnect) h.draining = false;
+  if (kind == op_kind::connect) h.connection.connect_ended();
+}
 
 // A connect on a socket that is connected or connecting is refused, as
 // connect() and ConnectEx refuse it.

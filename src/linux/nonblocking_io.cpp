@@ -23,10 +23,6 @@ static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(
 static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
 static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
 
-const iovec* iovecs(const operation& op) noexcept {
-  return reinterpret_cast<const iovec*>(op_access::buffers(op));
-}
-
 bool would_block(int e) noexcept {
   return e == EAGAIN || e == EWOULDBLOCK;
 }
@@ -98,6 +94,10 @@ io_status send_file_range(int fd, const operation& op, std::size_t& done, io_res
 
 }  // namespace
 
+iovec* as_iovec(const operation& op) noexcept {
+  return reinterpret_cast<iovec*>(const_cast<buffer*>(op_access::buffers(op)));
+}
+
 std::size_t total_size(const operation& op) noexcept {
   const buffer* bufs = op_access::buffers(op);
   std::size_t total = 0;
@@ -114,9 +114,9 @@ io_status try_recv(int fd, const operation& op, io_result& r) noexcept {
       char byte;
       n = ::recv(fd, &byte, 1, MSG_PEEK);  // readable? consume nothing
     } else if (count == 1) {
-      n = ::recv(fd, iovecs(op)[0].iov_base, iovecs(op)[0].iov_len, 0);
+      n = ::recv(fd, as_iovec(op)[0].iov_base, as_iovec(op)[0].iov_len, 0);
     } else {
-      n = ::readv(fd, iovecs(op), static_cast<int>(count));
+      n = ::readv(fd, as_iovec(op), static_cast<int>(count));
     }
   } while (n < 0 && errno == EINTR);
   if (n < 0) return would_block(errno) ? io_status::would_block : fail(r, errno);
@@ -173,7 +173,7 @@ io_status try_recv_from(int fd, const operation& op, io_result& r) noexcept {
   endpoint from;
   socklen_t from_size = static_cast<socklen_t>(endpoint::capacity());
   const std::size_t count = op_access::buffer_count(op);
-  const iovec* iov = iovecs(op);
+  const iovec* iov = as_iovec(op);
   ssize_t n;
   bool truncated = false;
   if (count == 1) {
@@ -214,7 +214,7 @@ io_status try_send_to(int fd, const operation& op, io_result& r) noexcept {
   const auto* to = static_cast<const sockaddr*>(remote->data());
   const auto to_size = static_cast<socklen_t>(remote->size());
   const std::size_t count = op_access::buffer_count(op);
-  const iovec* iov = iovecs(op);
+  const iovec* iov = as_iovec(op);
   ssize_t n;
   if (count == 1) {
     do n = ::sendto(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL, to, to_size);

@@ -4,6 +4,8 @@
 // speculative first try.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <system_error>
 
@@ -42,5 +44,7 @@ io_status try_send_file(int fd, const operation& op, std::size_t& done, io_resul
 io_status try_discard_until_eof(int fd, io_result& r) noexcept;
 
 std::size_t total_size(const operation& op) noexcept;
+// The operation's buffers as the iovec array they are laid out as.
+iovec* as_iovec(const operation& op) noexcept;
 
 }  // namespace proact::detail

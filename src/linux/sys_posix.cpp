@@ -31,6 +31,20 @@ native_handle_type open_stream(address_family family, std::error_code& ec) noexc
   return fd;
 }
 
+// getsockname or getpeername into an endpoint.
+endpoint endpoint_of(int (*query)(int, sockaddr*, socklen_t*), native_handle_type fd,
+                     std::error_code& ec) noexcept {
+  endpoint e;
+  socklen_t len = static_cast<socklen_t>(endpoint::capacity());
+  if (query(fd, static_cast<sockaddr*>(e.data()), &len) != 0) {
+    ec = last_error();
+    return {};
+  }
+  ec.clear();
+  e.resize(len);
+  return e;
+}
+
 }  // namespace
 
 native_handle_type open_tcp_socket(address_family family, std::error_code& ec) noexcept {
@@ -149,27 +163,11 @@ std::error_code set_no_delay(native_handle_type fd, bool on) noexcept {
 }
 
 endpoint local_endpoint(native_handle_type fd, std::error_code& ec) noexcept {
-  endpoint e;
-  socklen_t len = static_cast<socklen_t>(endpoint::capacity());
-  if (::getsockname(fd, static_cast<sockaddr*>(e.data()), &len) != 0) {
-    ec = last_error();
-    return {};
-  }
-  ec.clear();
-  e.resize(len);
-  return e;
+  return endpoint_of(::getsockname, fd, ec);
 }
 
 endpoint remote_endpoint(native_handle_type fd, std::error_code& ec) noexcept {
-  endpoint e;
-  socklen_t len = static_cast<socklen_t>(endpoint::capacity());
-  if (::getpeername(fd, static_cast<sockaddr*>(e.data()), &len) != 0) {
-    ec = last_error();
-    return {};
-  }
-  ec.clear();
-  e.resize(len);
-  return e;
+  return endpoint_of(::getpeername, fd, ec);
 }
 
 }  // namespace proact::detail::sys

@@ -98,7 +98,6 @@ class uring_backend final : public linux_backend {
   }
   std::error_code start_socket_op(uring_handle& s, operation& op, sqe_timing timing,
                                   submission& sub, bool& behind) noexcept;
-  void deliver_at_start(uring_handle& s, operation& op, io_result& r) noexcept;
   begun begin(uring_handle& s, operation& op, activation why, sqe_timing timing, io_result& result,
               submission& sub) noexcept;
   io_status disconnect_step(uring_handle& s, operation& op, io_result& r, submission& sub) noexcept;
@@ -278,8 +277,7 @@ std::error_code uring_backend::start_socket_op(uring_handle& s, operation& op, s
     if (std::error_code ec = connect_refusal(s)) return ec;
   }
   if (io_result r; ends_at_start(s, op, r)) {
-    deliver_at_start(s, op, r);
-    return {};
+    return finish_at_start(s, op, r);
   }
   op_queue& q = s.queue_for(kind);
   if (q.empty()) {
@@ -291,8 +289,7 @@ std::error_code uring_backend::start_socket_op(uring_handle& s, operation& op, s
       case begun::done:
         // skip_completion_on_success: the outcome goes back to the caller
         // and no packet is queued.
-        deliver_at_start(s, op, result);
-        return {};
+        return finish_at_start(s, op, result);
       case begun::no_sqe:
         return native_error(ENOBUFS);
     }
@@ -301,19 +298,6 @@ std::error_code uring_backend::start_socket_op(uring_handle& s, operation& op, s
   q.push(op);
   operation_pending();
   return {};
-}
-
-// An outcome known in the start call, with nothing of it in the kernel:
-// returned to the caller in skip-completion-on-success mode, else queued.
-void uring_backend::deliver_at_start(uring_handle& s, operation& op, io_result& r) noexcept {
-  settle(s, op, r);
-  if (s.skip_on_success) {
-    op_access::complete_at_start(op, r.bytes, r.error);
-    op_access::end(op);
-    return;
-  }
-  const completion c = completion_for(op, r.bytes, r.error);
-  engine_.deliver(std::span<const completion>(&c, 1));
 }
 
 // Makes `op` the active operation of its queue (it is, or is about to be,
@@ -363,21 +347,13 @@ begun uring_backend::begin(uring_handle& s, operation& op, activation why, sqe_t
 // cancelled there, those behind it end right after it, in order.
 io_status uring_backend::disconnect_step(uring_handle& s, operation& op, io_result& r,
                                          submission& sub) noexcept {
-  uring_op& st = state_of(op);
-  if (!st.fin_sent) {
-    if (!send_fin(s, r)) return io_status::done;
-    st.fin_sent = true;
-    request_cancel_all(s, s.input, nullptr, sub);
-  }
-  return drain_and_dissolve(s, r);
+  return detail::disconnect_step(s, op, r, [&] { request_cancel_all(s, s.input, nullptr, sub); });
 }
 
 // Bookkeeping when an operation leaves its queue with its completion.
 void uring_backend::retired(uring_handle& s, const operation& op) noexcept {
   operation_done();
-  const op_kind kind = op_access::kind(op);
-  if (kind == op_kind::disconnect) s.draining = false;
-  if (kind == op_kind::connect) s.connection.connect_ended();
+  note_ended(s, op_access::kind(op));
 }
 
 bool uring_backend::issue(uring_handle& s, operation& op, submission& sub,

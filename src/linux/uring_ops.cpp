@@ -16,35 +16,20 @@
 namespace proact::detail {
 namespace {
 
-// proact::buffer and const_buffer are laid out like iovec.
-static_assert(sizeof(buffer) == sizeof(iovec) && sizeof(const_buffer) == sizeof(iovec));
-static_assert(offsetof(buffer, data) == offsetof(iovec, iov_base));
-static_assert(offsetof(buffer, size) == offsetof(iovec, iov_len));
 static_assert(sizeof(uring_op) <= op_backend_storage);
-
-std::size_t total_of(const operation& op) noexcept {
-  const buffer* bufs = op_access::buffers(op);
-  std::size_t total = 0;
-  for (std::size_t i = 0; i < op_access::buffer_count(op); ++i) total += bufs[i].size;
-  return total;
-}
-
-iovec* as_iovec(const buffer* b) noexcept {
-  return reinterpret_cast<iovec*>(const_cast<buffer*>(b));
-}
 
 void prepare_recv(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
   const buffer* bufs = op_access::buffers(op);
   const std::size_t count = op_access::buffer_count(op);
-  if (total_of(op) == 0) {
+  if (total_size(op) == 0) {
     // Zero-byte recv: completes when data is readable, consuming nothing.
     io_uring_prep_recv(sqe, h.fd, &st.peek, 1, MSG_PEEK);
   } else if (count == 1) {
     io_uring_prep_recv(sqe, h.fd, bufs[0].data, bufs[0].size, 0);
   } else {
     st.msg = msghdr{};
-    st.msg.msg_iov = as_iovec(bufs);
+    st.msg.msg_iov = as_iovec(op);
     st.msg.msg_iovlen = count;
     io_uring_prep_recvmsg(sqe, h.fd, &st.msg, 0);
   }
@@ -69,7 +54,7 @@ void prepare_send(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexc
     io_uring_prep_send(sqe, h.fd, data, bufs[i].size - skip, MSG_NOSIGNAL);
   } else {
     st.msg = msghdr{};
-    st.msg.msg_iov = as_iovec(bufs + i);
+    st.msg.msg_iov = as_iovec(op) + i;
     st.msg.msg_iovlen = count - i;
     io_uring_prep_sendmsg(sqe, h.fd, &st.msg, MSG_NOSIGNAL);
   }
@@ -86,7 +71,7 @@ void prepare_recv_from(const uring_handle& h, operation& op, io_uring_sqe* sqe) 
     st.msg.msg_name = source->data();
     st.msg.msg_namelen = static_cast<socklen_t>(endpoint::capacity());
   }
-  st.msg.msg_iov = as_iovec(op_access::buffers(op));
+  st.msg.msg_iov = as_iovec(op);
   st.msg.msg_iovlen = op_access::buffer_count(op);
   io_uring_prep_recvmsg(sqe, h.fd, &st.msg, MSG_TRUNC);
 }
@@ -99,7 +84,7 @@ void prepare_send_to(const uring_handle& h, operation& op, io_uring_sqe* sqe) no
   st.msg = msghdr{};
   st.msg.msg_name = const_cast<void*>(remote->data());
   st.msg.msg_namelen = static_cast<socklen_t>(remote->size());
-  st.msg.msg_iov = as_iovec(op_access::buffers(op));
+  st.msg.msg_iov = as_iovec(op);
   st.msg.msg_iovlen = op_access::buffer_count(op);
   io_uring_prep_sendmsg(sqe, h.fd, &st.msg, MSG_NOSIGNAL);
 }
@@ -187,31 +172,34 @@ void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
 
 // ---- what a CQE means -----------------------------------------------------------------
 
+namespace {
+
+// Interrupted, or not ready after all: the same SQE again.
+bool retry(int res) noexcept {
+  return res == -EINTR || res == -EAGAIN;
+}
+
+}  // namespace
+
 outcome recv_result(operation& op, int res, io_result& result) noexcept {
-  const bool zero_byte = total_of(op) == 0;
-  if (res > 0) {
-    result = io_result{zero_byte ? 0 : static_cast<std::size_t>(res), {}};
-  } else if (res == 0) {
-    result = io_result{0, make_error_code(error::eof)};  // orderly shutdown
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
-    result = io_result{0, native_error(-res)};
-  }
+  if (retry(res)) return outcome::reissue;
+  if (res > 0)
+    result = io_result{total_size(op) == 0 ? 0 : static_cast<std::size_t>(res), {}};
+  else  // 0: the peer's orderly shutdown
+    result = io_result{0, res == 0 ? make_error_code(error::eof) : native_error(-res)};
   return outcome::complete;
 }
 
 outcome send_result(operation& op, int res, io_result& result) noexcept {
   uring_op& st = state_of(op);
-  if (res >= 0) {
-    st.queued.done += static_cast<std::size_t>(res);
-    if (st.queued.done < total_of(op)) return outcome::reissue;  // a stream send completes whole
-    result = io_result{st.queued.done, {}};
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
+  if (retry(res)) return outcome::reissue;
+  if (res < 0) {
     result = io_result{st.queued.done, native_error(-res)};  // reports what went
+    return outcome::complete;
   }
+  st.queued.done += static_cast<std::size_t>(res);
+  if (st.queued.done < total_size(op)) return outcome::reissue;  // a stream send completes whole
+  result = io_result{st.queued.done, {}};
   return outcome::complete;
 }
 
@@ -228,30 +216,17 @@ outcome accept_result(const uring_handle& h, operation& op, int res, io_result& 
     return outcome::complete;
   }
   // A connection reset before we took it is not the listener's failure.
-  if (res == -ECONNABORTED || res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  if (res == -ECONNABORTED || retry(res)) return outcome::reissue;
   result = io_result{0, native_error(-res)};
   return outcome::complete;
 }
 
-namespace {
-
-// After a connect_poll wait: SO_ERROR says how the attempt ended; only a peer
-// address proves the connection.
-int connect_error(const uring_handle& h) noexcept {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (::getsockopt(h.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
-  if (err != 0) return err;
-  sockaddr_storage peer{};
-  socklen_t peer_len = sizeof(peer);
-  if (::getpeername(h.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return errno;
-  return 0;
-}
-
-}  // namespace
-
 outcome connect_result(const uring_handle& h, operation& op, int res, io_result& result) noexcept {
-  if (res >= 0 && state_of(op).connect_poll) res = -connect_error(h);
+  // After a connect_poll wait, SO_ERROR and a peer address tell how it ended.
+  if (res >= 0 && state_of(op).connect_poll &&
+      try_connect_result(h.fd, false, result) == io_status::done)
+    return outcome::complete;
+  if (res >= 0 && state_of(op).connect_poll) res = -ENOTCONN;
   if (res == -EINTR || res == -EALREADY) {
     state_of(op).connect_poll = true;  // the attempt goes on: wait for its end
     return outcome::reissue;
@@ -264,31 +239,26 @@ outcome connect_result(const uring_handle& h, operation& op, int res, io_result&
 // reports its real length, MSG_TRUNC); an empty one is 0 bytes, no error.
 outcome recv_from_result(operation& op, int res, io_result& result) noexcept {
   const uring_op& st = state_of(op);
-  if (res >= 0) {
-    if (endpoint* source = op_access::address(op)) source->resize(st.msg.msg_namelen);
-    const std::size_t room = total_of(op);
-    const auto length = static_cast<std::size_t>(res);
-    if (length > room || (st.msg.msg_flags & MSG_TRUNC) != 0)
-      result = io_result{length < room ? length : room, native_error(EMSGSIZE)};
-    else
-      result = io_result{length, {}};
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
+  if (retry(res)) return outcome::reissue;
+  if (res < 0) {
     result = io_result{0, native_error(-res)};
+    return outcome::complete;
   }
+  if (endpoint* source = op_access::address(op)) source->resize(st.msg.msg_namelen);
+  const std::size_t room = total_size(op);
+  const auto length = static_cast<std::size_t>(res);
+  if (length > room || (st.msg.msg_flags & MSG_TRUNC) != 0)
+    result = io_result{length < room ? length : room, native_error(EMSGSIZE)};
+  else
+    result = io_result{length, {}};
   return outcome::complete;
 }
 
 // A datagram goes whole or not at all.
 outcome send_to_result(int res, io_result& result) noexcept {
-  if (res >= 0) {
-    result = io_result{static_cast<std::size_t>(res), {}};
-  } else if (res == -EINTR || res == -EAGAIN) {
-    return outcome::reissue;
-  } else {
-    result = io_result{0, native_error(-res)};
-  }
+  if (retry(res)) return outcome::reissue;
+  result =
+      res >= 0 ? io_result{static_cast<std::size_t>(res), {}} : io_result{0, native_error(-res)};
   return outcome::complete;
 }
 
@@ -298,7 +268,7 @@ outcome send_to_result(int res, io_result& result) noexcept {
 outcome file_result(operation& op, int res, io_result& result) noexcept {
   uring_op& st = state_of(op);
   const std::size_t size = op_access::buffers(op)[0].size;
-  if (res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  if (retry(res)) return outcome::reissue;
   if (res < 0) {
     result = io_result{st.queued.done, native_error(-res)};
   } else if (op_access::kind(op) == op_kind::read_at) {

@@ -38,7 +38,6 @@ struct uring_op {
   bool cancel_requested;      // cancel, close_handle or close asked for its end
   bool connect_poll;          // a reissued connect waits for writability instead
   bool cancel_refused;        // file I/O: the kernel was already performing it
-  bool fin_sent;              // disconnect: the FIN went, incoming data is discarded
   // The result is known already (bytes = `queued.done`, error = `stashed`):
   // the SQE is a NOP whose CQE delivers it, in the handle's order, through
   // the CQ.
