@@ -1,109 +1,7 @@
-// The steady-state recv/send path allocates nothing: every global operator
-// new of this executable is replaced by a counting one, and the count over
-// many rounds of recv + send + wait must be zero.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// The steady-state recv/send path allocates nothing: the count of global
+// operator new calls (alloc_counting.cpp) over many rounds of recv + send +
+// wait must be zero.
 #include "fixture.hpp"
-#include "platform.hpp"
-
-namespace proact_test {
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// For the other files' allocation checks (tests/loop/): see fixture.hpp.
-void start_counting_allocations() noexcept {
-  allocations.store(0);
-  counting.store(true);
-}
-std::size_t stop_counting_allocations() noexcept {
-  counting.store(false);
-  return allocations.exchange(0);
-}
-
-namespace {
-
-void* allocate(std::size_t size) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  return raw_allocate(size);
-}
-void* allocate_aligned(std::size_t size, std::align_val_t alignment) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  return aligned_allocate(size, static_cast<std::size_t>(alignment));
-}
-}  // namespace
-}  // namespace proact_test
-
-// ---- the replaced allocation functions (all of them) ------------------------
-
-void* operator new(std::size_t size) {
-  if (void* p = proact_test::allocate(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (void* p = proact_test::allocate(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return proact_test::allocate(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return proact_test::allocate(size);
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  if (void* p = proact_test::allocate_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) {
-  if (void* p = proact_test::allocate_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return proact_test::allocate_aligned(size, alignment);
-}
-void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return proact_test::allocate_aligned(size, alignment);
-}
-
-void operator delete(void* p) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete[](void* p) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  proact_test::raw_deallocate(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-  proact_test::aligned_deallocate(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-  proact_test::aligned_deallocate(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  proact_test::aligned_deallocate(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  proact_test::aligned_deallocate(p);
-}
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  proact_test::aligned_deallocate(p);
-}
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  proact_test::aligned_deallocate(p);
-}
 
 namespace proact_test {
 namespace {
@@ -154,26 +52,26 @@ bool Alloc::round(int i) {
 TEST_F(Alloc, SteadyStateRecvSendAllocatesNothing) {
   // The counter itself works.
   static int* volatile probe = nullptr;  // escapes: the allocation cannot be elided
-  counting.store(true);
+  start_counting_allocations();
   probe = new int(5);
-  counting.store(false);
+  const std::size_t probe_allocations = stop_counting_allocations();
   delete probe;
-  ASSERT_EQ(allocations.exchange(0), 1u) << "the counting operator new is not in use";
+  ASSERT_EQ(probe_allocations, 1u) << "the counting operator new is not in use";
 
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(round(i)) << "warm-up round " << i;
   }
   constexpr int rounds = 1000;
   int completed_rounds = 0;
-  counting.store(true);
+  start_counting_allocations();
   for (int i = 0; i < rounds; ++i) {
     if (!round(i)) break;
     ++completed_rounds;
   }
-  counting.store(false);
+  const std::size_t allocations = stop_counting_allocations();
   EXPECT_EQ(completed_rounds, rounds);
-  EXPECT_EQ(allocations.exchange(0), 0u)
-      << "heap allocations during " << rounds << " rounds of recv + send + wait";
+  EXPECT_EQ(allocations, 0u) << "heap allocations during " << rounds
+                             << " rounds of recv + send + wait";
 }
 
 TEST_F(Alloc, PostAndWaitAllocateNothing) {
@@ -184,15 +82,15 @@ TEST_F(Alloc, PostAndWaitAllocateNothing) {
     ASSERT_TRUE(wait_one(port_, c));
   }
   int completed = 0;
-  counting.store(true);
+  start_counting_allocations();
   for (int i = 0; i < 10000; ++i) {
     if (port_.post(static_cast<std::uintptr_t>(i), 0, &op)) break;
     if (port_.wait(c, must_happen_within) || c.op != &op) break;
     ++completed;
   }
-  counting.store(false);
+  const std::size_t allocations = stop_counting_allocations();
   EXPECT_EQ(completed, 10000);
-  EXPECT_EQ(allocations.exchange(0), 0u) << "heap allocations during 10,000 post + wait";
+  EXPECT_EQ(allocations, 0u) << "heap allocations during 10,000 post + wait";
 }
 
 }  // namespace

@@ -10,10 +10,6 @@
 namespace proact_test {
 namespace {
 
-// A send that cannot finish: far larger than the socket buffers while the
-// peer does not read.
-constexpr std::size_t stuck_send_size = 64 * 1024 * 1024;
-
 // ---- item 7: cancel ------------------------------------------------------------
 
 class Item07_Cancel : public PairTest {};
@@ -156,7 +152,7 @@ TEST_F(Item07_Cancel, SecondCancelOfTheSameOperationGivesNotFound) {
 }
 
 TEST_F(Item07_Cancel, PendingSendCompletesAbortedWithTheBytesThatWent) {
-  std::vector<unsigned char> out(stuck_send_size, 1);
+  std::vector<unsigned char> out(stuck_transfer_size, 1);
   proact::operation op;
   ASSERT_OK(pair_.client.send(op, proact::const_buffer{out.data(), out.size()}));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{100}));
@@ -252,7 +248,7 @@ TEST_F(Item08_HandleClose, PendingRecvsCompleteWithOperationAborted) {
 }
 
 TEST_F(Item08_HandleClose, PendingSendCompletesWithOperationAborted) {
-  std::vector<unsigned char> out(stuck_send_size, 2);
+  std::vector<unsigned char> out(stuck_transfer_size, 2);
   proact::operation op;
   ASSERT_OK(pair_.client.send(op, proact::const_buffer{out.data(), out.size()}));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{100}));

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 #include "platform.hpp"
 
 namespace proact_test {

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "fixture.hpp"
-#include "operations.hpp"
 
 namespace proact_test {
 namespace {

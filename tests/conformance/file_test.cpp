@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 #include "platform.hpp"
 
 namespace proact_test {

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 #include "trace.hpp"
 
 namespace proact_test {

@@ -1,4 +1,4 @@
-// Golden traces of the issue-5 operations: UDP truncation, file end of file,
+// Golden traces of the operations beyond TCP: UDP truncation, file end of file,
 // send_file, cancel and close of every kind, local streams. The expected
 // traces are tests/conformance/golden/<scenario>.trace.
 #include <cstdint>

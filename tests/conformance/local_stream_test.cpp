@@ -3,7 +3,7 @@
 #include <array>
 #include <string>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 #include "platform.hpp"
 
 namespace proact_test {

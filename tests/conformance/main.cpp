@@ -1,8 +1,8 @@
-// The conformance suite's entry point: picks the backend under test, then
-// runs GoogleTest.
+// The entry point of the per-backend suites (proact_conformance, proact_loop):
+// picks the backend under test, then runs GoogleTest.
 //
 //   proact_conformance --backend=epoll [--golden-dir=DIR] [gtest flags]
-//   PROACT_BACKEND=epoll proact_conformance
+//   PROACT_BACKEND=epoll proact_loop
 //
 // The command-line flag wins over the environment variable; with neither,
 // the platform default is tested. --golden-dir names the directory of the
@@ -35,10 +35,10 @@ int main(int argc, char** argv) {
     } else if (arg.substr(0, golden.size()) == golden) {
       proact_test::set_golden_directory(std::string(arg.substr(golden.size())));
     } else {
-      std::fprintf(stderr, "proact_conformance: unknown argument '%s'\n", argv[i]);
+      std::fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], argv[i]);
       std::fprintf(stderr,
-                   "usage: proact_conformance [--backend=epoll|io_uring|iocp] [--golden-dir=DIR] "
-                   "[gtest flags]\n");
+                   "usage: %s [--backend=epoll|io_uring|iocp] [--golden-dir=DIR] [gtest flags]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   std::error_code ec;
   const proact::backend_kind kind = proact::backend_from_string(backend_name, ec);
   if (ec) {
-    std::fprintf(stderr, "proact_conformance: unknown backend '%s'\n", backend_name.c_str());
+    std::fprintf(stderr, "%s: unknown backend '%s'\n", argv[0], backend_name.c_str());
     return 2;
   }
   proact_test::set_backend_under_test(kind);
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
       proact_test::set_backend_unavailable(reason);
       return RUN_ALL_TESTS();
     }
-    std::fprintf(stderr, "proact_conformance: cannot open a port with backend '%s': %s\n",
+    std::fprintf(stderr, "%s: cannot open a port with backend '%s': %s\n", argv[0],
                  backend_name.c_str(), proact_test::describe(open_error).c_str());
     return 1;
   }
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       proact_test::stress_operation_count());
   std::fflush(stdout);
   if (const std::error_code close_error = probe.close()) {
-    std::fprintf(stderr, "proact_conformance: closing the probe port: %s\n",
+    std::fprintf(stderr, "%s: closing the probe port: %s\n", argv[0],
                  proact_test::describe(close_error).c_str());
     return 1;
   }

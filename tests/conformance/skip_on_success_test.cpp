@@ -2,7 +2,7 @@
 #include <string>
 #include <thread>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 
 namespace proact_test {
 namespace {

@@ -18,16 +18,6 @@
 
 namespace proact_test {
 
-std::size_t stress_operation_count() {
-  const std::string value = environment_variable("PROACT_STRESS_OPERATIONS");
-  if (!value.empty()) {
-    const long long n = std::atoll(value.c_str());
-    if (n > 0) return static_cast<std::size_t>(n);
-  }
-  // Wine is ~30x slower than native I/O, but 100,000 still takes ~5 s there.
-  return 100000;
-}
-
 namespace {
 
 constexpr std::size_t lane_count = 16;

@@ -3,7 +3,7 @@
 // missing and the lines added.
 #include <cstdio>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 #include "platform.hpp"
 #include "trace.hpp"
 

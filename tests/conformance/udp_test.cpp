@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 
 namespace proact_test {
 namespace {

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "operations.hpp"
+#include "fixture.hpp"
 
 namespace proact_test {
 namespace {

@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../conformance/operations.hpp"
+#include "../conformance/fixture.hpp"
 #include "loop_fixture.hpp"
 
 namespace proact_test {

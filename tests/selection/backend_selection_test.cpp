@@ -2,13 +2,15 @@
 // default (epoll), and the io_uring-unavailable path, forced with
 // PROACT_IO_URING_DISABLE=1 as on a machine where io_uring is disabled.
 //
-// A separate executable (not part of the per-backend conformance suite):
-// it changes the environment of its own process.
+// The one backend-selection test: a separate executable (not part of the
+// per-backend conformance suite), since it changes the environment of its own
+// process. It borrows the conformance suite's helpers for a round trip.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <string>
 
+#include "../conformance/fixture.hpp"
 #include "proact/proact.hpp"
 
 namespace {
@@ -125,7 +127,7 @@ TEST_F(BackendSelection, UnavailableIoUringLeavesTheDefaultOnEpoll) {
   ASSERT_FALSE(open_port({}, kind));
   EXPECT_EQ(kind, proact::backend_kind::epoll);
 
-  // And that port works: a post comes back.
+  // And that port works: a post comes back, a connection carries bytes.
   proact::port p;
   ASSERT_FALSE(p.open({}));
   ASSERT_FALSE(p.post(42, 7, nullptr));
@@ -133,6 +135,12 @@ TEST_F(BackendSelection, UnavailableIoUringLeavesTheDefaultOnEpoll) {
   ASSERT_FALSE(p.wait(c, proact::timeout{5000}));
   EXPECT_EQ(c.key, 42u);
   EXPECT_EQ(c.bytes, 7u);
+  proact_test::tcp_pair pair;
+  ASSERT_TRUE(proact_test::connect_pair(p, pair));
+  ASSERT_TRUE(proact_test::send_all(p, pair.client, "ok", 2));
+  char in[2] = {};
+  ASSERT_TRUE(proact_test::recv_exactly(p, pair.server, in, 2));
+  EXPECT_EQ(std::string(in, 2), "ok");
 }
 
 TEST_F(BackendSelection, DisableSwitchIsOffForZeroOrEmpty) {
