@@ -100,7 +100,7 @@ class callback_op : public detail::loop_node {
   // errc::timed_out (a cancel() or close() still gives operation_aborted).
   // `h` is the handle the operation is started on; `l` the loop it is on.
   template <class Start>
-  std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
+  [[nodiscard]] std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
                                       Start&& start) {
     if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
     auto run = [this, &start]() -> std::error_code {
@@ -109,7 +109,7 @@ class callback_op : public detail::loop_node {
     return deadline_.start(l, at, h, *this, &invoke<decltype(run)>, &run);
   }
   template <class Start>
-  std::error_code start_with_timeout(loop& l, handle& h, std::chrono::steady_clock::duration after,
+  [[nodiscard]] std::error_code start_with_timeout(loop& l, handle& h, std::chrono::steady_clock::duration after,
                                      Start&& start) {
     return start_with_deadline(l, h, std::chrono::steady_clock::now() + after,
                                std::forward<Start>(start));
@@ -142,12 +142,12 @@ class PROACT_API loop {
 
   // Ties an open handle to the loop: its operations complete here, and its
   // awaitable operations (co_await socket.recv(buf)) resume coroutines here.
-  std::error_code associate(handle& h);
+  [[nodiscard]] std::error_code associate(handle& h);
 
   // Runs f() on a loop thread. errc::port_closed once the loop is stopped
   // (f is destroyed without running).
   template <class F>
-  std::error_code post(F&& f) {
+  [[nodiscard]] std::error_code post(F&& f) {
     detail::post_node* n = detail::post_node::make(std::forward<F>(f));
     std::error_code ec = post_node(*n);
     if (ec) detail::post_node::discard(n);
@@ -155,7 +155,7 @@ class PROACT_API loop {
   }
   // Runs f() at once if this thread is running this loop, else posts it.
   template <class F>
-  std::error_code dispatch(F&& f) {
+  [[nodiscard]] std::error_code dispatch(F&& f) {
     if (running_in_this_thread()) {
       f();
       return {};
@@ -168,13 +168,13 @@ class PROACT_API loop {
   // is requested or the loop stops. An exception escaping it calls
   // std::terminate, as for std::thread: handle errors inside. Returns
   // errc::port_closed (the coroutine is destroyed unstarted) once stopped.
-  std::error_code spawn(task<void> t, std::stop_token stop = {});
+  [[nodiscard]] std::error_code spawn(task<void> t, std::stop_token stop = {});
   // Any other task: its value is dropped (proact::spawn keeps it).
   template <class T>
-  std::error_code spawn(task<T> t, std::stop_token stop = {});
+  [[nodiscard]] std::error_code spawn(task<T> t, std::stop_token stop = {});
 
   // Launches options.threads worker threads that run() the loop.
-  std::error_code start();
+  [[nodiscard]] std::error_code start();
   // Runs completions on this thread until the loop is stopped and drained.
   void run();
   // Runs one completion, waiting for it if need be; returns 1, or 0 once the
@@ -258,7 +258,7 @@ class PROACT_API strand {
   // Runs f() on a loop thread, after the strand's work posted before it.
   // errc::port_closed once the loop is stopped.
   template <class F>
-  std::error_code post(F&& f) {
+  [[nodiscard]] std::error_code post(F&& f) {
     if (loop_.stopped()) return make_error_code(error::port_closed);
     detail::post_node* n = detail::post_node::make(std::forward<F>(f));
     bind_node(*n);
@@ -267,7 +267,7 @@ class PROACT_API strand {
   }
   // Runs f() at once if this thread is inside this strand, else posts it.
   template <class F>
-  std::error_code dispatch(F&& f) {
+  [[nodiscard]] std::error_code dispatch(F&& f) {
     if (running_in_this_thread()) {
       f();
       return {};

@@ -172,7 +172,7 @@ class task_scope {
   }
 
   template <class T>
-  std::error_code spawn(task<T> t) {
+  [[nodiscard]] std::error_code spawn(task<T> t) {
     {
       std::lock_guard lock(mutex_);
       ++running_;

@@ -56,18 +56,18 @@ class PROACT_API timer final : public detail::timer_entry {
   // Calls handler(std::error_code) once, `after` from now: no error when it
   // expired, errc::operation_aborted when cancelled or the loop stopped.
   template <class F>
-  std::error_code start(clock::duration after, F&& handler) {
+  [[nodiscard]] std::error_code start(clock::duration after, F&& handler) {
     return start_at(clock::now() + after, clock::duration::zero(), std::forward<F>(handler));
   }
   template <class F>
-  std::error_code start_at(clock::time_point deadline, F&& handler) {
+  [[nodiscard]] std::error_code start_at(clock::time_point deadline, F&& handler) {
     return start_at(deadline, clock::duration::zero(), std::forward<F>(handler));
   }
   // Calls handler every `interval` (measured from the first deadline, so it
   // does not drift) until cancelled; the last call has operation_aborted. The
   // next expiry is armed after the handler returns, so calls never overlap.
   template <class F>
-  std::error_code start_repeating(clock::duration interval, F&& handler) {
+  [[nodiscard]] std::error_code start_repeating(clock::duration interval, F&& handler) {
     if (interval <= clock::duration::zero()) return make_error_code(error::invalid_argument);
     return start_at(clock::now() + interval, interval, std::forward<F>(handler));
   }
@@ -76,7 +76,7 @@ class PROACT_API timer final : public detail::timer_entry {
   // if the timer is not armed (never started, or a one-shot's expiry already
   // queued). A repeating timer whose expiry is queued or whose handler runs
   // stops after that call (then one more call, with operation_aborted).
-  std::error_code cancel();
+  [[nodiscard]] std::error_code cancel();
   // Runs the handler through `s` (nullptr: no strand); not while armed.
   void bind(strand* s) noexcept { strand_ = s; }
   // True from a successful start until the (last) handler call begins.
@@ -94,14 +94,14 @@ class PROACT_API timer final : public detail::timer_entry {
   friend struct wait_awaitable;
 
   template <class F>
-  std::error_code start_at(clock::time_point deadline, clock::duration interval, F&& handler) {
+  [[nodiscard]] std::error_code start_at(clock::time_point deadline, clock::duration interval, F&& handler) {
     if (pending_.exchange(true, std::memory_order_acq_rel))
       return make_error_code(error::operation_in_progress);
     handler_.emplace(std::forward<F>(handler));
     return arm(deadline, interval);
   }
   // Puts the timer in the loop's heap; on failure it is not pending.
-  std::error_code arm(clock::time_point deadline, clock::duration interval);
+  [[nodiscard]] std::error_code arm(clock::time_point deadline, clock::duration interval);
   static void expire(timer_entry& self);
 
   loop& loop_;
