@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "proact/file.hpp"
 
@@ -28,7 +29,14 @@ class document_root {
     directory,     // the path is a directory (inside the root)
     not_found,     // nothing there, or not a regular file
     outside_root,  // it resolves outside the root (through a link)
+    unavailable,   // out of descriptors or memory: try again later (503)
   };
+  // Whether a failure to open is the process running out of a resource
+  // rather than anything about the file.
+  static bool out_of_resources(const std::error_code& ec) noexcept {
+    return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+           ec == std::errc::not_enough_memory;
+  }
   // `relative` is resolve_target()'s path ('/'-separated UTF-8, no "..").
   outcome open_file(std::string_view relative, proact::file& out) const;
 

@@ -154,7 +154,11 @@ document_root::outcome document_root::open_file(std::string_view relative,
   int fd = open_beneath(root, rel);
   if (fd < 0 && (errno == ENOSYS || errno == EPERM))
     fd = open_walking(root, rel);  // EPERM: seccomp
-  if (fd < 0) return errno == EXDEV ? outcome::outside_root : outcome::not_found;
+  if (fd < 0) {
+    if (errno == EXDEV) return outcome::outside_root;
+    return out_of_resources(std::error_code(errno, std::generic_category())) ? outcome::unavailable
+                                                                             : outcome::not_found;
+  }
   fd_holder held(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return outcome::not_found;
@@ -162,7 +166,8 @@ document_root::outcome document_root::open_file(std::string_view relative,
   if (!S_ISREG(st.st_mode)) return outcome::not_found;
   // The file itself, not a path that could have changed since.
   const std::string self = "/proc/self/fd/" + std::to_string(fd);
-  if (out.open(self, proact::file_mode::read)) return outcome::not_found;
+  if (const std::error_code ec = out.open(self, proact::file_mode::read))
+    return out_of_resources(ec) ? outcome::unavailable : outcome::not_found;
   return outcome::file;
 }
 

@@ -75,7 +75,8 @@ document_root::outcome document_root::open_file(std::string_view relative,
   const auto st = std::filesystem::status(std::filesystem::path(widen(full)), ec);
   if (ec) return outcome::not_found;
   if (std::filesystem::is_directory(st)) return outcome::directory;
-  if (out.open(full, proact::file_mode::read)) return outcome::not_found;
+  if (const std::error_code open_error = out.open(full, proact::file_mode::read))
+    return out_of_resources(open_error) ? outcome::unavailable : outcome::not_found;
   const std::wstring opened = lower(final_path(reinterpret_cast<HANDLE>(out.native_handle())));
   if (opened.compare(0, final_path_.size(), final_path_) != 0) {
     (void)out.close();

@@ -6,6 +6,7 @@
 // GET and HEAD; keep-alive (HTTP/1.1 by default, HTTP/1.0 on request) and
 // pipelined requests, answered in order; Content-Length on every response;
 // 400 for malformed requests and refused paths, 404, 405 (Allow: GET, HEAD),
+// 503 when a file cannot be opened for want of descriptors (try again),
 // 431 for a request head over 8 KiB, 505 for HTTP versions other than 1.x.
 // Files go out with tcp_socket::send_file (sendfile, io_uring splice,
 // TransmitFile); a file must resolve inside --root after following links.
@@ -126,6 +127,10 @@ proact::task<after> respond(proact::tcp_socket& s, server& srv, const http::requ
     found = srv.confined.open_file(relative, f);
   } else if (found == http::document_root::outcome::file && target.trailing_slash) {
     found = http::document_root::outcome::not_found;
+  }
+  if (found == http::document_root::outcome::unavailable) {
+    // Out of descriptors: the connection is fine, the file may open later.
+    co_return co_await send_error(s, srv, 503, head_only, keep_alive, req.version_minor);
   }
   if (found != http::document_root::outcome::file) {
     co_return co_await send_error(s, srv, 404, head_only, keep_alive, req.version_minor);

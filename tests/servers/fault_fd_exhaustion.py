@@ -157,6 +157,10 @@ def run(server, kind):
         if kind == "http":
             statuses = sorted({c.status() for c in again})
             print(f"test: round {round_number}: HTTP statuses {statuses}", flush=True)
+            # A file that cannot be opened for want of descriptors is 503
+            # (try again), never 404: the file is there.
+            st.check(set(statuses) <= {200, 503},
+                     f"round {round_number}: statuses {statuses}, expected only 200 and 503")
         st.check(again == served, f"round {round_number}: {len(served) - len(again)} of the "
                  f"{len(served)} connections held were not served while out of descriptors")
         time.sleep(1.0)
