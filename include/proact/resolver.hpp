@@ -68,7 +68,7 @@ struct resolve_result {
 
 class PROACT_API resolver {
  public:
-  explicit resolver(loop& l) noexcept : loop_(l) {}
+  explicit resolver(loop& l);
   resolver(const resolver&) = delete;
   resolver& operator=(const resolver&) = delete;
   // Drops a pending resolution: the handler is not called.

@@ -61,7 +61,7 @@ class PROACT_API signal_set {
   static constexpr int interrupt = 2;
   static constexpr int terminate = 15;
 
-  explicit signal_set(loop& l) noexcept : loop_(l) {}
+  explicit signal_set(loop& l);
   // Adds each signal; throws std::system_error if one cannot be added.
   signal_set(loop& l, std::initializer_list<int> signals);
   signal_set(const signal_set&) = delete;
@@ -108,7 +108,6 @@ class PROACT_API signal_set {
   static constexpr int slots = 3;  // hangup, interrupt, terminate
 
   std::error_code start();
-  std::error_code ensure_service();
 
   loop& loop_;
   std::shared_ptr<detail::signal_service> service_;

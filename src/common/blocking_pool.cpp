@@ -68,9 +68,4 @@ void blocking_pool::close(std::chrono::milliseconds grace) noexcept {
   threads_.clear();
 }
 
-unsigned blocking_pool::threads() const noexcept {
-  std::lock_guard lock(state_->mutex);
-  return state_->alive;
-}
-
 }  // namespace proact::detail

@@ -35,9 +35,6 @@ class blocking_pool {
   // that end within `grace` are joined, the rest detached.
   void close(std::chrono::milliseconds grace) noexcept;
 
-  // How many threads run now (for tests of the bound).
-  unsigned threads() const noexcept;
-
  private:
   struct state {
     std::mutex mutex;

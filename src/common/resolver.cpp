@@ -163,6 +163,9 @@ void detail::set_resolver_lookup_hook(void (*hook)(const std::string& host)) noe
   detail::lookup_hook.store(hook, std::memory_order_release);
 }
 
+resolver::resolver(loop& l)
+    : loop_(l), service_(detail::loop_services::get<detail::resolver_service>(l)) {}
+
 resolver::~resolver() {
   if (service_) service_->destroy(*this);
 }
@@ -173,7 +176,7 @@ std::error_code resolver::start(std::string_view host, std::string_view service,
   if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
     ec = make_error_code(error::invalid_argument);
   } else {
-    if (!service_) service_ = detail::loop_services::get<detail::resolver_service>(loop_);
+    // No service: the loop was stopped when this resolver was made.
     ec = service_ ? service_->start(*this, host, service, hints)
                   : make_error_code(error::port_closed);
   }

@@ -156,7 +156,10 @@ struct signal_registry {
 
 }  // namespace detail
 
-signal_set::signal_set(loop& l, std::initializer_list<int> signals) : loop_(l) {
+signal_set::signal_set(loop& l)
+    : loop_(l), service_(detail::loop_services::get<detail::signal_service>(l)) {}
+
+signal_set::signal_set(loop& l, std::initializer_list<int> signals) : signal_set(l) {
   for (int signal : signals) {
     if (std::error_code ec = add(signal)) {
       clear();
@@ -170,15 +173,11 @@ signal_set::~signal_set() {
   if (service_) service_->destroy(*this);
 }
 
-std::error_code signal_set::ensure_service() {
-  if (!service_) service_ = detail::loop_services::get<detail::signal_service>(loop_);
-  return service_ ? std::error_code() : make_error_code(error::port_closed);
-}
-
 std::error_code signal_set::add(int signal) {
   const int slot = detail::slot_of(signal);
   if (slot < 0) return make_error_code(error::invalid_argument);
-  if (std::error_code ec = ensure_service()) return ec;
+  // No service: the loop was stopped when this set was made.
+  if (!service_) return make_error_code(error::port_closed);
   // Caught before the set joins the registry (and outside its lock: see the
   // lock order above); undone if the set held it already.
   if (std::error_code ec = detail::sys::catch_signal(signal, &detail::signal_registry::deliver))
@@ -201,8 +200,7 @@ void signal_set::clear() noexcept {
 }
 
 std::error_code signal_set::start() {
-  std::error_code ec = ensure_service();
-  if (!ec) ec = service_->start(*this);
+  std::error_code ec = service_ ? service_->start(*this) : make_error_code(error::port_closed);
   if (ec) {
     handler_.reset();
     pending_.store(false, std::memory_order_release);
