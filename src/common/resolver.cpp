@@ -48,6 +48,16 @@ reserved_name classify(std::string_view host) {
   return reserved_name::none;
 }
 
+// A numeric address of another family than the hints ask for has no
+// address of that family. Decided here: the systems disagree on the code
+// (EAI_ADDRFAMILY, EAI_NONAME; Wine passes the host's EAI code through).
+bool other_family(std::string_view host, const resolve_hints& hints) {
+  if (hints.family == address_family::unspecified) return false;
+  std::error_code ec;
+  const endpoint numeric = endpoint::parse(host, 0, ec);
+  return !ec && numeric.family() != hints.family;
+}
+
 }  // namespace
 
 class resolve_request final : public service_request {
@@ -97,7 +107,7 @@ std::error_code resolver_service::start(resolver& owner, std::string_view host,
   std::unique_lock lock(mutex());
   if (std::error_code ec = begin_locked(*r)) return ec;
   owner.request_ = r;
-  if (classify(host) == reserved_name::invalid) {
+  if (classify(host) == reserved_name::invalid || other_family(host, hints)) {
     (void)complete_locked(*r, make_error_code(error::host_not_found), lock);
     return {};
   }

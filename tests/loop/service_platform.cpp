@@ -37,12 +37,20 @@ bool raise_signal(int signal, std::string& why) {
     why = "Windows has no way for a program to raise this console event itself";
     return false;
   }
-  if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) {
-    why = "GenerateConsoleCtrlEvent(CTRL_C_EVENT) failed with Win32 error " +
-          std::to_string(GetLastError()) + " (no console?)";
-    return false;
-  }
-  return true;
+  // Ctrl-C may be disabled for this process (a new process group): enable it.
+  SetConsoleCtrlHandler(nullptr, FALSE);
+  if (GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) return true;
+  const DWORD first = GetLastError();
+  // No console (a test runner's pipes): try one of our own.
+  if (AllocConsole() && GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) return true;
+  why =
+      "cannot raise a console control event: GenerateConsoleCtrlEvent(CTRL_C_EVENT) failed with "
+      "Win32 error " +
+      std::to_string(first) + " and AllocConsole/GenerateConsoleCtrlEvent with " +
+      std::to_string(GetLastError()) +
+      " (under Wine without a console; the README proxy test stops the proxy with SIGINT, "
+      "which Wine turns into Ctrl-C)";
+  return false;
 }
 
 namespace {
