@@ -22,7 +22,10 @@ bool blocking_pool::submit(std::function<void()> job) {
   } catch (const std::system_error&) {
     lock.lock();
     --state_->alive;
-    if (state_->alive != 0) return true;  // a running thread takes it
+    if (state_->alive != 0) {  // a running thread takes it
+      state_->work.notify_one();
+      return true;
+    }
     state_->queue.pop_back();
     return false;
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -103,7 +104,8 @@ class resolver_service final : public request_service {
 
 std::error_code resolver_service::start(resolver& owner, std::string_view host,
                                         std::string_view service, resolve_hints hints) {
-  auto* r = new resolve_request(owner, host, service, hints);
+  auto* r = new (std::nothrow) resolve_request(owner, host, service, hints);
+  if (r == nullptr) return std::make_error_code(std::errc::not_enough_memory);
   std::unique_lock lock(mutex());
   if (std::error_code ec = begin_locked(*r)) return ec;
   owner.request_ = r;
@@ -114,7 +116,13 @@ std::error_code resolver_service::start(resolver& owner, std::string_view host,
   r->hold();  // the worker's reference
   lock.unlock();
   auto self = std::static_pointer_cast<resolver_service>(shared_from_this());
-  if (pool_.submit([self, r] { self->work(*r); })) return {};
+  bool queued = false;
+  try {
+    queued = pool_.submit([self, r] { self->work(*r); });
+  } catch (const std::bad_alloc&) {
+    queued = false;
+  }
+  if (queued) return {};
   // No thread could be started: the resolution fails, still through the port.
   lock.lock();
   (void)complete_locked(*r, std::make_error_code(std::errc::resource_unavailable_try_again), lock);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "common/request_service.hpp"
@@ -59,7 +60,8 @@ class signal_service final : public request_service {
   explicit signal_service(loop& l) noexcept : request_service(l) {}
 
   std::error_code start(signal_set& s) {
-    auto* r = new signal_request(s);
+    auto* r = new (std::nothrow) signal_request(s);
+    if (r == nullptr) return std::make_error_code(std::errc::not_enough_memory);
     std::unique_lock lock(mutex());
     if (std::error_code ec = begin_locked(*r)) return ec;
     s.request_ = r;
