@@ -9,10 +9,6 @@ void service_request::finish(loop_node& self, std::size_t, std::error_code ec) {
   r.service_->deliver(r, ec);
 }
 
-request_service::~request_service() {
-  // Every request was delivered or dropped before the last holder let go.
-}
-
 std::error_code request_service::begin_locked(service_request& r) {
   if (shut_down_) {
     delete &r;

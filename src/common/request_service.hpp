@@ -61,7 +61,6 @@ class service_request : public loop_node {
 class request_service : public loop_service, public std::enable_shared_from_this<request_service> {
  public:
   explicit request_service(loop& l) noexcept : loop_(l) {}
-  ~request_service() override;
 
   std::mutex& mutex() noexcept { return mutex_; }
 

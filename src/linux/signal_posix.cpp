@@ -6,11 +6,11 @@
 // those would take its default action. The handler does nothing but one
 // write(), which is async-signal-safe.
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <mutex>
 #include <thread>
 
