@@ -1,6 +1,9 @@
 #include "service_platform.hpp"
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "proact/signal_set.hpp"
 
@@ -54,6 +57,80 @@ bool raise_signal(int signal, std::string& why) {
 }
 
 namespace {
+constexpr wchar_t child_variable[] = L"PROACT_TEST_OWN_CONSOLE";
+
+std::wstring widen(const std::string& s) {
+  return std::wstring(s.begin(), s.end());  // ASCII: test names, backends, paths we make
+}
+}  // namespace
+
+bool raise_signals_in_child() {
+  return GetEnvironmentVariableW(child_variable, nullptr, 0) == 0;
+}
+
+::testing::AssertionResult run_test_in_child(const std::string& name, const std::string& backend,
+                                             bool& skipped, std::string& why) {
+  skipped = false;
+  wchar_t exe[MAX_PATH];
+  if (GetModuleFileNameW(nullptr, exe, MAX_PATH) == 0)
+    return ::testing::AssertionFailure() << "GetModuleFileNameW: " << GetLastError();
+  wchar_t temp[MAX_PATH];
+  wchar_t out_path[MAX_PATH];
+  if (GetTempPathW(MAX_PATH, temp) == 0 || GetTempFileNameW(temp, L"sig", 0, out_path) == 0)
+    return ::testing::AssertionFailure() << "no temporary file: " << GetLastError();
+  SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  HANDLE out = CreateFileW(out_path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit,
+                           CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (out == INVALID_HANDLE_VALUE)
+    return ::testing::AssertionFailure() << "CreateFileW: " << GetLastError();
+  std::wstring command = L"\"" + std::wstring(exe) + L"\" --backend=" + widen(backend) +
+                         L" --gtest_filter=" + widen(name);
+  STARTUPINFOW si{};
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = nullptr;
+  si.hStdOutput = out;
+  si.hStdError = out;
+  PROCESS_INFORMATION pi{};
+  SetEnvironmentVariableW(child_variable, L"1");
+  const BOOL started = CreateProcessW(nullptr, command.data(), nullptr, nullptr, TRUE,
+                                      CREATE_NEW_CONSOLE, nullptr, nullptr, &si, &pi);
+  const DWORD start_error = GetLastError();
+  SetEnvironmentVariableW(child_variable, nullptr);
+  CloseHandle(out);
+  if (!started) {
+    DeleteFileW(out_path);
+    return ::testing::AssertionFailure() << "CreateProcessW: " << start_error;
+  }
+  const DWORD waited = WaitForSingleObject(pi.hProcess, 120000);
+  DWORD code = 1;
+  if (waited != WAIT_OBJECT_0) TerminateProcess(pi.hProcess, 1);
+  GetExitCodeProcess(pi.hProcess, &code);
+  CloseHandle(pi.hThread);
+  CloseHandle(pi.hProcess);
+  std::ifstream file(out_path);
+  std::stringstream output;
+  output << file.rdbuf();
+  file.close();
+  DeleteFileW(out_path);
+  const std::string text = output.str();
+  if (waited != WAIT_OBJECT_0)
+    return ::testing::AssertionFailure() << name << " did not end within 120 s in its child:\n"
+                                         << text;
+  if (code != 0)
+    return ::testing::AssertionFailure() << name << " failed in its child (exit " << code << "):\n"
+                                         << text;
+  if (text.find("[  SKIPPED ] 1 test") != std::string::npos) {
+    skipped = true;
+    why = "skipped in its child process:\n" + text;
+    return ::testing::AssertionSuccess();
+  }
+  if (text.find("[  PASSED  ] 1 test") == std::string::npos)
+    return ::testing::AssertionFailure() << name << " did not pass in its child:\n" << text;
+  return ::testing::AssertionSuccess();
+}
+
+namespace {
 BOOL WINAPI fallback(DWORD) {
   fallback_count.fetch_add(1);
   return TRUE;
@@ -79,6 +156,15 @@ std::vector<std::pair<std::error_code, proact::errc>> native_resolver_failures()
 
 bool raise_signal(int signal, std::string&) {
   return ::kill(::getpid(), signal) == 0;
+}
+
+bool raise_signals_in_child() {
+  return false;
+}
+
+::testing::AssertionResult run_test_in_child(const std::string&, const std::string&, bool&,
+                                             std::string&) {
+  return ::testing::AssertionFailure() << "POSIX tests raise signals in their own process";
 }
 
 namespace {
