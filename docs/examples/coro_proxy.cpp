@@ -1,6 +1,7 @@
-// A TCP proxy: each connection is relayed to a target in both directions at
-// once. The connect to the target has a timeout, and so does each read (an
-// idle connection does not stay forever). Usage: coro_proxy PORT TARGET_PORT
+// A TCP proxy: each connection is relayed to a target, looked up by name, in
+// both directions at once. The connect to the target has a timeout, and so
+// does each read (an idle connection does not stay forever); Ctrl-C or
+// SIGTERM stops it. Usage: coro_proxy PORT TARGET_HOST TARGET_PORT
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,33 +24,41 @@ proact::task<void> relay(proact::tcp_socket& from, proact::tcp_socket& to) {
   (void)to.shutdown_send();
 }
 
-proact::task<void> session(proact::loop& loop, proact::tcp_socket client, proact::endpoint target) {
-  proact::tcp_socket upstream;
-  if (upstream.open(target.family()) || loop.associate(upstream)) co_return;
-  if (auto [ec, n] = co_await upstream.connect(target).with_timeout(5s); ec) {
-    std::fprintf(stderr, "connect to %s: %s\n", target.to_string().c_str(), ec.message().c_str());
+proact::task<void> session(proact::loop& loop, proact::tcp_socket client, const char* host,
+                           const char* port) {
+  proact::resolver resolver(loop);
+  auto [error, targets] = co_await resolver.resolve(host, port);
+  if (error) {
+    std::fprintf(stderr, "resolve %s: %s\n", host, error.message().c_str());
     co_return;  // the client's connection closes
   }
-  co_await proact::when_all(relay(client, upstream), relay(upstream, client));
+  proact::tcp_socket upstream;
+  for (const proact::endpoint& target : targets) {  // the first one that answers
+    if (upstream.open(target.family()) || loop.associate(upstream)) co_return;
+    auto [ec, n] = co_await upstream.connect(target).with_timeout(5s);
+    if (!ec) break;
+    std::fprintf(stderr, "connect to %s: %s\n", target.to_string().c_str(), ec.message().c_str());
+    (void)upstream.close();
+  }
+  if (upstream.is_open())
+    co_await proact::when_all(relay(client, upstream), relay(upstream, client));
 }
 
-proact::task<void> serve(proact::loop& loop, proact::tcp_listener& listener,
-                         proact::endpoint target) {
+proact::task<void> serve(proact::loop& loop, proact::tcp_listener& listener, const char* host,
+                         const char* port) {
   for (;;) {
     proact::tcp_socket peer;
     if (auto [ec, n] = co_await listener.accept(peer); ec) co_return;
-    if (!loop.associate(peer)) (void)loop.spawn(session(loop, std::move(peer), target));
+    if (!loop.associate(peer)) (void)loop.spawn(session(loop, std::move(peer), host, port));
   }
 }
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fputs("usage: coro_proxy PORT TARGET_PORT\n", stderr);
+  if (argc < 4) {
+    std::fputs("usage: coro_proxy PORT TARGET_HOST TARGET_PORT\n", stderr);
     return 2;
   }
   const auto port = static_cast<std::uint16_t>(std::atoi(argv[1]));
-  const auto target = proact::endpoint::loopback(proact::address_family::ipv4,
-                                                 static_cast<std::uint16_t>(std::atoi(argv[2])));
   proact::loop loop;  // backend: PROACT_BACKEND, else the platform's default
   proact::tcp_listener listener;
   std::error_code ec =
@@ -59,9 +68,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot listen: %s\n", ec.message().c_str());
     return 1;
   }
+  // Ctrl-C (SIGINT) or SIGTERM: a completion on the loop, which stops it.
+  proact::signal_set stop(loop, {proact::signal_set::interrupt, proact::signal_set::terminate});
+  (void)stop.wait([&](std::error_code, int) { loop.stop(); });
   std::printf("listening on %s\n", listener.local_endpoint(ec).to_string().c_str());
   std::fflush(stdout);
-  (void)loop.spawn(serve(loop, listener, target));
+  (void)loop.spawn(serve(loop, listener, argv[2], argv[3]));
   (void)loop.start();
-  loop.join();  // until the process is stopped
+  loop.join();  // until a signal stopped the loop
+  std::puts("stopped");
 }

@@ -1,17 +1,9 @@
 // What the example servers need from the operating system beyond proact:
-// stopping on SIGINT/SIGTERM (Ctrl-C on Windows) and enough descriptors.
+// enough descriptors. (Stopping on Ctrl-C is proact's: proact::signal_set.)
 // Everything platform-specific lives in platform.cpp.
 #pragma once
 
 namespace examples {
-
-// Installs std::signal handlers for SIGINT and SIGTERM that only note the
-// signal (a second SIGINT/SIGTERM gets the default action: the process ends).
-void install_stop_handlers();
-// True once SIGINT or SIGTERM arrived.
-bool stop_requested() noexcept;
-// Blocks the calling thread until SIGINT or SIGTERM arrives.
-void wait_for_stop();
 
 // POSIX: raises the soft limit on open descriptors to the hard limit (one
 // connection is one descriptor). Returns the limit now in force, or 0 where

@@ -307,7 +307,6 @@ int run(int argc, char** argv) {
   srv.limits.linger = std::chrono::milliseconds(linger_ms);
 
   examples::raise_open_file_limit();
-  examples::install_stop_handlers();
 
   proact::loop lp(options);       // throws std::system_error if the backend is unavailable
   proact::tcp_listener listener;  // after the loop: closed first, once it stopped
@@ -330,6 +329,23 @@ int run(int argc, char** argv) {
       return 1;
     }
   }
+  // Ctrl-C or a termination request (SIGINT, SIGTERM; on Windows also
+  // Ctrl-Break and closing the console) stops the server: the signal is a
+  // completion on the loop. The set then lets go of the signals, so that a
+  // second Ctrl-C ends a server that does not stop.
+  proact::signal_set stop_signals(lp);
+  ec = stop_signals.add(proact::signal_set::interrupt);
+  if (!ec) ec = stop_signals.add(proact::signal_set::terminate);
+  if (!ec)
+    ec = stop_signals.wait([&](std::error_code e, int) {
+      if (e) return;  // the loop stopped otherwise
+      stop_signals.clear();
+      lp.stop();  // every pending operation completes with operation_aborted
+    });
+  if (ec) {
+    std::fputs(("signals: " + ec.message() + "\n").c_str(), stderr);
+    return 1;
+  }
   const auto started = std::chrono::steady_clock::now();
   ec = lp.start();
   if (ec) {
@@ -342,9 +358,7 @@ int run(int argc, char** argv) {
                        std::to_string(lp.threads()) + " threads, concurrency " +
                        std::to_string(lp.concurrency()) + "; Ctrl-C stops");
 
-  examples::wait_for_stop();
-  lp.stop();  // every pending operation completes with operation_aborted
-  lp.join();
+  lp.join();  // returns once a signal stopped the loop and its threads left it
   const std::chrono::duration<double> up = std::chrono::steady_clock::now() - started;
 
   char seconds[32];

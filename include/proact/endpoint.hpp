@@ -17,8 +17,9 @@ class PROACT_API endpoint {
  public:
   endpoint() noexcept = default;
 
-  // Parses a numeric address ("127.0.0.1", "::1"); invalid_argument if it is
-  // not one.
+  // Parses a numeric address ("127.0.0.1", "::1"); errc::invalid_argument
+  // (error::not_numeric_address, whose message says so) if it is not one:
+  // host names such as "localhost" are looked up with proact::resolver.
   static endpoint parse(std::string_view address, std::uint16_t port, std::error_code& ec);
   static endpoint loopback(address_family family, std::uint16_t port) noexcept;
   static endpoint any(address_family family, std::uint16_t port) noexcept;

@@ -42,6 +42,9 @@ enum class errc {
   already_connected,      // connect on a socket that is already connected
   shut_down,              // send after the send side was shut down locally
   not_on_loop,            // awaited operation of a handle on a raw port, not a loop
+  host_not_found,         // resolve: no such host name (or no address of the family)
+  try_again,              // resolve: temporary failure of the name service
+  service_not_found,      // resolve: no such service name (or not for the socket type)
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -61,6 +64,8 @@ enum class error {
   not_connected,
   shut_down,
   not_on_loop,
+  host_not_found,       // a reserved name that cannot exist (RFC 6761 ".invalid")
+  not_numeric_address,  // endpoint::parse on a host name (invalid_argument)
 };
 
 PROACT_API const std::error_category& condition_category() noexcept;  // for proact::errc
@@ -68,6 +73,11 @@ PROACT_API const std::error_category& library_category() noexcept;    // for pro
 // The category of native codes: std::system_category() on POSIX, a Win32
 // category (FormatMessage text, Winsock codes included) on Windows.
 PROACT_API const std::error_category& native_category() noexcept;
+// The category of name-resolution failures: getaddrinfo's EAI_* codes on
+// POSIX (EAI_SYSTEM comes as errno in native_category()); on Windows the
+// Winsock codes (WSAHOST_NOT_FOUND, ...) are native, so this is
+// native_category().
+PROACT_API const std::error_category& resolver_category() noexcept;
 
 inline std::error_condition make_error_condition(errc e) noexcept {
   return {static_cast<int>(e), condition_category()};

@@ -53,6 +53,8 @@ class task;
 namespace detail {
 class timer_service;
 class promise_base;
+class loop_service;
+struct loop_services;
 struct spawn_record;
 // The loop's heap of timers and deadlines.
 timer_service& timers_of(loop& l) noexcept;
@@ -222,6 +224,7 @@ class PROACT_API loop {
   friend class detail::promise_base;
   friend detail::timer_service& detail::timers_of(loop& l) noexcept;
   friend struct schedule_awaitable;
+  friend struct detail::loop_services;
 
   std::error_code post_node(detail::loop_node& n);
   // Queues n to finish with (bytes, ec) through the port.
@@ -243,6 +246,9 @@ class PROACT_API loop {
   detail::spawn_record* spawned_ = nullptr;  // coroutines still running
   std::unique_ptr<detail::timer_service> timers_;
   std::once_flag timers_once_;
+  // Services started on first use (name resolution, signals), each under the
+  // address of its type's id; stop() shuts them down, ~loop() closes them.
+  std::vector<std::pair<const void*, std::shared_ptr<detail::loop_service>>> services_;
 };
 
 // strand: serializes callbacks. Work bound to one strand (callback_op::bind,

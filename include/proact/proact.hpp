@@ -12,6 +12,8 @@
 #include "proact/loop.hpp"
 #include "proact/operation.hpp"
 #include "proact/port.hpp"
+#include "proact/resolver.hpp"
+#include "proact/signal_set.hpp"
 #include "proact/socket.hpp"
 #include "proact/spawn.hpp"
 #include "proact/stream.hpp"

@@ -44,7 +44,9 @@ endpoint endpoint::parse(std::string_view address, std::uint16_t port, std::erro
   if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return from_sockaddr(make_v4(port, v4));
   in6_addr v6{};
   if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) return from_sockaddr(make_v6(port, v6));
-  ec = make_error_code(error::invalid_argument);
+  // Numeric only: a host name ("localhost") needs a lookup, which may block;
+  // the message points to proact::resolver. Still errc::invalid_argument.
+  ec = make_error_code(error::not_numeric_address);
   return {};
 }
 

@@ -115,6 +115,12 @@ class condition_category_impl final : public std::error_category {
         return "already connected";
       case errc::shut_down:
         return "send side shut down";
+      case errc::host_not_found:
+        return "host not found";
+      case errc::try_again:
+        return "temporary failure in name resolution; try again";
+      case errc::service_not_found:
+        return "service not found";
     }
     return "unknown proact condition";
   }
@@ -135,6 +141,11 @@ class library_category_impl final : public std::error_category {
  public:
   const char* name() const noexcept override { return "proact.library"; }
   std::string message(int value) const override {
+    if (static_cast<error>(value) == error::not_numeric_address)
+      return "not a numeric address (\"127.0.0.1\", \"::1\"); look host names up with "
+             "proact::resolver";
+    if (static_cast<error>(value) == error::host_not_found)
+      return "host not found (a reserved name that cannot exist)";
     return condition_category().message(static_cast<int>(condition_of(value)));
   }
   std::error_condition default_error_condition(int value) const noexcept override {
@@ -174,6 +185,10 @@ class library_category_impl final : public std::error_category {
         return errc::not_connected;
       case error::shut_down:
         return errc::shut_down;
+      case error::host_not_found:
+        return errc::host_not_found;
+      case error::not_numeric_address:
+        return errc::invalid_argument;
     }
     return errc::invalid_argument;
   }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "common/loop_services.hpp"
 #include "common/timer_service.hpp"
 #include "proact/error.hpp"
 #include "proact/task.hpp"
@@ -58,6 +59,13 @@ loop::~loop() {
     r->owner = nullptr;
     r->frame.destroy();
   }
+  std::vector<std::pair<const void*, std::shared_ptr<detail::loop_service>>> services;
+  {
+    std::lock_guard lock(mutex_);
+    services.swap(services_);
+  }
+  for (auto& entry : services) entry.second->close();
+  services.clear();
   timers_.reset();
 }
 
@@ -190,8 +198,15 @@ std::error_code loop::start() {
 
 void loop::stop() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
-  // Timers first: their aborts travel through the port, which must be open.
+  // Timers and services first: their aborts travel through the port, which
+  // must be open.
   timers_->shutdown();
+  std::vector<std::shared_ptr<detail::loop_service>> services;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& entry : services_) services.push_back(entry.second);
+  }
+  for (auto& service : services) service->shutdown();
   // Cancels every pending operation of the loop's handles and wakes run().
   (void)port_.close();
 }

@@ -87,6 +87,14 @@ int native_condition(int code) noexcept {
       return is(errc::shut_down);
     case WSAEISCONN:
       return is(errc::already_connected);
+    case WSAHOST_NOT_FOUND:  // == EAI_NONAME
+    case WSANO_DATA:         // == EAI_NODATA
+    case WSANO_RECOVERY:     // == EAI_FAIL
+      return is(errc::host_not_found);
+    case WSATRY_AGAIN:  // == EAI_AGAIN
+      return is(errc::try_again);
+    case WSATYPE_NOT_FOUND:  // == EAI_SERVICE
+      return is(errc::service_not_found);
     case ERROR_NOT_ENOUGH_MEMORY:
     case ERROR_OUTOFMEMORY:
     case ERROR_NO_SYSTEM_RESOURCES:

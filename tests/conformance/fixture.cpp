@@ -88,6 +88,12 @@ const char* name_of(proact::errc e) noexcept {
       return "shut_down";
     case proact::errc::not_on_loop:
       return "not_on_loop";
+    case proact::errc::host_not_found:
+      return "host_not_found";
+    case proact::errc::try_again:
+      return "try_again";
+    case proact::errc::service_not_found:
+      return "service_not_found";
   }
   return "?";
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Runs the README's coroutine TCP proxy (docs/examples/coro_proxy.cpp) in
-front of an echo server in this process: 10 connections echo through it at
-once, each client's end of stream reaches the echo server and its close
-comes back; a proxy whose target refuses closes the client's connection.
+front of an echo server in this process, named by host name (localhost, so
+the proxy's resolver is used): 10 connections echo through it at once, each
+client's end of stream reaches the echo server and its close comes back; a
+proxy whose target refuses, or whose target host cannot exist, closes the
+client's connection. SIGINT (on Windows: Wine turns it into Ctrl-C) stops
+the proxy cleanly: it prints "stopped" and exits with status 0.
 
 usage: coro_proxy_test.py PROXY [EMULATOR]
 """
@@ -43,8 +46,8 @@ def echo_server():
     return listener.getsockname()[1]
 
 
-def start_proxy(target_port):
-    argv = sys.argv[2:3] + [sys.argv[1], "0", str(target_port)]
+def start_proxy(target_port, target_host="localhost"):
+    argv = sys.argv[2:3] + [sys.argv[1], "0", target_host, str(target_port)]
     proxy = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)
     ready, _, _ = select.select([proxy.stdout], [], [], 60)
@@ -73,8 +76,32 @@ def recv_exactly(c, n, what):
     return got
 
 
+def stop_proxy(proxy):
+    """SIGINT: the proxy's signal_set stops its loop; it must exit cleanly."""
+    proxy.send_signal(signal.SIGINT)
+    try:
+        out, err = proxy.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proxy.kill()
+        proxy.wait()
+        fail("the proxy did not stop within 60 s of SIGINT")
+    if proxy.returncode != 0 or b"stopped" not in out:
+        fail(f"after SIGINT: exit status {proxy.returncode}, output {out!r} {err!r}")
+
+
+def expect_closed(address, what):
+    c = socket.create_connection(address, timeout=30)
+    try:
+        if c.recv(1) != b"":
+            fail(f"data from a proxy whose {what}")
+    except ConnectionResetError:
+        pass
+    c.close()
+
+
 def main():
     proxy, address = start_proxy(echo_server())
+    stopped = False
     try:
         conns = [socket.create_connection(address, timeout=30) for _ in range(10)]
         big = os.urandom(200 * 1024)
@@ -89,9 +116,12 @@ def main():
             if c.recv(1) != b"":
                 fail(f"connection {i}: no end of stream after the client's")
             c.close()
+        stop_proxy(proxy)
+        stopped = True
     finally:
-        proxy.send_signal(signal.SIGKILL)
-        proxy.wait()
+        if not stopped:
+            proxy.kill()
+            proxy.wait()
     # A target that refuses: the proxy closes the client's connection.
     unused = socket.socket()
     unused.bind(("127.0.0.1", 0))
@@ -99,17 +129,19 @@ def main():
     unused.close()
     proxy, address = start_proxy(refused_port)
     try:
-        c = socket.create_connection(address, timeout=30)
-        try:
-            if c.recv(1) != b"":
-                fail("data from a proxy whose target refused")
-        except ConnectionResetError:
-            pass
-        c.close()
+        expect_closed(address, "target refused")
     finally:
-        proxy.send_signal(signal.SIGKILL)
+        proxy.kill()
         proxy.wait()
-    print("PASS: 10 connections relayed both ways, a refused target closes the client", flush=True)
+    # A target host that cannot exist (RFC 6761): the lookup fails.
+    proxy, address = start_proxy(refused_port, "no-such-host.invalid")
+    try:
+        expect_closed(address, "target host does not exist")
+    finally:
+        proxy.kill()
+        proxy.wait()
+    print("PASS: 10 connections relayed both ways through localhost, SIGINT stops the proxy, "
+          "a refused or nonexistent target closes the client", flush=True)
 
 
 if __name__ == "__main__":
