@@ -42,6 +42,8 @@ enum class errc {
   already_connected,      // connect on a socket that is already connected
   shut_down,              // send after the send side was shut down locally
   not_on_loop,            // awaited operation of a handle on a raw port, not a loop
+  file_exists,            // exclusive create of a file that exists
+  operation_not_supported,  // the platform or file system cannot do this (preallocate)
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -61,6 +63,7 @@ enum class error {
   not_connected,
   shut_down,
   not_on_loop,
+  operation_not_supported,
 };
 
 PROACT_API const std::error_category& condition_category() noexcept;  // for proact::errc

@@ -46,6 +46,10 @@ int generic_condition(int code) noexcept {
       return static_cast<int>(errc::not_connected);
     case EISCONN:
       return static_cast<int>(errc::already_connected);
+    case EEXIST:
+      return static_cast<int>(errc::file_exists);
+    case EOPNOTSUPP:  // == ENOTSUP on Linux
+      return static_cast<int>(errc::operation_not_supported);
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:
@@ -115,6 +119,10 @@ class condition_category_impl final : public std::error_category {
         return "already connected";
       case errc::shut_down:
         return "send side shut down";
+      case errc::file_exists:
+        return "file exists";
+      case errc::operation_not_supported:
+        return "operation not supported";
     }
     return "unknown proact condition";
   }
@@ -174,6 +182,8 @@ class library_category_impl final : public std::error_category {
         return errc::not_connected;
       case error::shut_down:
         return errc::shut_down;
+      case error::operation_not_supported:
+        return errc::operation_not_supported;
     }
     return errc::invalid_argument;
   }

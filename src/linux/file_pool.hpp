@@ -34,7 +34,7 @@ class file_pool {
   // blocking (preadv2 with RWF_NOWAIT): true with its outcome, or false if
   // it would have to wait for the disk (then submit() it).
   static bool read_if_cached(const pooled_file& f, operation& op, std::size_t& bytes) noexcept;
-  // Queues a read_at or write_at of `f`; it completes through the engine.
+  // Queues a read_at, write_at or flush of `f`; it completes through the engine.
   void submit(pooled_file& f, operation& op) noexcept;
   // Aborts `op` (or, if null, every job of `f`) while still queued; a job
   // already running completes normally. Returns how many were aborted.

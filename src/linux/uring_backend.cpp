@@ -607,6 +607,8 @@ outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_res
     case op_kind::read_at:
     case op_kind::write_at:
       return file_result(op, res, result);
+    case op_kind::flush:
+      return flush_result(res, result);
     case op_kind::send_file:
     case op_kind::disconnect: {
       // A POLL_ADD reported readiness: the next step, unless its end was

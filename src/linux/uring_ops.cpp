@@ -174,6 +174,9 @@ void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
       case op_kind::send_file:
         io_uring_prep_poll_add(sqe, h.fd, POLLOUT);  // then sendfile(2) again
         break;
+      case op_kind::flush:
+        io_uring_prep_fsync(sqe, h.fd, op_access::flush_data_only(op) ? IORING_FSYNC_DATASYNC : 0);
+        break;
       case op_kind::disconnect:
         // The FIN went: wait for input (discarded) up to the peer's FIN.
         io_uring_prep_poll_add(sqe, h.fd, POLLIN | POLLRDHUP);
@@ -311,6 +314,13 @@ outcome file_result(operation& op, int res, io_result& result) noexcept {
     if (st.queued.done < size) return outcome::reissue;
     result = io_result{st.queued.done, {}};
   }
+  return outcome::complete;
+}
+
+// flush: fsync's answer; nothing is transferred.
+outcome flush_result(int res, io_result& result) noexcept {
+  if (res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  result = io_result{0, res < 0 ? native_error(-res) : std::error_code{}};
   return outcome::complete;
 }
 

@@ -93,5 +93,6 @@ outcome connect_result(const uring_handle& h, operation& op, int res, io_result&
 outcome recv_from_result(operation& op, int res, io_result& result) noexcept;
 outcome send_to_result(int res, io_result& result) noexcept;
 outcome file_result(operation& op, int res, io_result& result) noexcept;
+outcome flush_result(int res, io_result& result) noexcept;
 
 }  // namespace proact::detail

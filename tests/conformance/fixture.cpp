@@ -85,6 +85,10 @@ const char* name_of(proact::errc e) noexcept {
       return "shut_down";
     case proact::errc::not_on_loop:
       return "not_on_loop";
+    case proact::errc::file_exists:
+      return "file_exists";
+    case proact::errc::operation_not_supported:
+      return "operation_not_supported";
   }
   return "?";
 }
