@@ -43,7 +43,8 @@ enum class errc {
   shut_down,              // send after the send side was shut down locally
   not_on_loop,            // awaited operation of a handle on a raw port, not a loop
   file_exists,            // exclusive create of a file that exists
-  operation_not_supported,  // the platform or file system cannot do this (preallocate)
+  // the platform or the file system cannot do this (preallocate)
+  operation_not_supported,
 };
 
 // Failures that proact detects itself (no operating-system code exists).

@@ -132,9 +132,9 @@ native_handle_type open_file(std::string_view path, file_mode mode, unsigned per
   const DWORD attributes =
       (permissions & 0222u) == 0 ? FILE_ATTRIBUTE_READONLY : FILE_ATTRIBUTE_NORMAL;
   // Shared like a POSIX file: others may read, write, rename or delete it.
-  const HANDLE file = CreateFileW(
-      name.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-      disposition_of(mode), attributes | FILE_FLAG_OVERLAPPED, nullptr);
+  const HANDLE file =
+      CreateFileW(name.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                  nullptr, disposition_of(mode), attributes | FILE_FLAG_OVERLAPPED, nullptr);
   if (file == INVALID_HANDLE_VALUE) {
     ec = last_win32_error();
     return invalid_native_handle;

@@ -39,7 +39,9 @@ class Item27_AcceptAssociated : public PortTest {
     ASSERT_TRUE(wait_n(port_, expected, got));
     for (const proact::completion& c : got) {
       EXPECT_FALSE(c.error) << describe(c.error);
-      if (c.op == &accept_op) EXPECT_EQ(c.key, listener_key);
+      if (c.op == &accept_op) {
+        EXPECT_EQ(c.key, listener_key);
+      }
     }
   }
 

@@ -102,7 +102,8 @@ TEST_F(Item26_FileSpace, PreallocateReservesAndExtendsKeepingTheContent) {
   const std::string all = read_all(f);
   ASSERT_EQ(all.size(), mib);
   EXPECT_EQ(all.substr(0, 3), "abc");
-  EXPECT_EQ(all.find_first_not_of('\0', 3), std::string::npos) << "the new bytes must read as zeros";
+  EXPECT_EQ(all.find_first_not_of('\0', 3), std::string::npos)
+      << "the new bytes must read as zeros";
   // A range inside the file changes nothing; one past its end extends it.
   ASSERT_OK(f.preallocate(100, 1000));
   ASSERT_OK(f.size(size));
@@ -134,8 +135,7 @@ TEST_F(Item26_FileSpace, ExclusiveCreateOfAnExistingFileIsFileExists) {
   proact::file first;
   ASSERT_TRUE(open_associated(first, "once", read_write | file_mode::exclusive));
   proact::file second;
-  const std::error_code ec =
-      second.open(dir_.path("once"), read_write | file_mode::exclusive);
+  const std::error_code ec = second.open(dir_.path("once"), read_write | file_mode::exclusive);
   EXPECT_ERRC(ec, file_exists);
   EXPECT_EQ(ec, std::errc::file_exists) << describe(ec);
   EXPECT_NE(ec, proact::errc::not_found);

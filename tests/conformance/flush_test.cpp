@@ -238,7 +238,9 @@ TEST_F(Item25_Flush, CopyWithOverlappingReadsAndWritesAndAFinalFlushIsByteExact)
     return source.read_at(s.op, s.offset, proact::buffer{s.bytes.data(), s.length});
   };
   for (slot& s : slots) {
-    if (next < size) ASSERT_OK(start_read(s));
+    if (next < size) {
+      ASSERT_OK(start_read(s));
+    }
   }
   while (busy != 0) {
     proact::completion c;
@@ -254,11 +256,14 @@ TEST_F(Item25_Flush, CopyWithOverlappingReadsAndWritesAndAFinalFlushIsByteExact)
       ASSERT_EQ(c.bytes, s->length) << "short read at " << s->offset;
       s->writing = true;
       ++busy;
-      ASSERT_OK(target.write_at(s->op, s->offset, proact::const_buffer{s->bytes.data(), s->length}));
+      ASSERT_OK(
+          target.write_at(s->op, s->offset, proact::const_buffer{s->bytes.data(), s->length}));
     } else {
       EXPECT_EQ(c.key, file_key + 1);
       ASSERT_EQ(c.bytes, s->length);
-      if (next < size) ASSERT_OK(start_read(*s));
+      if (next < size) {
+        ASSERT_OK(start_read(*s));
+      }
     }
   }
   EXPECT_GT(max_busy, 1u) << "the copy never had two operations in flight";
@@ -278,8 +283,8 @@ TEST_F(Item25_Flush, CopyWithOverlappingReadsAndWritesAndAFinalFlushIsByteExact)
   std::size_t got_bytes = 0;
   while (got_bytes < size) {
     proact::completion c;
-    ASSERT_TRUE(read_at_and_wait(port_, copy, got_bytes, back.data() + got_bytes,
-                                 size - got_bytes, c));
+    ASSERT_TRUE(
+        read_at_and_wait(port_, copy, got_bytes, back.data() + got_bytes, size - got_bytes, c));
     ASSERT_FALSE(c.error) << describe(c.error);
     ASSERT_NE(c.bytes, 0u);
     got_bytes += c.bytes;

@@ -128,9 +128,9 @@ TEST_F(LoopConnect, CallbackFormRunsItsHandlerOnce) {
   (void)connected.close();
   lp->stop();
   // A stopped loop refuses: the handler never runs.
-  EXPECT_ERRC(proact::async_connect(*lp, address, [&](std::error_code, proact::tcp_socket) {
-    calls.fetch_add(1);
-  }), port_closed);
+  EXPECT_ERRC(proact::async_connect(
+                  *lp, address, [&](std::error_code, proact::tcp_socket) { calls.fetch_add(1); }),
+              port_closed);
   lp.reset();
   EXPECT_EQ(calls.load(), 1);
 }
