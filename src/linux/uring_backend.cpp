@@ -243,6 +243,7 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   {
     std::lock_guard lock(s.lock);
     ec = start_refusal(s, kind, closed());
+    if (!ec && s.is_file()) ec = take_descriptor(s, op);
     if (!ec && s.is_file()) {
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
@@ -250,6 +251,7 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
         s.queue_for(kind).push(op);
         operation_pending();
       } else {
+        drop_descriptor(op);
         ec = native_error(ENOBUFS);
       }
     } else if (!ec) {
@@ -635,6 +637,7 @@ void uring_backend::finish(uring_handle& s, operation& op, op_queue& q, io_resul
                            completion_batch& out) noexcept {
   uring_op& st = state_of(op);
   if (!s.is_file()) settle(s, op, result);
+  drop_descriptor(op);
   if (cancel_request* req = st.canceller) {
     // The cancel() waiting for its answer learns how the operation ended.
     req->op_ended = true;
