@@ -62,7 +62,8 @@ class PROACT_API file : public handle {
   // Makes what was written to the file durable (storage, not a cache):
   // completes with 0 bytes once it is, or with the error. An operation like
   // the others: cancellable while it waits for a thread or the kernel, and
-  // it completes exactly once.
+  // it completes exactly once. flush, set_size and preallocate need a file
+  // opened with file_mode::write (bad_handle otherwise).
   [[nodiscard]] std::error_code flush(operation& op, flush_mode what = flush_mode::all);
 
   // Synchronous, on an open file (associated or not). The file's size in bytes.
@@ -90,6 +91,11 @@ class PROACT_API file : public handle {
   [[nodiscard]] auto flush(flush_mode what = flush_mode::all) {
     return detail::io_awaitable(*this, [this, what](operation& op) { return flush(op, what); });
   }
+
+ private:
+  std::error_code require_writable() const noexcept;
+
+  bool writable_ = false;  // opened with file_mode::write
 };
 
 }  // namespace proact

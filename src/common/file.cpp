@@ -24,6 +24,7 @@ std::error_code file::open(std::string_view path, file_mode mode, unsigned permi
   const native_handle_type fd = detail::sys::open_file(path, mode, permissions, ec);
   if (ec) return ec;
   handle_access::set_fd(*this, fd, address_family::unspecified, handle_kind::file);
+  writable_ = has(mode, file_mode::write);
   return {};
 }
 
@@ -43,7 +44,17 @@ std::error_code file::write_at(operation& op, std::uint64_t offset, const_buffer
   });
 }
 
+// Windows refuses to flush or resize a handle without write access, Linux
+// flushes one: refused here, the same everywhere.
+std::error_code file::require_writable() const noexcept {
+  if (auto ec = detail::require_open(native_handle())) return ec;
+  return writable_ ? std::error_code{} : make_error_code(error::bad_handle);
+}
+
 std::error_code file::flush(operation& op, flush_mode what) {
+  if (handle_access::io(*this) != nullptr) {
+    if (auto ec = require_writable()) return ec;
+  }
   return detail::start(*this, op, op_kind::flush, nullptr, [&](operation& o) {
     op_access::set_buffers(o, nullptr, 0);
     op_access::set_flush_data_only(o, what == flush_mode::data);
@@ -69,13 +80,13 @@ constexpr std::uint64_t max_file_size = std::uint64_t{1} << 63;
 }  // namespace
 
 std::error_code file::set_size(std::uint64_t bytes) {
-  if (auto ec = detail::require_open(native_handle())) return ec;
+  if (auto ec = require_writable()) return ec;
   if (bytes >= max_file_size) return make_error_code(error::invalid_argument);
   return detail::sys::set_file_size(native_handle(), bytes);
 }
 
 std::error_code file::preallocate(std::uint64_t offset, std::uint64_t length) {
-  if (auto ec = detail::require_open(native_handle())) return ec;
+  if (auto ec = require_writable()) return ec;
   if (length == 0 || offset >= max_file_size || length >= max_file_size - offset)
     return make_error_code(error::invalid_argument);
   return detail::sys::preallocate_file(native_handle(), offset, length);

@@ -131,6 +131,16 @@ TEST_F(Item26_FileSpace, PreallocateRefusesBadInput) {
   EXPECT_EQ(size, 0u);
 }
 
+TEST_F(Item26_FileSpace, FileOpenedWithoutWriteCannotBeResized) {
+  ASSERT_TRUE(create_file("kept", "0123456789", 10));
+  proact::file f;
+  ASSERT_TRUE(open_associated(f, "kept", file_mode::read));
+  EXPECT_ERRC(f.set_size(4), bad_handle);
+  EXPECT_ERRC(f.set_size(100), bad_handle);
+  EXPECT_ERRC(f.preallocate(0, 4096), bad_handle);
+  EXPECT_EQ(read_all(f), "0123456789");
+}
+
 TEST_F(Item26_FileSpace, ExclusiveCreateOfAnExistingFileIsFileExists) {
   proact::file first;
   ASSERT_TRUE(open_associated(first, "once", read_write | file_mode::exclusive));

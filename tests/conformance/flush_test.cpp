@@ -83,6 +83,17 @@ TEST_F(Item25_Flush, NeedsAnAssociatedOpenFile) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+TEST_F(Item25_Flush, FileOpenedWithoutWriteIsRefused) {
+  ASSERT_TRUE(create_file("read-only", "data", 4));
+  proact::file f;
+  ASSERT_TRUE(open_associated(f, "read-only", file_mode::read));
+  proact::operation op;
+  EXPECT_ERRC(f.flush(op), bad_handle);
+  EXPECT_ERRC(f.flush(op, flush_mode::data), bad_handle);
+  EXPECT_FALSE(op.in_flight());
+  EXPECT_TRUE(stays_idle(port_));
+}
+
 TEST_F(Item25_Flush, InFlightFlushCannotBeStartedAgain) {
   proact::file f;
   ASSERT_TRUE(open_associated(f, "again", read_write));
