@@ -162,8 +162,12 @@ std::error_code tcp_listener::accept(operation& op, tcp_socket& peer, endpoint* 
   } else if (associate_accepted_ && op.completed_at_start() && !op.result().error) {
     // Skip completion on success: the accept is complete, and the caller's
     // again, when the start call returns.
-    detail::io_handle* io = handle_access::io(*this);
-    op_access::complete_at_start(op, 0, detail::associate_accepted(io->backend, op));
+    std::error_code associated = make_error_code(error::bad_handle);
+    if (detail::io_handle* io = handle_access::io(*this))
+      associated = detail::associate_accepted(io->backend, op);
+    else
+      (void)peer.close();  // the listener went meanwhile: nowhere to associate it
+    op_access::complete_at_start(op, 0, associated);
   }
   return ec;
 }
