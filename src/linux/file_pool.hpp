@@ -1,6 +1,7 @@
 // file_pool: regular files are not pollable, so the epoll backend runs their
-// reads and writes on a small bounded pool of threads that deliver completions
-// to the port. A thread waiting on the port never does file I/O itself.
+// reads, writes and flushes on a small bounded pool of threads that deliver
+// completions to the port. A thread waiting on the port never does file I/O
+// itself.
 #pragma once
 
 #include <condition_variable>
