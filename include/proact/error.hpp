@@ -45,6 +45,9 @@ enum class errc {
   host_not_found,         // resolve: no such host name (or no address of the family)
   try_again,              // resolve: temporary failure of the name service
   service_not_found,      // resolve: no such service name (or not for the socket type)
+  file_exists,            // exclusive create of a file that exists
+  // the platform or the file system cannot do this (preallocate)
+  operation_not_supported,
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -66,6 +69,7 @@ enum class error {
   not_on_loop,
   host_not_found,       // a reserved name that cannot exist (RFC 6761 ".invalid")
   not_numeric_address,  // endpoint::parse on a host name (invalid_argument)
+  operation_not_supported,
 };
 
 PROACT_API const std::error_category& condition_category() noexcept;  // for proact::errc

@@ -28,12 +28,28 @@ constexpr bool has(file_mode set, file_mode flag) noexcept {
   return (static_cast<unsigned>(set) & static_cast<unsigned>(flag)) != 0;
 }
 
+// The permissions of a file that open() creates: POSIX mode bits (07777),
+// reduced by the process's umask. On Windows only one thing maps: a mode
+// without any write bit (0222) creates a read-only file
+// (FILE_ATTRIBUTE_READONLY); the other bits are ignored.
+inline constexpr unsigned default_file_permissions = 0666;
+
+// What flush() makes durable.
+enum class flush_mode {
+  data,  // the bytes written, and the metadata needed to read them (fdatasync)
+  all,   // the bytes and every metadata change, times included (fsync)
+};
+
 class PROACT_API file : public handle {
  public:
   file() noexcept = default;
 
-  // `path` is UTF-8. Fails with the native error (not_found, ...).
+  // `path` is UTF-8. Fails with the native error (not_found; file_exists
+  // for `create | exclusive` on an existing file, which also compares equal
+  // to std::errc::file_exists). `permissions` apply to a file it creates
+  // (see default_file_permissions); bits outside 07777 are invalid_argument.
   [[nodiscard]] std::error_code open(std::string_view path, file_mode mode);
+  [[nodiscard]] std::error_code open(std::string_view path, file_mode mode, unsigned permissions);
 
   // Reads up to b.size bytes at `offset`. At or past the end of the file it
   // completes with 0 bytes and errc::eof; a read that crosses the end
@@ -43,7 +59,25 @@ class PROACT_API file : public handle {
   // bytes that went.
   [[nodiscard]] std::error_code write_at(operation& op, std::uint64_t offset, const_buffer b);
 
+  // Makes what was written to the file durable (storage, not a cache):
+  // completes with 0 bytes once it is, or with the error. An operation like
+  // the others: cancellable while it waits for a thread or the kernel, and
+  // it completes exactly once. flush, set_size and preallocate need a file
+  // opened with file_mode::write (bad_handle otherwise).
+  [[nodiscard]] std::error_code flush(operation& op, flush_mode what = flush_mode::all);
+
+  // Synchronous, on an open file (associated or not). The file's size in bytes.
   std::uint64_t size(std::error_code& ec) const;
+  [[nodiscard]] std::error_code size(std::uint64_t& bytes) const;
+  // Truncates or extends the file to `bytes`; an extension reads as zeros.
+  [[nodiscard]] std::error_code set_size(std::uint64_t bytes);
+  // Reserves storage for [offset, offset + length) so that writes there do
+  // not fail for lack of space, and extends the file to offset + length if
+  // it is shorter (the new bytes read as zeros); existing content is kept.
+  // errc::operation_not_supported where the file system cannot reserve
+  // storage (nothing is changed then); invalid_argument for length 0 or a
+  // range past 2^63.
+  [[nodiscard]] std::error_code preallocate(std::uint64_t offset, std::uint64_t length);
 
   // Awaitable forms (see task.hpp).
   [[nodiscard]] auto read_at(std::uint64_t offset, buffer b) {
@@ -54,6 +88,14 @@ class PROACT_API file : public handle {
     return detail::io_awaitable(
         *this, [this, offset, b](operation& op) { return write_at(op, offset, b); });
   }
+  [[nodiscard]] auto flush(flush_mode what = flush_mode::all) {
+    return detail::io_awaitable(*this, [this, what](operation& op) { return flush(op, what); });
+  }
+
+ private:
+  std::error_code require_writable() const noexcept;
+
+  bool writable_ = false;  // opened with file_mode::write
 };
 
 }  // namespace proact

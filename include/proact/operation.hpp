@@ -59,6 +59,7 @@ class operation {
   std::size_t result_bytes_ = 0;   // outcome of a completion at start
   std::error_code result_error_;
   bool completed_at_start_ = false;
+  bool associate_accepted_ = false;  // accept: associate the peer (key in offset_)
   alignas(16) unsigned char backend_[detail::op_backend_storage] = {};
 };
 

@@ -4,6 +4,7 @@
 
 #include "proact/buffer.hpp"
 #include "proact/composed.hpp"
+#include "proact/connect.hpp"
 #include "proact/endpoint.hpp"
 #include "proact/error.hpp"
 #include "proact/file.hpp"

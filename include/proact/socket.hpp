@@ -83,12 +83,25 @@ class PROACT_API tcp_listener : public handle {
 
   endpoint local_endpoint(std::error_code& ec) const;
 
+  // Opt-in: each accept started from now on also associates the socket it
+  // accepts with this listener's port, with the listener's key (or `key`),
+  // before its completion is delivered; on a loop the peer is then ready to
+  // be awaited on. Should that association fail, the accept completes with
+  // its error and the connection is closed. The listener must be
+  // associated (not_associated otherwise).
+  [[nodiscard]] std::error_code associate_accepted();
+  [[nodiscard]] std::error_code associate_accepted(std::uintptr_t key);
+
   // Awaitable form (see task.hpp): co_await listener.accept(peer).
   [[nodiscard]] auto accept(tcp_socket& peer, endpoint* peer_address = nullptr) {
     return detail::io_awaitable(*this, [this, &peer, peer_address](operation& op) {
       return accept(op, peer, peer_address);
     });
   }
+
+ private:
+  bool associate_accepted_ = false;
+  std::uintptr_t accepted_key_ = 0;
 };
 
 }  // namespace proact

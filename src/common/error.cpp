@@ -46,6 +46,10 @@ int generic_condition(int code) noexcept {
       return static_cast<int>(errc::not_connected);
     case EISCONN:
       return static_cast<int>(errc::already_connected);
+    case EEXIST:
+      return static_cast<int>(errc::file_exists);
+    case EOPNOTSUPP:  // == ENOTSUP on Linux
+      return static_cast<int>(errc::operation_not_supported);
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:
@@ -121,6 +125,10 @@ class condition_category_impl final : public std::error_category {
         return "temporary failure in name resolution; try again";
       case errc::service_not_found:
         return "service not found";
+      case errc::file_exists:
+        return "file exists";
+      case errc::operation_not_supported:
+        return "operation not supported";
     }
     return "unknown proact condition";
   }
@@ -189,6 +197,8 @@ class library_category_impl final : public std::error_category {
         return errc::host_not_found;
       case error::not_numeric_address:
         return errc::invalid_argument;
+      case error::operation_not_supported:
+        return errc::operation_not_supported;
     }
     return errc::invalid_argument;
   }

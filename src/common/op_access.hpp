@@ -23,11 +23,19 @@ enum class op_kind : std::uint8_t {
   write_at,    // file: one buffer (const), offset
   send_file,   // tcp_socket: target = const file*, offset, buffer size = count
   disconnect,  // tcp_socket: target = the tcp_socket itself
+  flush,       // file: no buffer; offset = 1 for data only (fdatasync), 0 for all (fsync)
 };
 
 // An accept's completion is out: its target socket may be the target of
 // another accept again (tcp.cpp).
 void release_accept_target(operation& op) noexcept;
+
+class port_backend;
+// A successful accept of a listener with tcp_listener::associate_accepted():
+// associates the accepted socket with `backend` (the listener's port) before
+// the completion is handed out. On failure the socket is closed and the
+// error becomes the accept's (tcp.cpp).
+std::error_code associate_accepted(port_backend& backend, operation& op) noexcept;
 
 struct op_access {
   // in_flight flag: 0 idle, 1 in flight.
@@ -74,6 +82,22 @@ struct op_access {
   static endpoint* address(const operation& op) noexcept { return op.address_; }
 
   static void set_offset(operation& op, std::uint64_t offset) noexcept { op.offset_ = offset; }
+  // accept: whether the accepted socket is to be associated, and with which key.
+  static void set_accepted_association(operation& op, bool on, std::uintptr_t key) noexcept {
+    op.associate_accepted_ = on;
+    op.offset_ = key;
+  }
+  static bool associates_accepted(const operation& op) noexcept {
+    return op.associate_accepted_ && kind(op) == op_kind::accept;
+  }
+  static std::uintptr_t accepted_key(const operation& op) noexcept {
+    return static_cast<std::uintptr_t>(op.offset_);
+  }
+  // flush: whether only the data (and what reading it back needs) must be durable.
+  static void set_flush_data_only(operation& op, bool data_only) noexcept {
+    op.offset_ = data_only ? 1 : 0;
+  }
+  static bool flush_data_only(const operation& op) noexcept { return op.offset_ == 1; }
   static std::uint64_t offset(const operation& op) noexcept { return op.offset_; }
 
   // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: the backend records an outcome that

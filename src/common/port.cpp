@@ -107,8 +107,13 @@ std::error_code port::wait_many(std::span<completion> out, std::size_t& count, t
   if (t.count() < 0) t = timeout::zero();
   auto ec = backend_->wait(out, count, t);
   // The operations are the caller's again.
-  for (std::size_t i = 0; i < count; ++i)
-    if (out[i].op != nullptr) op_access::end(*out[i].op);
+  for (std::size_t i = 0; i < count; ++i) {
+    operation* op = out[i].op;
+    if (op == nullptr) continue;
+    if (!out[i].error && op_access::associates_accepted(*op))
+      out[i].error = detail::associate_accepted(*backend_, *op);
+    op_access::end(*op);
+  }
   return ec;
 }
 

@@ -19,8 +19,15 @@ native_handle_type open_tcp_socket(address_family family, std::error_code& ec) n
 native_handle_type open_tcp_listener(address_family family, std::error_code& ec) noexcept;
 native_handle_type open_udp_socket(address_family family, std::error_code& ec) noexcept;
 // A regular file for positional asynchronous I/O; `path` is UTF-8.
-native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept;
+// `permissions` (POSIX mode bits) apply if it is created.
+native_handle_type open_file(std::string_view path, file_mode mode, unsigned permissions,
+                             std::error_code& ec) noexcept;
 std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept;
+// file::set_size and file::preallocate (src/linux/file_space.cpp,
+// src/win/file_space.cpp); sizes and offsets below 2^63.
+std::error_code set_file_size(native_handle_type fd, std::uint64_t size) noexcept;
+std::error_code preallocate_file(native_handle_type fd, std::uint64_t offset,
+                                 std::uint64_t length) noexcept;
 // A connected local byte-stream pair (socketpair / named pipe).
 std::error_code open_local_pair(native_handle_type& a, native_handle_type& b) noexcept;
 // local_stream::adopt: bad_handle unless `fd` is what a local stream is made

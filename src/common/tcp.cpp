@@ -14,6 +14,19 @@ void release_accept_target(operation& op) noexcept {
   handle_access::release_accept_target(*static_cast<tcp_socket*>(op_access::target(op)));
 }
 
+std::error_code associate_accepted(port_backend& backend, operation& op) noexcept {
+  auto& peer = *static_cast<tcp_socket*>(op_access::target(op));
+  // The peer is the accept's until its completion is out: nobody else
+  // associates it meanwhile.
+  if (!handle_access::try_claim(peer)) return make_error_code(error::already_associated);
+  io_handle* io = nullptr;
+  const std::error_code ec = backend.associate(handle_access::fd(peer), handle_kind::tcp_stream,
+                                               peer.family(), op_access::accepted_key(op), io);
+  handle_access::publish(peer, ec ? nullptr : io);
+  if (ec) (void)peer.close();  // a connection the caller cannot use
+  return ec;
+}
+
 }  // namespace detail
 
 using detail::handle_access;
@@ -141,10 +154,35 @@ std::error_code tcp_listener::accept(operation& op, tcp_socket& peer, endpoint* 
     ec = detail::start(*this, op, op_kind::accept, nullptr, [&](operation& o) {
       handle_access::reset(peer);  // drop a closed socket's old association
       op_access::set_target(o, &peer, peer_address);
+      op_access::set_accepted_association(o, associate_accepted_, accepted_key_);
     });
   }
-  if (ec) handle_access::release_accept_target(peer);
+  if (ec) {
+    handle_access::release_accept_target(peer);
+  } else if (associate_accepted_ && op.completed_at_start() && !op.result().error) {
+    // Skip completion on success: the accept is complete, and the caller's
+    // again, when the start call returns.
+    std::error_code associated = make_error_code(error::bad_handle);
+    if (detail::io_handle* io = handle_access::io(*this))
+      associated = detail::associate_accepted(io->backend, op);
+    else
+      (void)peer.close();  // the listener went meanwhile: nowhere to associate it
+    op_access::complete_at_start(op, 0, associated);
+  }
   return ec;
+}
+
+std::error_code tcp_listener::associate_accepted() {
+  const detail::io_handle* io = handle_access::io(*this);
+  if (io == nullptr) return detail::no_association(*this);
+  return associate_accepted(io->key);
+}
+
+std::error_code tcp_listener::associate_accepted(std::uintptr_t key) {
+  if (handle_access::io(*this) == nullptr) return detail::no_association(*this);
+  associate_accepted_ = true;
+  accepted_key_ = key;
+  return {};
 }
 
 endpoint tcp_listener::local_endpoint(std::error_code& ec) const {

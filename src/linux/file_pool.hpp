@@ -1,6 +1,7 @@
 // file_pool: regular files are not pollable, so the epoll backend runs their
-// reads and writes on a small bounded pool of threads that deliver completions
-// to the port. A thread waiting on the port never does file I/O itself.
+// reads, writes and flushes on a small bounded pool of threads that deliver
+// completions to the port. A thread waiting on the port never does file I/O
+// itself.
 #pragma once
 
 #include <condition_variable>
@@ -34,7 +35,7 @@ class file_pool {
   // blocking (preadv2 with RWF_NOWAIT): true with its outcome, or false if
   // it would have to wait for the disk (then submit() it).
   static bool read_if_cached(const pooled_file& f, operation& op, std::size_t& bytes) noexcept;
-  // Queues a read_at or write_at of `f`; it completes through the engine.
+  // Queues a read_at, write_at or flush of `f`; it completes through the engine.
   void submit(pooled_file& f, operation& op) noexcept;
   // Aborts `op` (or, if null, every job of `f`) while still queued; a job
   // already running completes normally. Returns how many were aborted.

@@ -42,7 +42,8 @@ std::error_code name_broken_pipe(const linux_handle& h) noexcept {
 std::error_code start_refusal(const linux_handle& h, op_kind kind, bool port_closed) noexcept {
   if (!h.open.load(std::memory_order_relaxed)) return make_error_code(error::bad_handle);
   if (port_closed) return make_error_code(error::port_closed);
-  const bool file_op = kind == op_kind::read_at || kind == op_kind::write_at;
+  const bool file_op =
+      kind == op_kind::read_at || kind == op_kind::write_at || kind == op_kind::flush;
   if (file_op != h.is_file()) return make_error_code(error::invalid_argument);
   if (kind == op_kind::connect && !h.output.empty())
     return make_error_code(error::operation_in_progress);

@@ -70,7 +70,8 @@ native_handle_type open_udp_socket(address_family family, std::error_code& ec) n
   return fd;
 }
 
-native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept {
+native_handle_type open_file(std::string_view path, file_mode mode, unsigned permissions,
+                             std::error_code& ec) noexcept {
   // open() wants a terminated string; paths are short, so no allocation.
   char name[PATH_MAX];
   if (path.empty() || path.size() >= sizeof(name) || path.find('\0') != std::string_view::npos) {
@@ -87,7 +88,7 @@ native_handle_type open_file(std::string_view path, file_mode mode, std::error_c
   if (has(mode, file_mode::truncate)) flags |= O_TRUNC;
   if (has(mode, file_mode::exclusive)) flags |= O_EXCL;
   int fd;
-  do fd = ::open(name, flags, 0666);
+  do fd = ::open(name, flags, static_cast<mode_t>(permissions));
   while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     ec = last_error();

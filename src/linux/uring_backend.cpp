@@ -242,6 +242,7 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
   {
     std::lock_guard lock(s.lock);
     ec = start_refusal(s, kind, closed());
+    if (!ec && s.is_file()) ec = take_descriptor(s, op);
     if (!ec && s.is_file()) {
       // No order among a file's operations: each goes to the kernel now
       // (never completed at start, even with skip_completion_on_success).
@@ -249,6 +250,7 @@ std::error_code uring_backend::start(io_handle& h, operation& op, const endpoint
         s.queue_for(kind).push(op);
         operation_pending();
       } else {
+        drop_descriptor(op);
         ec = native_error(ENOBUFS);
       }
     } else if (!ec) {
@@ -583,6 +585,8 @@ outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_res
     case op_kind::read_at:
     case op_kind::write_at:
       return file_result(op, res, result);
+    case op_kind::flush:
+      return flush_result(res, result);
     case op_kind::send_file:
     case op_kind::disconnect: {
       // A POLL_ADD reported readiness: the next step, unless its end was
@@ -609,6 +613,7 @@ void uring_backend::finish(uring_handle& s, operation& op, op_queue& q, io_resul
                            completion_batch& out) noexcept {
   uring_op& st = state_of(op);
   if (!s.is_file()) settle(s, op, result);
+  drop_descriptor(op);
   if (cancel_request* req = st.canceller) {
     // The cancel() waiting for its answer learns how the operation ended.
     req->op_ended = true;

@@ -1,8 +1,10 @@
 #include "linux/uring_ops.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -159,6 +161,10 @@ void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
       case op_kind::send_file:
         io_uring_prep_poll_add(sqe, h.fd, POLLOUT);  // then sendfile(2) again
         break;
+      case op_kind::flush:
+        io_uring_prep_fsync(sqe, st.own_fd,
+                            op_access::flush_data_only(op) ? IORING_FSYNC_DATASYNC : 0);
+        break;
       case op_kind::disconnect:
         // The FIN went: wait for input (discarded) up to the peer's FIN.
         io_uring_prep_poll_add(sqe, h.fd, POLLIN | POLLRDHUP);
@@ -281,6 +287,26 @@ outcome file_result(operation& op, int res, io_result& result) noexcept {
     if (st.queued.done < size) return outcome::reissue;
     result = io_result{st.queued.done, {}};
   }
+  return outcome::complete;
+}
+
+std::error_code take_descriptor(const uring_handle& h, operation& op) noexcept {
+  if (op_access::kind(op) != op_kind::flush) return {};
+  const int fd = ::fcntl(h.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return native_error(errno);
+  state_of(op).own_fd = fd;
+  return {};
+}
+
+void drop_descriptor(operation& op) noexcept {
+  if (op_access::kind(op) != op_kind::flush) return;
+  ::close(state_of(op).own_fd);
+}
+
+// flush: fsync's answer; nothing is transferred.
+outcome flush_result(int res, io_result& result) noexcept {
+  if (res == -EINTR || res == -EAGAIN) return outcome::reissue;
+  result = io_result{0, res < 0 ? native_error(-res) : std::error_code{}};
   return outcome::complete;
 }
 

@@ -43,6 +43,7 @@ struct uring_op {
   // the CQ.
   bool has_stash;
   unsigned char peek;  // a zero-byte recv peeks one byte here
+  int own_fd;          // flush: its own duplicate of the file's descriptor (take_descriptor)
   union {
     msghdr msg;                                   // recvmsg, sendmsg, recv_from, send_to
     unsigned char address[sizeof(sockaddr_in6)];  // accept, connect
@@ -77,6 +78,14 @@ struct uring_handle final : linux_handle {
   bool released = false;   // the public handle is gone: free once in_kernel is 0
 };
 
+// A flush is performed by an io-wq worker, which looks its descriptor up
+// only when it runs, maybe after close_handle gave the number up (then it
+// would fail with EBADF, or flush whatever file got the number). So a flush
+// has a duplicate of its own, taken at start (handle lock held) and closed
+// with its completion (drop_descriptor). Nothing for other kinds.
+std::error_code take_descriptor(const uring_handle& h, operation& op) noexcept;
+void drop_descriptor(operation& op) noexcept;
+
 // Fills `sqe` for what `op` needs from the kernel next (user_data = &op).
 void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept;
 
@@ -92,5 +101,6 @@ outcome connect_result(const uring_handle& h, operation& op, int res, io_result&
 outcome recv_from_result(operation& op, int res, io_result& result) noexcept;
 outcome send_to_result(int res, io_result& result) noexcept;
 outcome file_result(operation& op, int res, io_result& result) noexcept;
+outcome flush_result(int res, io_result& result) noexcept;
 
 }  // namespace proact::detail

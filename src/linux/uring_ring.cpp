@@ -45,7 +45,7 @@ constexpr unsigned required_features =
 constexpr int required_opcodes[] = {
     IORING_OP_ACCEPT,       IORING_OP_CONNECT, IORING_OP_RECV,     IORING_OP_SEND,
     IORING_OP_RECVMSG,      IORING_OP_SENDMSG, IORING_OP_READ,     IORING_OP_WRITE,
-    IORING_OP_ASYNC_CANCEL, IORING_OP_NOP,     IORING_OP_POLL_ADD,
+    IORING_OP_ASYNC_CANCEL, IORING_OP_NOP,     IORING_OP_POLL_ADD, IORING_OP_FSYNC,
 };
 
 }  // namespace

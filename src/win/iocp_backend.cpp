@@ -219,6 +219,8 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       unpromise(h);
       op_access::complete_at_start(op, 0, {});
       op_access::end(op);
+    } else if (kind == op_kind::flush) {
+      ec = start_flush(h, op, s);
     } else if (kind == op_kind::send && h.kind == handle_kind::local_stream &&
                requested_bytes(op) == 0) {
       ec = start_empty_pipe_send(h, op, s);
@@ -382,7 +384,7 @@ void iocp_backend::untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept {
 bool iocp_backend::cancel_each(iocp_handle& h) noexcept {
   bool any = false;
   for (iocp_op* s = h.first; s != nullptr; s = s->next)
-    if (CancelIoEx(h.native(), &s->overlapped)) any = true;
+    if (withdraw_job(h, *s) || CancelIoEx(h.native(), &s->overlapped)) any = true;
   return any;
 }
 
@@ -453,7 +455,9 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
     // order, and Wine's CancelIoEx(h, NULL) succeeds even when nothing is
     // pending.
     if (target != nullptr) {
-      if (!CancelIoEx(h.native(), target)) {
+      if (withdraw_job(h, op_access::backend<iocp_op>(*op))) {
+        // A flush still waiting for a worker thread: ended here.
+      } else if (!CancelIoEx(h.native(), target)) {
         const auto code = static_cast<int>(GetLastError());
         ec = code == ERROR_NOT_FOUND ? not_found() : native_error(code);
       }

@@ -24,6 +24,7 @@
 
 #include "common/backend.hpp"
 #include "common/connection_state.hpp"
+#include "iocp_file_worker.hpp"
 #include "proact/error.hpp"
 #include "wine_support.hpp"
 
@@ -140,8 +141,17 @@ class iocp_backend final : public port_backend {
   // pending sends a disconnect waits for).
   void track(iocp_handle& h, operation& op, iocp_op& s) noexcept;
   void untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept;
-  // CancelIoEx for each of them, in start order; false if none was pending.
-  static bool cancel_each(iocp_handle& h) noexcept;
+  // CancelIoEx for each of them (a queued flush: withdrawn and posted
+  // aborted), in start order; false if none was pending.
+  bool cancel_each(iocp_handle& h) noexcept;
+
+  // Flushes run on file_worker_ (iocp_file_worker.cpp), under h.lock.
+  std::error_code start_flush(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  // Cancels `s` if it is a flush still queued (true); else false.
+  bool withdraw_job(iocp_handle& h, iocp_op& s) noexcept;
+  // The worker's end of a flush: its packet, with the native `code`.
+  friend class iocp_file_worker;
+  void post_job_result(iocp_handle& h, iocp_op& s, int code) noexcept;
 
   // Disconnect and the socket swap (iocp_disconnect.cpp), all under h.lock.
   std::error_code start_disconnect(iocp_handle& h, operation& op, iocp_op& s) noexcept;
@@ -180,6 +190,8 @@ class iocp_backend final : public port_backend {
 
   std::mutex registry_lock_;
   iocp_handle* handles_ = nullptr;  // every associated handle not yet destroyed
+  // Last: its threads stop (and are joined) before the rest goes.
+  iocp_file_worker file_worker_{*this, 2};
 };
 
 std::error_code create_iocp_backend(const port_options& options, port_backend*& out);

@@ -37,7 +37,8 @@ struct iocp_op {
   SOCKET accepted;           // accept: the socket AcceptEx connects
   union {
     LPFN_GETACCEPTEXSOCKADDRS get_addresses;  // accept: parses `addresses`
-    iocp_op* then;  // pipe send: a zero-length send that completes after this one
+    iocp_op* then;      // pipe send: a zero-length send that completes after this one
+    iocp_op* next_job;  // flush: link in the file worker's queue (iocp_file_worker.hpp)
   };
   unsigned char addresses[2 * winsock::accept_address_length];
   char* bounce;  // gather send on a pipe: the buffers copied into one (heap)

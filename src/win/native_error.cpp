@@ -95,6 +95,13 @@ int native_condition(int code) noexcept {
       return is(errc::try_again);
     case WSATYPE_NOT_FOUND:  // == EAI_SERVICE
       return is(errc::service_not_found);
+    case ERROR_FILE_EXISTS:     // CREATE_NEW on an existing file
+    case ERROR_ALREADY_EXISTS:  // e.g. CreateDirectory
+      return is(errc::file_exists);
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_INVALID_FUNCTION:  // a file system without the request (FSCTL, information class)
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return is(errc::operation_not_supported);
     case ERROR_NOT_ENOUGH_MEMORY:
     case ERROR_OUTOFMEMORY:
     case ERROR_NO_SYSTEM_RESOURCES:
@@ -107,6 +114,35 @@ int native_condition(int code) noexcept {
   }
 }
 
+namespace {
+
+// The std::errc value a Win32 code stands for (ERROR_FILE_EXISTS is
+// std::errc::file_exists), or 0.
+int generic_equivalent(int code) noexcept {
+  switch (code) {
+    case ERROR_FILE_EXISTS:
+    case ERROR_ALREADY_EXISTS:
+      return static_cast<int>(std::errc::file_exists);
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+      return static_cast<int>(std::errc::no_such_file_or_directory);
+    case ERROR_ACCESS_DENIED:
+      return static_cast<int>(std::errc::permission_denied);
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_INVALID_FUNCTION:
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return static_cast<int>(std::errc::operation_not_supported);
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+      return static_cast<int>(std::errc::no_space_on_device);
+    case ERROR_INVALID_PARAMETER:
+      return static_cast<int>(std::errc::invalid_argument);
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
 }  // namespace detail
 
 namespace {
@@ -142,6 +178,16 @@ class win32_category final : public std::error_category {
     if (const int condition = detail::native_condition(code); condition != 0)
       return {condition, condition_category()};
     return {code, *this};
+  }
+
+  // Also the std::errc conditions that code written for POSIX compares
+  // against (ec == std::errc::file_exists), where a Win32 code means one.
+  bool equivalent(int code, const std::error_condition& condition) const noexcept override {
+    if (condition.category() == std::generic_category()) {
+      const int posix = detail::generic_equivalent(code);
+      return posix != 0 && posix == condition.value();
+    }
+    return default_error_condition(code) == condition;
   }
 };
 

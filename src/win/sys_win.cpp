@@ -120,16 +120,21 @@ native_handle_type open_udp_socket(address_family family, std::error_code& ec) n
   return fd;
 }
 
-native_handle_type open_file(std::string_view path, file_mode mode, std::error_code& ec) noexcept {
+native_handle_type open_file(std::string_view path, file_mode mode, unsigned permissions,
+                             std::error_code& ec) noexcept {
   const std::wstring name = wide_path(path, ec);
   if (ec) return invalid_native_handle;
   DWORD access = 0;
   if (has(mode, file_mode::read)) access |= GENERIC_READ;
   if (has(mode, file_mode::write)) access |= GENERIC_WRITE;
+  // Of the POSIX permissions only "nobody may write" has a Windows form;
+  // like POSIX, the handle that creates a read-only file may still write it.
+  const DWORD attributes =
+      (permissions & 0222u) == 0 ? FILE_ATTRIBUTE_READONLY : FILE_ATTRIBUTE_NORMAL;
   // Shared like a POSIX file: others may read, write, rename or delete it.
-  const HANDLE file = CreateFileW(
-      name.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-      disposition_of(mode), FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED, nullptr);
+  const HANDLE file =
+      CreateFileW(name.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                  nullptr, disposition_of(mode), attributes | FILE_FLAG_OVERLAPPED, nullptr);
   if (file == INVALID_HANDLE_VALUE) {
     ec = last_win32_error();
     return invalid_native_handle;

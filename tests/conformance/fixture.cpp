@@ -94,6 +94,10 @@ const char* name_of(proact::errc e) noexcept {
       return "try_again";
     case proact::errc::service_not_found:
       return "service_not_found";
+    case proact::errc::file_exists:
+      return "file_exists";
+    case proact::errc::operation_not_supported:
+      return "operation_not_supported";
   }
   return "?";
 }

@@ -152,6 +152,31 @@ bool file_exists(const std::string& path) noexcept {
   }
 }
 
+bool is_read_only(const std::string& path) noexcept {
+  try {
+    const DWORD attributes = GetFileAttributesW(widen(path).c_str());
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_READONLY) != 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool make_writable(const std::string& path) noexcept {
+  try {
+    return SetFileAttributesW(widen(path).c_str(), FILE_ATTRIBUTE_NORMAL) != 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool permission_bits(const std::string&, unsigned&) noexcept {
+  return false;  // Windows has no POSIX mode
+}
+
+unsigned process_umask() noexcept {
+  return 0;
+}
+
 bool allow_sparse(proact::native_handle_type h, std::string& why) {
   DWORD returned = 0;
   OVERLAPPED overlapped{};  // the handle is overlapped: the call needs one
@@ -247,6 +272,28 @@ bool remove_directory(const std::string& path) noexcept {
 bool file_exists(const std::string& path) noexcept {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_read_only(const std::string& path) noexcept {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 0222) == 0;
+}
+
+bool make_writable(const std::string& path) noexcept {
+  return ::chmod(path.c_str(), 0644) == 0;
+}
+
+bool permission_bits(const std::string& path, unsigned& bits) noexcept {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  bits = static_cast<unsigned>(st.st_mode) & 07777u;
+  return true;
+}
+
+unsigned process_umask() noexcept {
+  const mode_t mask = ::umask(022);  // the only way to read it is to set it
+  ::umask(mask);
+  return static_cast<unsigned>(mask);
 }
 
 bool allow_sparse(proact::native_handle_type, std::string&) {

@@ -40,6 +40,15 @@ bool remove_file(const std::string& path) noexcept;
 bool remove_directory(const std::string& path) noexcept;
 // Whether a file exists at `path`.
 bool file_exists(const std::string& path) noexcept;
+// Whether nobody may write the file (no write bit on POSIX, the read-only
+// attribute on Windows).
+bool is_read_only(const std::string& path) noexcept;
+// Lets the file be written (and, on Windows, removed) again.
+bool make_writable(const std::string& path) noexcept;
+// The file's POSIX permission bits; false where there are none (Windows).
+bool permission_bits(const std::string& path, unsigned& bits) noexcept;
+// The process's umask (0 on Windows).
+unsigned process_umask() noexcept;
 // Lets the open file `h` be sparse, so that a write far past its end does not
 // allocate (or zero-fill) the gap: nothing to do on POSIX file systems,
 // FSCTL_SET_SPARSE on Windows. False, with `why`, if the platform refused.
