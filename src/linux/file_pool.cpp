@@ -162,7 +162,7 @@ void file_pool::run() noexcept {
 void file_pool::execute(operation& op, int fd) noexcept {
   if (op_access::kind(op) == op_kind::flush) {
     const int rc = op_access::flush_data_only(op) ? ::fdatasync(fd) : ::fsync(fd);
-    const completion c = finished(op, 0, rc == 0 ? std::error_code{} : native_error(errno));
+    const completion c = completion_for(op, 0, rc == 0 ? std::error_code{} : native_error(errno));
     engine_.deliver(std::span<const completion>(&c, 1));
     return;
   }
