@@ -57,6 +57,20 @@ bool poll_until(proact::loop& lp, Condition condition,
   return true;
 }
 
+// Destroys the loop when the scope ends, also when an assertion returns
+// early: work still queued may refer to the test's locals, so the guard is
+// declared after them and the loop drains before they go.
+class loop_reset_guard {
+ public:
+  explicit loop_reset_guard(std::unique_ptr<proact::loop>& lp) noexcept : lp_(lp) {}
+  loop_reset_guard(const loop_reset_guard&) = delete;
+  loop_reset_guard& operator=(const loop_reset_guard&) = delete;
+  ~loop_reset_guard() { lp_.reset(); }
+
+ private:
+  std::unique_ptr<proact::loop>& lp_;
+};
+
 class LoopTest : public BackendTest {};
 
 }  // namespace proact_test

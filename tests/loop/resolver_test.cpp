@@ -175,10 +175,36 @@ TEST_F(Resolver, ReservedInvalidNamesAreNotFound) {
   }
 }
 
+// A name that only the test's own hosts data knows, resolved by the system's
+// lookup (not answered by proact itself): the test runs again in a child
+// process that sees that data as its hosts file.
 TEST_F(Resolver, NamesFromTheTestsOwnHostsData) {
-  GTEST_SKIP() << "no clean way to give the system resolver hosts data of the test's own: "
-                  "glibc reads only /etc/hosts (HOSTALIASES applies to DNS queries, which "
-                  "would reach the network), and Wine's resolver is the host's";
+  if (!in_private_hosts_child()) {
+    bool skipped = false;
+    std::string why;
+    ASSERT_TRUE(run_test_with_hosts(
+        "Resolver.NamesFromTheTestsOwnHostsData",
+        std::string(proact::to_string(backend_under_test())),
+        "127.0.0.1 localhost\n::1 localhost\n192.0.2.10 proact-test-host.example\n"
+        "2001:db8::10 proact-test-host.example\n",
+        skipped, why));
+    if (skipped) GTEST_SKIP() << why;
+    return;
+  }
+  auto lp = make_loop(1);
+  outcome v4;
+  ASSERT_TRUE(resolve_now(*lp, "proact-test-host.example", "80",
+                          {proact::address_family::ipv4, false}, v4));
+  ASSERT_OK(v4.error);
+  ASSERT_EQ(v4.endpoints.size(), 1u);
+  EXPECT_EQ(v4.endpoints[0].to_string(), "192.0.2.10:80");
+  outcome v6;
+  ASSERT_TRUE(resolve_now(*lp, "proact-test-host.example", "http",
+                          {proact::address_family::ipv6, false}, v6));
+  ASSERT_OK(v6.error);
+  ASSERT_EQ(v6.endpoints.size(), 1u);
+  EXPECT_EQ(v6.endpoints[0].address(), "2001:db8::10");
+  EXPECT_EQ(v6.endpoints[0].port(), 80);
 }
 
 TEST_F(Resolver, NativeFailuresCompareEqualToThePortableConditions) {

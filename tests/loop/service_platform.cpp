@@ -15,9 +15,17 @@
 #include <winsock2.h>
 #else
 #include <netdb.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
 #endif
+
+#include "../conformance/platform.hpp"
 
 namespace proact_test {
 
@@ -145,6 +153,16 @@ fallback_signal_handlers::~fallback_signal_handlers() {
   SetConsoleCtrlHandler(&fallback, FALSE);
 }
 
+::testing::AssertionResult run_test_with_hosts(const std::string&, const std::string&,
+                                               const std::string&, bool& skipped,
+                                               std::string& why) {
+  skipped = true;
+  why =
+      "the hosts file is the machine's (%SystemRoot%\\System32\\drivers\\etc\\hosts, "
+      "administrators only); a test cannot give a process hosts data of its own";
+  return ::testing::AssertionSuccess();
+}
+
 #else
 
 std::vector<std::pair<std::error_code, proact::errc>> native_resolver_failures() {
@@ -165,6 +183,86 @@ bool raise_signals_in_child() {
 ::testing::AssertionResult run_test_in_child(const std::string&, const std::string&, bool&,
                                              std::string&) {
   return ::testing::AssertionFailure() << "POSIX tests raise signals in their own process";
+}
+
+namespace {
+
+// Exit statuses of the child before it runs the test.
+constexpr int no_namespace = 77;
+constexpr int no_bind_mount = 78;
+constexpr int no_exec = 79;
+
+}  // namespace
+
+::testing::AssertionResult run_test_with_hosts(const std::string& name, const std::string& backend,
+                                               const std::string& hosts, bool& skipped,
+                                               std::string& why) {
+  skipped = false;
+  char path[] = "/tmp/proact-hosts-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) return ::testing::AssertionFailure() << "mkstemp: " << std::strerror(errno);
+  const bool written =
+      ::write(fd, hosts.data(), hosts.size()) == static_cast<ssize_t>(hosts.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(path);
+    return ::testing::AssertionFailure() << "could not write " << path;
+  }
+  // Everything the child needs is made before fork(): after it, only
+  // system calls until exec.
+  std::string backend_arg = "--backend=" + backend;
+  std::string filter_arg = "--gtest_filter=" + name;
+  std::string self = "/proc/self/exe";
+  char* argv[] = {self.data(), backend_arg.data(), filter_arg.data(), nullptr};
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    // The child must not write over this process's test report.
+    if (std::strncmp(*e, "GTEST_OUTPUT=", 13) != 0) env_strings.emplace_back(*e);
+  }
+  env_strings.emplace_back("PROACT_TEST_PRIVATE_HOSTS=1");
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::unlink(path);
+    return ::testing::AssertionFailure() << "fork: " << std::strerror(errno);
+  }
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNS) != 0) ::_exit(no_namespace);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(no_namespace);
+    if (::mount(path, "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) ::_exit(no_bind_mount);
+    ::execve(argv[0], argv, envp.data());
+    ::_exit(no_exec);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::unlink(path);
+  if (!WIFEXITED(status))
+    return ::testing::AssertionFailure() << "the child ended abnormally (status " << status << ")";
+  switch (WEXITSTATUS(status)) {
+    case 0:
+      return ::testing::AssertionSuccess();
+    case no_namespace:
+      skipped = true;
+      why = "no private mount namespace for a child (unshare(CLONE_NEWNS) needs CAP_SYS_ADMIN)";
+      return ::testing::AssertionSuccess();
+    case no_bind_mount:
+      skipped = true;
+      why = "cannot bind a file over /etc/hosts in a private mount namespace";
+      return ::testing::AssertionSuccess();
+    default:
+      return ::testing::AssertionFailure()
+             << "the test failed in the child with its own hosts file (exit status "
+             << WEXITSTATUS(status) << "; its output is above)";
+  }
+}
+
+bool in_private_hosts_child() {
+  return !environment_variable("PROACT_TEST_PRIVATE_HOSTS").empty();
 }
 
 namespace {

@@ -37,6 +37,18 @@ bool raise_signals_in_child();
 ::testing::AssertionResult run_test_in_child(const std::string& name, const std::string& backend,
                                              bool& skipped, std::string& why);
 
+// Runs the test `name` ("Suite.Case") on `backend` in a child process of this
+// executable that sees `hosts` as its hosts file (/etc/hosts bound over in a
+// private mount namespace), with PROACT_TEST_PRIVATE_HOSTS set in its
+// environment. Success if it passed there. `skipped`, with `why`, where this
+// process cannot give a child hosts data of its own (no privilege for a
+// mount namespace; Windows, whose hosts file is the machine's).
+::testing::AssertionResult run_test_with_hosts(const std::string& name, const std::string& backend,
+                                               const std::string& hosts, bool& skipped,
+                                               std::string& why);
+// True in that child.
+bool in_private_hosts_child();
+
 // While it exists, the signals a test raises have a fallback handler that
 // only counts them, so a signal that proact failed to catch fails the test
 // instead of ending the test process.
