@@ -35,9 +35,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot listen: %s\n", ec.message().c_str());
     return 1;
   }
+  ec = loop.spawn(serve(loop, listener));
+  if (!ec) ec = loop.start();
+  if (ec) {
+    std::fprintf(stderr, "cannot run: %s\n", ec.message().c_str());
+    return 1;
+  }
   std::printf("listening on %s\n", listener.local_endpoint(ec).to_string().c_str());
   std::fflush(stdout);
-  (void)loop.spawn(serve(loop, listener));
-  (void)loop.start();
   loop.join();  // until the process is stopped
 }

@@ -70,11 +70,15 @@ int main(int argc, char** argv) {
   }
   // Ctrl-C (SIGINT) or SIGTERM: a completion on the loop, which stops it.
   proact::signal_set stop(loop, {proact::signal_set::interrupt, proact::signal_set::terminate});
-  (void)stop.wait([&](std::error_code, int) { loop.stop(); });
+  ec = stop.wait([&](std::error_code, int) { loop.stop(); });
+  if (!ec) ec = loop.spawn(serve(loop, listener, argv[2], argv[3]));
+  if (!ec) ec = loop.start();
+  if (ec) {
+    std::fprintf(stderr, "cannot run: %s\n", ec.message().c_str());
+    return 1;
+  }
   std::printf("listening on %s\n", listener.local_endpoint(ec).to_string().c_str());
   std::fflush(stdout);
-  (void)loop.spawn(serve(loop, listener, argv[2], argv[3]));
-  (void)loop.start();
   loop.join();  // until a signal stopped the loop
   std::puts("stopped");
 }
