@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "proact/detail/handler_awaitable.hpp"
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/io_awaitable.hpp"
 #include "proact/endpoint.hpp"
@@ -93,7 +94,7 @@ class PROACT_API resolver {
 
   // Completes the pending resolution with errc::operation_aborted;
   // errc::not_found if none is pending (or its result is already queued).
-  std::error_code cancel();
+  [[nodiscard]] std::error_code cancel();
   // True from a successful resolve() until its handler begins.
   bool pending() const noexcept { return pending_.load(std::memory_order_acquire); }
   loop& get_loop() const noexcept { return loop_; }
@@ -117,62 +118,21 @@ class PROACT_API resolver {
   std::atomic<bool> pending_{false};
 };
 
-struct resolver::resolve_awaitable {
-  resolver* owner;
+struct resolver::resolve_awaitable final
+    : detail::handler_awaitable<resolve_awaitable, resolver, resolve_result> {
+  resolve_awaitable(resolver& r, std::string_view h, std::string_view s, resolve_hints k)
+      : handler_awaitable(r), host(h), service(s), hints(k) {}
+
+  std::error_code start_call() {
+    return owner_->resolve(host, service, hints,
+                           [this](std::error_code ec, std::vector<endpoint> e) {
+                             arrive(resolve_result{ec, std::move(e)});
+                           });
+  }
+
   std::string host;
   std::string service;
   resolve_hints hints;
-  std::coroutine_handle<> waiter_;
-  resolve_result result_;
-  std::atomic<std::uint8_t> arrivals_{0};
-  struct canceller {
-    resolve_awaitable* self;
-    void operator()() const noexcept {
-      self->cancelling_.store(true, std::memory_order_release);
-      (void)self->owner->cancel();
-      self->cancelling_.store(false, std::memory_order_release);
-    }
-  };
-  std::optional<std::stop_callback<canceller>> on_stop_;
-  std::atomic<bool> cancelling_{false};  // see io_awaitable_base::cancelling_
-  void settle() noexcept {
-    while (cancelling_.load(std::memory_order_acquire)) std::this_thread::yield();
-    on_stop_.reset();
-  }
-
-  resolve_awaitable(resolver& r, std::string_view h, std::string_view s, resolve_hints k)
-      : owner(&r), host(h), service(s), hints(k) {}
-  resolve_awaitable(const resolve_awaitable&) = delete;
-  resolve_awaitable& operator=(const resolve_awaitable&) = delete;
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    waiter_ = waiter;
-    std::stop_token stop = detail::stop_token_of(waiter);
-    if (stop.stop_requested()) {
-      result_.error = make_error_code(error::operation_aborted);
-      return false;
-    }
-    const std::error_code start_error =
-        owner->resolve(host, service, hints, [this](std::error_code ec, std::vector<endpoint> e) {
-          result_.error = ec;
-          result_.endpoints = std::move(e);
-          if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
-            settle();
-            waiter_.resume();
-          }
-        });
-    if (start_error) {
-      result_.error = start_error;
-      return false;
-    }
-    // The handshake keeps the frame alive until this function is done.
-    if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
-    if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
-    settle();
-    return false;
-  }
-  resolve_result await_resume() noexcept { return std::move(result_); }
 };
 
 inline resolver::resolve_awaitable resolver::resolve(std::string_view host,

@@ -34,6 +34,7 @@
 #include <thread>
 #include <utility>
 
+#include "proact/detail/handler_awaitable.hpp"
 #include "proact/detail/handler_storage.hpp"
 #include "proact/detail/io_awaitable.hpp"
 #include "proact/error.hpp"
@@ -92,7 +93,7 @@ class PROACT_API signal_set {
   }
   // Completes the pending wait with errc::operation_aborted; errc::not_found
   // if none is pending (or its signal is already queued).
-  std::error_code cancel();
+  [[nodiscard]] std::error_code cancel();
   bool pending() const noexcept { return pending_.load(std::memory_order_acquire); }
   loop& get_loop() const noexcept { return loop_; }
 
@@ -120,55 +121,15 @@ class PROACT_API signal_set {
   std::atomic<bool> pending_{false};
 };
 
-struct signal_set::wait_awaitable {
-  signal_set* owner;
-  std::coroutine_handle<> waiter_;
-  signal_result result_;
-  std::atomic<std::uint8_t> arrivals_{0};
-  struct canceller {
-    wait_awaitable* self;
-    void operator()() const noexcept {
-      self->cancelling_.store(true, std::memory_order_release);
-      (void)self->owner->cancel();
-      self->cancelling_.store(false, std::memory_order_release);
-    }
-  };
-  std::optional<std::stop_callback<canceller>> on_stop_;
-  std::atomic<bool> cancelling_{false};  // see io_awaitable_base::cancelling_
-  void settle() noexcept {
-    while (cancelling_.load(std::memory_order_acquire)) std::this_thread::yield();
-    on_stop_.reset();
-  }
+struct signal_set::wait_awaitable final
+    : detail::handler_awaitable<wait_awaitable, signal_set, signal_result> {
+  explicit wait_awaitable(signal_set& s) noexcept : handler_awaitable(s) {}
 
-  explicit wait_awaitable(signal_set& s) noexcept : owner(&s) {}
-  wait_awaitable(const wait_awaitable&) = delete;
-  wait_awaitable& operator=(const wait_awaitable&) = delete;
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    waiter_ = waiter;
-    std::stop_token stop = detail::stop_token_of(waiter);
-    if (stop.stop_requested()) {
-      result_.error = make_error_code(error::operation_aborted);
-      return false;
-    }
-    const std::error_code start_error = owner->wait([this](std::error_code ec, int signal) {
-      result_ = {ec, signal};
-      if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
-        settle();
-        waiter_.resume();
-      }
+  std::error_code start_call() {
+    return owner_->wait([this](std::error_code ec, int signal) {
+      arrive(signal_result{ec, signal});
     });
-    if (start_error) {
-      result_.error = start_error;
-      return false;
-    }
-    if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
-    if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
-    settle();
-    return false;
   }
-  signal_result await_resume() const noexcept { return result_; }
 };
 
 inline signal_set::wait_awaitable signal_set::wait() noexcept {

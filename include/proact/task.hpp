@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "proact/detail/handler_awaitable.hpp"
 #include "proact/detail/io_awaitable.hpp"
 #include "proact/export.hpp"
 #include "proact/loop.hpp"
@@ -220,57 +221,14 @@ inline loop::schedule_awaitable loop::schedule() noexcept {
 }
 
 // co_await t.wait(d): the timer's outcome as {error, 0}, like an operation's.
-struct timer::wait_awaitable final {
-  timer* owner;
-  timer::clock::duration after;
-  std::coroutine_handle<> waiter_;
-  io_result result_;
-  std::atomic<std::uint8_t> arrivals_{0};
-  struct canceller {
-    wait_awaitable* self;
-    void operator()() const noexcept {
-      self->cancelling_.store(true, std::memory_order_release);
-      (void)self->owner->cancel();
-      self->cancelling_.store(false, std::memory_order_release);
-    }
-  };
-  std::optional<std::stop_callback<canceller>> on_stop_;
-  std::atomic<bool> cancelling_{false};  // see io_awaitable_base::cancelling_
-  void settle() noexcept {
-    while (cancelling_.load(std::memory_order_acquire)) std::this_thread::yield();
-    on_stop_.reset();
+struct timer::wait_awaitable final : detail::handler_awaitable<wait_awaitable, timer, io_result> {
+  wait_awaitable(timer& t, timer::clock::duration d) noexcept : handler_awaitable(t), after(d) {}
+
+  std::error_code start_call() {
+    return owner_->start(after, [this](std::error_code ec) { arrive(io_result{ec, 0}); });
   }
 
-  wait_awaitable(timer& t, timer::clock::duration d) noexcept : owner(&t), after(d) {}
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    waiter_ = waiter;
-    std::stop_token stop = detail::stop_token_of(waiter);
-    if (stop.stop_requested()) {
-      result_ = {make_error_code(error::operation_aborted), 0};
-      return false;
-    }
-    const std::error_code start_error = owner->start(after, [this](std::error_code ec) {
-      result_ = {ec, 0};
-      if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 1) {
-        settle();
-        waiter_.resume();
-      }
-    });
-    if (start_error) {
-      result_ = {start_error, 0};
-      return false;
-    }
-    // Registered after arming: a stop request from here on cancels the timer
-    // (cancel() is harmless once it fired). The handshake keeps the frame
-    // alive until this function is done with it.
-    if (stop.stop_possible()) on_stop_.emplace(std::move(stop), canceller{this});
-    if (arrivals_.fetch_add(1, std::memory_order_acq_rel) == 0) return true;
-    settle();
-    return false;
-  }
-  io_result await_resume() const noexcept { return result_; }
+  timer::clock::duration after;
 };
 inline timer::wait_awaitable timer::wait(clock::duration after) noexcept {
   return {*this, after};
