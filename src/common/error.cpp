@@ -1,6 +1,7 @@
 #include "proact/error.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "common/native_error.hpp"
@@ -139,9 +140,16 @@ class condition_category_impl final : public std::error_category {
              std::error_condition(condition, *this);
     if (code.category() == native_category())
       return detail::native_condition(code.value()) == condition;
-    if (code.category() == std::generic_category())
-      return detail::generic_condition(code.value()) == condition;
+    if (is_generic(code.category())) return detail::generic_condition(code.value()) == condition;
     return false;
+  }
+
+ private:
+  // A program that uses proact as a DLL, each with its own copy of the C++
+  // library (MinGW's static libstdc++), has a generic_category object of its
+  // own: its std::errc codes are recognised by the category's name.
+  static bool is_generic(const std::error_category& c) noexcept {
+    return c == std::generic_category() || std::strcmp(c.name(), "generic") == 0;
   }
 };
 

@@ -163,6 +163,10 @@ fallback_signal_handlers::~fallback_signal_handlers() {
   return ::testing::AssertionSuccess();
 }
 
+bool in_private_hosts_child() {
+  return false;
+}
+
 #else
 
 std::vector<std::pair<std::error_code, proact::errc>> native_resolver_failures() {
