@@ -27,10 +27,13 @@ namespace proact::detail {
 namespace {
 
 // user_data: an operation's address (16-byte aligned), a cancel_request's
-// address with request_tag set, or one of the small constants.
-constexpr std::uint64_t request_tag = 1;
-constexpr std::uint64_t wake_tag = 2;    // the eventfd read that interrupt() completes
-constexpr std::uint64_t cancel_tag = 4;  // an ASYNC_CANCEL nobody waits for (close)
+// address with request_tag set, a handle's address with handle_cancel_tag
+// set, or wake_tag.
+constexpr std::uint64_t tag_bits = 7;
+constexpr std::uint64_t request_tag = 1;        // an ASYNC_CANCEL a cancel() call waits for
+constexpr std::uint64_t wake_tag = 2;           // the eventfd read that interrupt() completes
+constexpr std::uint64_t handle_cancel_tag = 4;  // an ASYNC_CANCEL nobody waits for (close)
+static_assert(alignof(uring_handle) > tag_bits && alignof(cancel_request) > tag_bits);
 
 constexpr unsigned ring_entries = 1024;
 
@@ -111,6 +114,8 @@ class uring_backend final : public linux_backend {
                       submission& sub) noexcept;
   std::size_t request_cancel_all(uring_handle& s, op_queue& q, cancel_request* head_req,
                                  submission& sub) noexcept;
+  bool push_cancel(uring_handle& s, operation& op, cancel_request* req, submission& sub) noexcept;
+  static bool cancel_missed(const uring_handle& s, operation& op, int res) noexcept;
   void finish_now(uring_handle& s, operation& op, op_queue& q) noexcept;
 
   // A file's operations are all in the kernel at once: each is cancelled on
@@ -125,6 +130,7 @@ class uring_backend final : public linux_backend {
   void dispatch(const uring_cqe& cqe, completion_batch& out) noexcept;
   void on_operation_cqe(operation& op, int res, completion_batch& out) noexcept;
   void on_cancel_cqe(cancel_request& req, int res) noexcept;
+  void on_handle_cancel_cqe(uring_handle& s, int res) noexcept;
   void arm_wake() noexcept;
   void acquire_cq_to_poll() noexcept;
   void acquire_cq_to_drain() noexcept;
@@ -394,14 +400,28 @@ bool uring_backend::request_cancel(uring_handle& s, op_queue& q, operation& op, 
       finish_now(s, op, q);
     return true;
   }
-  const std::uint64_t user_data =
-      req != nullptr ? reinterpret_cast<std::uint64_t>(req) | request_tag : cancel_tag;
   if (req != nullptr) {
     // Filled in before the SQE is published: another thread's enter may
     // submit it, and the CQ holder handle its CQE, at once.
     req->op = &op;
     req->handle = &s;
   }
+  if (!push_cancel(s, op, req, sub)) return false;
+  // Its CQE (aborted, or its own result if it won the race) ends it; the
+  // handle lock, held here, keeps that CQE's handling after these lines.
+  st.cancel_requested = true;
+  if (req != nullptr) st.canceller = req;
+  return true;
+}
+
+// The ASYNC_CANCEL for `op` (handle lock held). Its answer refers to the
+// handle, which stays until it is handled: to `req`'s waiter, or, without
+// one, to the handle's own count (on_handle_cancel_cqe).
+bool uring_backend::push_cancel(uring_handle& s, operation& op, cancel_request* req,
+                                submission& sub) noexcept {
+  const std::uint64_t user_data = req != nullptr
+                                      ? reinterpret_cast<std::uint64_t>(req) | request_tag
+                                      : reinterpret_cast<std::uint64_t>(&s) | handle_cancel_tag;
   const bool queued = ring_.push(
       [&](io_uring_sqe* sqe) {
         io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
@@ -409,16 +429,20 @@ bool uring_backend::request_cancel(uring_handle& s, op_queue& q, operation& op, 
       },
       sub.position);
   if (!queued) return false;
-  // Its CQE (aborted, or its own result if it won the race) ends it; the
-  // handle lock, held here, keeps that CQE's handling after these lines.
-  st.cancel_requested = true;
   sub.needed = true;
-  if (req != nullptr) {
-    st.canceller = req;
-    ++s.in_kernel;  // the answer refers to the handle
-    in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (req == nullptr) ++s.cancels_in_kernel;
+  ++s.in_kernel;
+  in_kernel_ops_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+// -ENOENT for a socket operation whose CQE has not come: the kernel was
+// moving it between its poll wait and an io-wq worker (seen with a send
+// that would block after the peer's FIN, Linux 6.x), where no cancellation
+// finds it; once there it blocks until it is cancelled. So it is asked
+// again: the move is over by the time the answer is handled.
+bool uring_backend::cancel_missed(const uring_handle& s, operation& op, int res) noexcept {
+  return res == -ENOENT && !s.is_file() && state_of(op).in_kernel;
 }
 
 // Every pending operation of q not ended already; returns how many.
@@ -683,6 +707,10 @@ void uring_backend::on_cancel_cqe(cancel_request& req, int res) noexcept {
     std::lock_guard lock(s.lock);
     --s.in_kernel;
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
+    if (!req.op_ended && cancel_missed(s, *req.op, res)) {
+      submission sub;  // submitted with the rest of the poll's batch
+      if (push_cancel(s, *req.op, &req, sub)) return;
+    }
     if (!req.op_ended) {
       uring_op& st = state_of(*req.op);
       if (s.is_file() && res != 0) {
@@ -710,16 +738,46 @@ void uring_backend::on_cancel_cqe(cancel_request& req, int res) noexcept {
   if (free_handle) destroy(s);
 }
 
+// The answer to an ASYNC_CANCEL nobody waits for. Which operation it was for
+// is not known; once every such answer of the handle is in, a miss among
+// them (cancel_missed) asks again for each operation still in the kernel.
+void uring_backend::on_handle_cancel_cqe(uring_handle& s, int res) noexcept {
+  bool free_handle = false;
+  {
+    std::lock_guard lock(s.lock);
+    --s.in_kernel;
+    --s.cancels_in_kernel;
+    in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
+    if (res == -ENOENT && !s.is_file()) s.cancel_missed = true;
+    if (s.cancel_missed && s.cancels_in_kernel == 0) {
+      s.cancel_missed = false;
+      submission sub;  // submitted with the rest of the poll's batch
+      for (op_queue* q : {&s.input, &s.output})
+        q->for_each([&](operation& op) {
+          const uring_op& st = state_of(op);
+          if (st.in_kernel && st.cancel_requested && st.canceller == nullptr)
+            (void)push_cancel(s, op, nullptr, sub);
+        });
+    }
+    free_handle = s.released && s.in_kernel == 0;
+  }
+  if (free_handle) destroy(s);
+}
+
 void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexcept {
-  if ((cqe.user_data & request_tag) != 0) {
+  const std::uint64_t tag = cqe.user_data & tag_bits;
+  if (tag == request_tag) {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
-    on_cancel_cqe(*reinterpret_cast<cancel_request*>(cqe.user_data & ~request_tag), cqe.res);
+    on_cancel_cqe(*reinterpret_cast<cancel_request*>(cqe.user_data & ~tag_bits), cqe.res);
+  } else if (tag == handle_cancel_tag) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
+    on_handle_cancel_cqe(*reinterpret_cast<uring_handle*>(cqe.user_data & ~tag_bits), cqe.res);
   } else if (cqe.user_data == wake_tag) {
     // Whatever its result (even -ECANCELED when the thread that armed it
     // has exited), the eventfd was signalled: arm the next read.
     wake_armed_ = false;
     arm_wake();
-  } else if (cqe.user_data != cancel_tag) {
+  } else {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
     on_operation_cqe(*reinterpret_cast<operation*>(cqe.user_data), cqe.res, out);
   }

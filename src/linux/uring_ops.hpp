@@ -74,8 +74,10 @@ struct alignas(16) cancel_request {
 struct uring_handle final : linux_handle {
   using linux_handle::linux_handle;
 
-  unsigned in_kernel = 0;  // operations and awaited cancels whose CQE is outstanding
-  bool released = false;   // the public handle is gone: free once in_kernel is 0
+  unsigned in_kernel = 0;          // operations and cancels whose CQE is outstanding
+  unsigned cancels_in_kernel = 0;  // of which cancels nobody waits for
+  bool cancel_missed = false;      // one of those found nothing: see on_handle_cancel_cqe
+  bool released = false;           // the public handle is gone: free once in_kernel is 0
 };
 
 // A flush is performed by an io-wq worker, which looks its descriptor up

@@ -12,6 +12,29 @@ namespace {
 
 // ---- item 7: cancel ------------------------------------------------------------
 
+// The client's send cannot go on: the server has shut down its sending side
+// (its FIN has arrived, the client has read the eof) and reads nothing, and
+// the client's send buffer is full when the send is started, so the kernel
+// parks it at once. With skip_completion_on_success the send is tried
+// before it is queued; right after the start the caller ends it. On
+// io_uring that end reaches the kernel together with the send itself, while
+// the kernel moves such a send to a worker thread, where a cancellation that
+// comes too early finds nothing: the send must end all the same.
+void start_send_stuck_after_the_peers_fin(tcp_pair& pair, proact::port& port,
+                                          std::vector<unsigned char>& out, proact::operation& op) {
+  ASSERT_OK(pair.server.shutdown_send());
+  char in[8] = {};
+  proact::operation eof_recv;
+  ASSERT_OK(pair.client.recv(eof_recv, proact::make_buffer(in)));
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port, c));
+  ASSERT_ERRC(c.error, eof);
+  ASSERT_OK(pair.client.skip_completion_on_success());
+  out.assign(stuck_transfer_size, 3);
+  ASSERT_OK(pair.client.send(op, proact::const_buffer{out.data(), out.size()}));
+  ASSERT_FALSE(op.completed_at_start());
+}
+
 class Item07_Cancel : public PairTest {};
 
 TEST_F(Item07_Cancel, PendingRecvCompletesWithOperationAborted) {
@@ -165,6 +188,20 @@ TEST_F(Item07_Cancel, PendingSendCompletesAbortedWithTheBytesThatWent) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+TEST_F(Item07_Cancel, SendParkedAfterThePeersFinEndsAborted) {
+  std::vector<unsigned char> out;
+  proact::operation op;
+  start_send_stuck_after_the_peers_fin(pair_, port_, out, op);
+  if (HasFatalFailure()) return;
+  ASSERT_OK(pair_.client.cancel(op));
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_LT(c.bytes, out.size());
+  EXPECT_TRUE(stays_idle(port_));
+}
+
 TEST_F(Item07_Cancel, PendingAcceptCompletesAbortedAndLeavesThePeerClosed) {
   proact::tcp_listener listener;
   proact::endpoint address;
@@ -261,6 +298,19 @@ TEST_F(Item08_HandleClose, PendingSendCompletesWithOperationAborted) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+TEST_F(Item08_HandleClose, SendParkedAfterThePeersFinEndsAborted) {
+  std::vector<unsigned char> out;
+  proact::operation op;
+  start_send_stuck_after_the_peers_fin(pair_, port_, out, op);
+  if (HasFatalFailure()) return;
+  ASSERT_OK(pair_.client.close());
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_TRUE(stays_idle(port_));
+}
+
 TEST_F(Item08_HandleClose, PendingAcceptCompletesWithOperationAborted) {
   proact::tcp_listener listener;
   proact::endpoint address;
@@ -291,6 +341,21 @@ TEST_F(Item08_HandleClose, DestroyingTheHandleClosesIt) {
   EXPECT_EQ(c.key, server_key);
   EXPECT_ERRC(c.error, operation_aborted);
   EXPECT_TRUE(stays_idle(port_));
+}
+
+// Item 11 for the same send: closing the port ends it too (the close
+// returns only when every operation has its completion queued).
+TEST_F(Item08_HandleClose, SendParkedAfterThePeersFinEndsWhenThePortCloses) {
+  std::vector<unsigned char> out;
+  proact::operation op;
+  start_send_stuck_after_the_peers_fin(pair_, port_, out, op);
+  if (HasFatalFailure()) return;
+  ASSERT_OK(port_.close());
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_ERRC(port_.wait(c, proact::timeout{0}), port_closed);
 }
 
 TEST_F(Item08_HandleClose, CompletedResultQueuedBeforeTheCloseIsKept) {
