@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <thread>
 
 namespace bench {
 
@@ -298,6 +299,13 @@ void raise_fd_limit() {
                  static_cast<unsigned long long>(limit.rlim_cur),
                  static_cast<unsigned long long>(needed));
   }
+}
+
+std::vector<unsigned> threads_grid() {
+  std::vector<unsigned> grid{1, 2};
+  const unsigned hw = std::min(std::thread::hardware_concurrency(), 16U);
+  if (hw > 2) grid.push_back(hw);
+  return grid;
 }
 
 }  // namespace bench

@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,16 @@ inline constexpr std::size_t kIdleRecvBuffer = 64;
 inline constexpr std::uint64_t kFileSize = std::uint64_t{64} << 20;
 inline constexpr std::size_t kRandomRead = 4 * 1024;
 inline constexpr std::size_t kSequentialRead = 1024 * 1024;
+
+// Many threads on one port (one io_context): pingpong_threads runs
+// kThreadedConns connections of 64 B, each doing kThreadedRounds round trips
+// per iteration; post_wait_threads keeps one chain of posts per thread
+// going, kThreadedPosts packets per iteration. Thread counts: threads_grid().
+inline constexpr int kThreadedConns = 100;
+inline constexpr int kThreadedRounds = 8;
+inline constexpr int kThreadedPosts = 4096;
+// 1, 2 and the machine's hardware threads (each once, at most 16).
+std::vector<unsigned> threads_grid();
 
 // Offset of timer i's deadline, in microseconds after scheduling began.
 constexpr std::int64_t timer_offset_us(int i) noexcept {
@@ -108,6 +119,29 @@ void drive(benchmark::State& state, const drive_spec& spec, Round&& round) {
   }
   finish(state, spec, proact_bench::allocation_count() - start, latencies);
 }
+
+// Counts down to zero from another thread (the workers of the *_threads
+// benchmarks); the benchmark thread sleeps in wait() until it is there.
+class countdown {
+ public:
+  void reset(std::int64_t n) { left_.store(n, std::memory_order_relaxed); }
+  void done_one() {
+    if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) left_.notify_one();
+  }
+  void abandon() {
+    left_.store(0, std::memory_order_release);
+    left_.notify_one();
+  }
+  void wait() {
+    for (std::int64_t v = left_.load(std::memory_order_acquire); v > 0;
+         v = left_.load(std::memory_order_acquire)) {
+      left_.wait(v, std::memory_order_acquire);
+    }
+  }
+
+ private:
+  std::atomic<std::int64_t> left_{0};
+};
 
 // --- failures ----------------------------------------------------------------------
 

@@ -182,6 +182,171 @@ void pingpong(benchmark::State& state, int conns, std::size_t size) {
         [&] { return session.round(); });
 }
 
+// --- many threads: one io_context run by all, or one io_context per thread -------------
+
+// `threads` threads run the io_context(s): all of them one io_context
+// (Asio's documented way to use a thread pool), or each its own io_context
+// with the connections or chains spread over them round-robin
+// (asio-ctx-per-thread, the way Asio's own examples scale).
+class context_pool {
+ public:
+  context_pool(unsigned threads, bool per_thread) {
+    const unsigned contexts = per_thread ? threads : 1;
+    const int hint = per_thread ? 1 : static_cast<int>(threads);
+    for (unsigned i = 0; i < contexts; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(hint));
+      guards_.emplace_back(contexts_.back()->get_executor());
+    }
+    threads_per_context_ = per_thread ? 1 : threads;
+  }
+  context_pool(const context_pool&) = delete;
+  context_pool& operator=(const context_pool&) = delete;
+  ~context_pool() { stop(); }
+  asio::io_context& at(std::size_t i) { return *contexts_[i % contexts_.size()]; }
+  void start() {
+    for (auto& ctx : contexts_) {
+      for (unsigned t = 0; t < threads_per_context_; ++t) {
+        threads_.emplace_back([&ioc = *ctx] { ioc.run(); });
+      }
+    }
+  }
+  void stop() {
+    guards_.clear();
+    for (auto& ctx : contexts_) ctx->stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<work_guard> guards_;
+  std::vector<std::thread> threads_;
+  unsigned threads_per_context_ = 1;
+};
+
+struct threaded_conn {
+  explicit threaded_conn(asio::io_context& ioc) : client(ioc), server(ioc) {}
+  tcp::socket client, server;
+  std::array<char, 64> client_buf{}, server_buf{};
+  int rounds_left = 0;
+};
+
+// Each connection: the server end reads a whole message and writes it back,
+// again; the client end writes, reads the echo whole, kThreadedRounds times
+// per iteration. The benchmark thread starts the rounds and waits.
+class threaded_pingpong {
+ public:
+  threaded_pingpong(benchmark::State& state, unsigned threads, bool per_thread)
+      : state_(state), pool_(threads, per_thread) {}
+
+  bool setup() {
+    tcp::acceptor acceptor(pool_.at(0), tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    const auto address = acceptor.local_endpoint();
+    std::error_code ec;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(bench::kThreadedConns); ++i) {
+      auto& c = *conns_.emplace_back(std::make_unique<threaded_conn>(pool_.at(i)));
+      c.client.connect(address, ec);
+      if (!ec) acceptor.accept(c.server, ec);
+      if (!ec) c.client.set_option(tcp::no_delay(true), ec);
+      if (!ec) c.server.set_option(tcp::no_delay(true), ec);
+      if (fail(state_, "connect/accept", ec)) return false;
+      serve(c);
+    }
+    pool_.start();
+    return true;
+  }
+
+  bool round() {
+    finished_.reset(bench::kThreadedConns);
+    for (auto& c : conns_) {
+      c->rounds_left = bench::kThreadedRounds;
+      ping(*c);
+    }
+    finished_.wait();
+    return !bench::fail_if(state_, failed_.load(), "a handler failed");
+  }
+
+  // Before the connections go: no handler runs while they are destroyed.
+  void stop() { pool_.stop(); }
+
+ private:
+  void failed() {
+    if (!failed_.exchange(true)) finished_.abandon();
+  }
+  void serve(threaded_conn& c) {
+    asio::async_read(c.server, asio::buffer(c.server_buf),
+                     [this, &c](std::error_code ec, std::size_t) {
+                       if (ec) {
+                         if (ec != asio::error::operation_aborted) failed();
+                         return;
+                       }
+                       asio::async_write(c.server, asio::buffer(c.server_buf),
+                                         [this, &c](std::error_code wec, std::size_t) {
+                                           if (wec) return failed();
+                                           serve(c);
+                                         });
+                     });
+  }
+  void ping(threaded_conn& c) {
+    asio::async_write(c.client, asio::buffer(ping_), [this, &c](std::error_code ec, std::size_t) {
+      if (ec) return failed();
+      asio::async_read(c.client, asio::buffer(c.client_buf),
+                       [this, &c](std::error_code rec, std::size_t) {
+                         if (rec) return failed();
+                         if (--c.rounds_left > 0) return ping(c);
+                         finished_.done_one();
+                       });
+    });
+  }
+
+  benchmark::State& state_;
+  const std::array<char, 64> ping_{};
+  bench::countdown finished_;
+  std::atomic<bool> failed_{false};
+  context_pool pool_;  // after what its handlers use; before the sockets
+  std::vector<std::unique_ptr<threaded_conn>> conns_;
+};
+
+void pingpong_threads(benchmark::State& state, unsigned threads, bool per_thread) {
+  threaded_pingpong session(state, threads, per_thread);
+  if (session.setup()) {
+    const std::int64_t trips = bench::kThreadedConns * std::int64_t{bench::kThreadedRounds};
+    drive(state, {trips, 4 * trips}, [&] { return session.round(); });
+  }
+  session.stop();
+}
+
+// One chain of posts per thread: each handler posts the next until
+// kThreadedPosts ran this iteration.
+struct post_chain {
+  asio::io_context* ioc;
+  std::atomic<std::int64_t>* to_post;
+  bench::countdown* finished;
+  void operator()() const {
+    if (to_post->fetch_sub(1, std::memory_order_relaxed) > 0) asio::post(*ioc, *this);
+    finished->done_one();
+  }
+};
+
+void post_wait_threads(benchmark::State& state, unsigned threads, bool per_thread) {
+  context_pool pool(threads, per_thread);
+  std::atomic<std::int64_t> to_post{0};
+  bench::countdown finished;
+  pool.start();
+  drive(state, {bench::kThreadedPosts, bench::kThreadedPosts}, [&] {
+    finished.reset(bench::kThreadedPosts);
+    to_post.store(bench::kThreadedPosts - static_cast<std::int64_t>(threads),
+                  std::memory_order_relaxed);
+    for (unsigned i = 0; i < threads; ++i) {
+      asio::io_context& ioc = pool.at(i);
+      asio::post(ioc, post_chain{&ioc, &to_post, &finished});
+    }
+    finished.wait();
+    return true;
+  });
+  pool.stop();
+}
+
 // --- accept rate ---------------------------------------------------------------------
 
 void accept_rate(benchmark::State& state) {
@@ -326,6 +491,15 @@ void register_asio() {
     for (const std::size_t size : kPingpongSizes) {
       add("pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},
           [=](benchmark::State& s) { pingpong(s, conns, size); });
+    }
+  }
+  for (const unsigned threads : threads_grid()) {
+    for (const bool per_thread : {false, true}) {
+      const char* name = per_thread ? "asio-ctx-per-thread" : impl;
+      add("pingpong_threads", name, {{"threads", threads}, {"conns", kThreadedConns}, {"size", 64}},
+          [=](benchmark::State& s) { pingpong_threads(s, threads, per_thread); });
+      add("post_wait_threads", name, {{"threads", threads}},
+          [=](benchmark::State& s) { post_wait_threads(s, threads, per_thread); });
     }
   }
   add("accept", impl, {}, accept_rate);

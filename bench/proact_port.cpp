@@ -21,6 +21,7 @@ namespace {
 
 using bench::drive;
 using bench::fail;
+using bench::fail_if;
 using proact::make_buffer;
 
 // Waits are infinite, as in a real loop: a finite timeout would cost a clock
@@ -195,6 +196,168 @@ void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, 
   });
 }
 
+// --- many threads on one port --------------------------------------------------------
+
+// `threads` workers wait on one port (its concurrency `threads`), as an IOCP
+// server's pool does, and handle whichever completion comes. A connection's
+// client end and server end are separate chains with one operation in flight
+// each, so no two threads ever touch the same chain at once. Each iteration
+// the benchmark thread starts every connection's kThreadedRounds round trips
+// and waits for the last to finish; `null` packets stop the workers.
+struct threaded_conn {
+  proact::operation client_op, server_op;
+  std::size_t client_got = 0, server_got = 0;
+  int rounds_left = 0;
+  bool client_sending = false, server_sending = false;
+};
+
+class worker_pool {
+ public:
+  worker_pool(proact::port& port, unsigned threads) : port_(port), threads_(threads) {}
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+  ~worker_pool() { stop(); }
+  template <class Handle>
+  void start(Handle handle) {
+    for (unsigned i = 0; i < threads_; ++i) {
+      workers_.emplace_back([this, handle] {
+        proact::completion c;
+        while (!port_.wait(c, kWait) && c.op != nullptr) handle(c);
+      });
+    }
+  }
+  void stop() {
+    for (std::size_t i = 0; i < workers_.size(); ++i) (void)port_.post(0, 0, nullptr);
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+ private:
+  proact::port& port_;
+  unsigned threads_;
+  std::vector<std::thread> workers_;
+};
+
+void pingpong_threads(benchmark::State& state, proact::backend_kind backend, unsigned threads) {
+  constexpr std::size_t size = 64;
+  const auto n = static_cast<std::size_t>(bench::kThreadedConns);
+  bench::pingpong_buffers bufs(n, size);
+  std::vector<threaded_conn> conns(n);  // outlives the port and the sockets
+  proact::operation accept_op, connect_op;
+  proact::port port;
+  if (!open_port(state, port, backend, threads)) return;
+  proact::tcp_listener listener;
+  proact::endpoint address;
+  std::vector<bench::tcp_pair> sockets(n);
+  proact::completion c;
+  const auto wait_both = [&] {
+    for (int done = 0; done < 2; ++done) {
+      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
+    }
+    return true;
+  };
+  if (!bench::listen_loopback(state, listener, address, associate_with(port)) ||
+      !bench::connect_pairs(state, listener, address, accept_op, connect_op, sockets,
+                            associate_with(port), wait_both)) {
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (fail(state, "recv",
+             sockets[i].server.recv(conns[i].server_op, make_buffer(bufs.server(i), size)))) {
+      return;
+    }
+  }
+  // The benchmark thread dequeued during set-up, so it counts as active
+  // until it waits again (item 12: an emulating backend cannot see it block
+  // later in finished.wait()). One wait with nothing queued ends that, so
+  // that all `threads` workers may run.
+  if (fail_if(state, !port.wait(c, proact::timeout{0}), "a completion left after set-up")) {
+    return;
+  }
+  bench::countdown finished;
+  std::atomic<bool> failed{false};
+  const auto handle = [&](const proact::completion& done) {
+    const std::size_t i = done.key / 2;
+    threaded_conn& m = conns[i];
+    bench::tcp_pair& s = sockets[i];
+    std::error_code ec = done.error;
+    if (!ec && done.key % 2 == 1) {  // the server's chain: recv whole, echo, recv
+      if (m.server_sending) {
+        m.server_sending = false;
+        m.server_got = 0;
+        ec = s.server.recv(m.server_op, make_buffer(bufs.server(i), size));
+      } else if ((m.server_got += done.bytes) < size) {
+        ec = s.server.recv(m.server_op,
+                           make_buffer(bufs.server(i) + m.server_got, size - m.server_got));
+      } else {
+        m.server_sending = true;
+        ec = s.server.send(m.server_op, make_buffer(bufs.server(i), size));
+      }
+    } else if (!ec) {  // the client's chain: send, recv whole, again or done
+      if (m.client_sending) {
+        m.client_sending = false;
+        m.client_got = 0;
+        ec = s.client.recv(m.client_op, make_buffer(bufs.client(i), size));
+      } else if ((m.client_got += done.bytes) < size) {
+        ec = s.client.recv(m.client_op,
+                           make_buffer(bufs.client(i) + m.client_got, size - m.client_got));
+      } else if (--m.rounds_left > 0) {
+        m.client_sending = true;
+        ec = s.client.send(m.client_op, bufs.ping());
+      } else {
+        finished.done_one();
+      }
+    }
+    if (ec && !failed.exchange(true)) finished.abandon();
+  };
+  worker_pool pool(port, threads);
+  pool.start(handle);
+  const std::int64_t trips = bench::kThreadedConns * std::int64_t{bench::kThreadedRounds};
+  drive(state, {trips, 4 * trips}, [&] {
+    finished.reset(bench::kThreadedConns);
+    for (std::size_t i = 0; i < n; ++i) {
+      conns[i].rounds_left = bench::kThreadedRounds;
+      conns[i].client_sending = true;
+      if (fail(state, "send", sockets[i].client.send(conns[i].client_op, bufs.ping()))) {
+        return false;
+      }
+    }
+    finished.wait();
+    return !fail_if(state, failed.load(), "a completion failed");
+  });
+  pool.stop();
+}
+
+// `threads` chains of posts on one port, each packet posted again by the
+// worker that dequeues it until kThreadedPosts were dequeued this iteration.
+void post_wait_threads(benchmark::State& state, proact::backend_kind backend, unsigned threads) {
+  std::vector<proact::operation> chains(threads);
+  proact::port port;
+  if (!open_port(state, port, backend, threads)) return;
+  bench::countdown finished;
+  std::atomic<std::int64_t> to_post{0};
+  std::atomic<bool> failed{false};
+  worker_pool pool(port, threads);
+  pool.start([&](const proact::completion& c) {
+    if (to_post.fetch_sub(1, std::memory_order_relaxed) > 0 && port.post(c.key, c.bytes, c.op)) {
+      if (!failed.exchange(true)) finished.abandon();
+      return;
+    }
+    finished.done_one();
+  });
+  drive(state, {bench::kThreadedPosts, bench::kThreadedPosts}, [&] {
+    finished.reset(bench::kThreadedPosts);
+    to_post.store(bench::kThreadedPosts - static_cast<std::int64_t>(threads),
+                  std::memory_order_relaxed);
+    for (auto& op : chains) {
+      if (fail(state, "post", port.post(1, 64, &op))) return false;
+    }
+    finished.wait();
+    return !fail_if(state, failed.load(), "a post failed");
+  });
+  pool.stop();
+}
+
 // --- accept rate ---------------------------------------------------------------------
 
 void accept_rate(benchmark::State& state, proact::backend_kind backend) {
@@ -361,6 +524,12 @@ void register_proact_port() {
     add_pingpong_grid(impl, [backend](benchmark::State& s, int conns, std::size_t size) {
       pingpong(s, backend, conns, size);
     });
+    for (const unsigned threads : threads_grid()) {
+      add("pingpong_threads", impl, {{"threads", threads}, {"conns", kThreadedConns}, {"size", 64}},
+          [backend, threads](benchmark::State& s) { pingpong_threads(s, backend, threads); });
+      add("post_wait_threads", impl, {{"threads", threads}},
+          [backend, threads](benchmark::State& s) { post_wait_threads(s, backend, threads); });
+    }
     add("accept", impl, {}, [backend](benchmark::State& s) { accept_rate(s, backend); });
     add("udp_pingpong", impl, {{"size", static_cast<long>(kUdpSize)}},
         [backend](benchmark::State& s) { udp_pingpong(s, backend); });
