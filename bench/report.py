@@ -8,10 +8,11 @@ Writes, next to the JSON unless --out-dir says otherwise:
                      each proact figure with its ratio to the floor and to Asio,
                      then the issue's targets with PASS/MISS
   bench-results.txt  the same as plain text (also printed)
-  bench.svg          a chart (gnuplot): each implementation's throughput
-                     relative to the fastest one, per workload
-Only the Python standard library is needed for the tables; the chart needs
-gnuplot (Debian: gnuplot-nox), and is skipped with a message without it.
+  bench.svg          the chart (bench/chart.py): one panel per workload, a bar
+                     per implementation with its value, proact's with their
+                     ratios to the floor and to Asio (--chart-format png:
+                     bench.png, through rsvg-convert, Debian librsvg2-bin)
+Only the Python standard library is needed.
 
 Benchmark names are <workload>/<impl>[/<param>:<value>...] (bench/harness.hpp);
 Google Benchmark appends /real_time, /iterations:N and, with repetitions,
@@ -23,10 +24,7 @@ import json
 import math
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 
 # Implementations in display order; unknown ones (e.g. proact's loop,
 # "proact-loop-epoll") go after them in order of appearance.
@@ -340,51 +338,51 @@ def md_escape(s):
     return str(s).replace("|", "\\|")
 
 
+def chart_panels(results, order, impls):
+    """The chart's panels: per workload, each implementation's value and label."""
+    panels = []
+    for g in order:
+        is_memory = g[0] in MEMORY
+        get = memory if is_memory else throughput
+        bars = []
+        for impl in impls:
+            b = results[g].get(impl)
+            if b is None:
+                continue
+            value = get(b)
+            if value is None:
+                bars.append((impl, None, "error" if b.get("error_occurred") else "-"))
+                continue
+            label = f"{value:.0f} B/conn" if is_memory else si(value, "/s")
+            if is_proact(impl):
+                floor = FLOORS.get(backend_of(impl) or "")
+                extra = []
+                r = ratio(value, get(results[g].get(floor))) if floor else None
+                if r is not None:
+                    extra.append(f"{r:.2f}x floor")
+                r = ratio(value, get(results[g].get("asio")))
+                if r is not None:
+                    extra.append(f"{r:.2f}x asio")
+                if extra:
+                    label += "  (" + ", ".join(extra) + ")"
+            bars.append((impl, value, label))
+        title = group_label(g) + ("  (B/conn: shorter is better)" if is_memory else "")
+        panels.append((title, is_memory, bars))
+    return panels
+
+
 def write_chart(results, order, impls, path, fmt="svg"):
-    gnuplot = shutil.which("gnuplot")
-    if gnuplot is None:
-        print("report: gnuplot not found (Debian: gnuplot-nox); no chart", file=sys.stderr)
-        return False
-    groups = [g for g in order if g[0] not in MEMORY]
-    lines = ["group " + " ".join(f'"{i}"' for i in impls)]
-    for g in groups:
-        values = [throughput(results[g].get(i)) for i in impls]
-        best = max((v for v in values if v), default=None)
-        cells = ["-" if v is None or not best else f"{v / best:.4f}" for v in values]
-        lines.append(f'"{group_label(g)}" ' + " ".join(cells))
-    with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "data.txt")
-        with open(data, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        width = max(1200, 34 * len(groups) * max(1, len(impls)) // 3)
-        if fmt == "png":
-            terminal = f'set terminal pngcairo size {width},720 enhanced font "sans,10" background rgb "white"'
-        else:
-            terminal = f'set terminal svg size {width},720 dynamic enhanced font "sans,11" background rgb "white"'
-        script = f"""
-{terminal}
-set termoption noenhanced
-set output "{path}"
-set datafile missing "-"
-set title "proact_bench: throughput relative to the fastest implementation of each workload (1.0 = fastest)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set boxwidth 0.9
-set yrange [0:1.1]
-set ytics 0.1
-set grid ytics
-set key outside right top vertical
-set xtics rotate by -40 left font ",9" nomirror
-set bmargin 12
-set rmargin 22
-plot for [i=2:{len(impls) + 1}] "{data}" using i:xtic(1) title columnheader(i)
-"""
-        r = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
-        if r.returncode != 0:
-            print("report: gnuplot failed:\n" + r.stderr, file=sys.stderr)
-            return False
-    return True
+    """bench.svg / bench.png: one panel per workload (bench/chart.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import chart  # noqa: E402 (next to this file)
+
+    title = ("proact_bench: throughput per workload (longer is faster); "
+             "proact's bars give their ratio to their backend's hand-written floor and to Asio")
+    ok = chart.write(chart_panels(results, order, impls), path, fmt, title)
+    if not ok:
+        print(f"report: no {fmt} chart (PNG needs rsvg-convert: Debian librsvg2-bin)",
+              file=sys.stderr)
+    return ok
 
 
 def main():
@@ -392,7 +390,8 @@ def main():
     ap.add_argument("json", help="Google Benchmark JSON (--benchmark_out)")
     ap.add_argument("--out-dir", help="where to write the results (default: the JSON's directory)")
     ap.add_argument("--command", default="", help="the command that produced the JSON, for the Markdown")
-    ap.add_argument("--chart-format", choices=("svg", "png"), default="svg", help="the chart's format")
+    ap.add_argument("--chart-format", choices=("svg", "png", "both"), default="both",
+                    help="the chart's format (both: bench.svg, and bench.png if rsvg-convert is there)")
     args = ap.parse_args()
     out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.json))
     os.makedirs(out_dir, exist_ok=True)
@@ -465,12 +464,17 @@ def main():
 
     txt_path = os.path.join(out_dir, "bench-results.txt")
     md_path = os.path.join(out_dir, "bench-results.md")
-    svg_path = os.path.join(out_dir, "bench." + args.chart_format)
+    formats = ("svg", "png") if args.chart_format == "both" else (args.chart_format,)
+    charts = []
     with open(txt_path, "w", encoding="utf-8") as f:
         f.write("\n".join(text) + "\n")
-    chart = write_chart(results, order, impls, svg_path, args.chart_format)
-    if chart:
-        md += ["## Chart", "", f"![throughput relative to the fastest implementation](bench.{args.chart_format})", ""]
+    for fmt in formats:
+        chart_path = os.path.join(out_dir, "bench." + fmt)
+        if write_chart(results, order, impls, chart_path, fmt):
+            charts.append(chart_path)
+    if charts:
+        md += ["## Chart", "", f"![throughput per workload, each implementation]"
+               f"({os.path.basename(charts[0])})", ""]
     with open(md_path, "w", encoding="utf-8") as f:
         f.write("\n".join(md) + "\n")
 
@@ -479,7 +483,7 @@ def main():
     print(f"raw JSON:       {os.path.abspath(args.json)}")
     print(f"table (text):   {txt_path}")
     print(f"table (Markdown): {md_path}")
-    print(f"chart:          {svg_path if chart else '(not written)'}")
+    print(f"chart:          {', '.join(charts) if charts else '(not written)'}")
     return 0
 
 
