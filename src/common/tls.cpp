@@ -98,6 +98,7 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
       return;
     }
     session_ = engine_->new_session(broken_);
+    if (!session_ && !broken_) broken_ = make_error_code(error::invalid_argument);
   }
 
   std::error_code set_host_name(std::string_view name) {
@@ -313,9 +314,17 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
 
   std::uint64_t cipher_end() const noexcept { return taken_ + session_->pending_output(); }
 
-  // Advances everything that can advance; under the lock.
+  // Advances everything that can advance; under the lock. An underlying
+  // operation that completed in its start call (a socket in skip-on-success
+  // mode) is taken in at once, and the stream advances again.
   void drive(done_list& out) {
-    if (closed_) return;
+    do {
+      if (closed_) return;
+      advance(out);
+    } while (flush(out) || fill(out));
+  }
+
+  void advance(done_list& out) {
     std::error_code ec;
     if (!failed_ && handshake_ != nullptr) {
       if (handshake_done_) {
@@ -354,8 +363,6 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     }
     if (shutdown_ != nullptr && shutdown_sent_ && shutdown_mark_ <= sent_)
       finish(out, *std::exchange(shutdown_, nullptr), 0, {});
-    flush(out);
-    fill(out);
   }
 
   void read_records(done_list& out) {
@@ -432,11 +439,12 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     unencrypted_ = st(op).next;
   }
 
-  // Starts the underlying send of waiting ciphertext.
-  void flush(done_list& out) {
-    if (wr_pending_ || closed_ || !session_ || session_->pending_output() == 0) return;
+  // Starts the underlying send of waiting ciphertext; true if it completed
+  // in its start call.
+  bool flush(done_list& out) {
+    if (wr_pending_ || closed_ || session_->pending_output() == 0) return false;
     const std::size_t n = session_->take_output(cipher_out_, sizeof cipher_out_);
-    if (n == 0) return;
+    if (n == 0) return false;
     taken_ += n;
     wr_pending_ = true;
     wr_.keep = shared_from_this();
@@ -444,37 +452,63 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
       wr_pending_ = false;
       wr_.keep.reset();
       if (!failed_) fail(out, ec);
+      return false;
     }
+    if (!wr_.completed_at_start()) return false;
+    wr_.keep.reset();
+    const completion c = wr_.result();
+    sent(out, c.bytes, c.error);
+    return true;
   }
 
-  // Starts the underlying recv when an operation waits for the peer.
-  void fill(done_list& out) {
-    if (rd_pending_ || failed_ || closed_ || transport_ended_) return;
+  // Starts the underlying recv when an operation waits for the peer; true if
+  // it completed in its start call.
+  bool fill(done_list& out) {
+    if (rd_pending_ || failed_ || closed_ || transport_ended_) return false;
     const bool waiting = (handshake_ != nullptr && !handshake_done_) ||
                          (handshake_done_ && !recvs_.empty() && !peer_closed_);
-    if (!waiting) return;
+    if (!waiting) return false;
     rd_pending_ = true;
     rd_.keep = shared_from_this();
     if (const std::error_code ec = stream_.recv(rd_, buffer{cipher_in_, sizeof cipher_in_})) {
       rd_pending_ = false;
       rd_.keep.reset();
       fail(out, ec);
+      return false;
     }
+    if (!rd_.completed_at_start()) return false;
+    rd_.keep.reset();
+    const completion c = rd_.result();
+    received(out, c.bytes, c.error);
+    return true;
+  }
+
+  // What an underlying recv or send brought; under the lock.
+  void received(done_list& out, std::size_t bytes, std::error_code ec) {
+    rd_pending_ = false;
+    if (bytes != 0) session_->feed(cipher_in_, bytes);
+    if (ec == errc::eof) {
+      transport_ended_ = true;
+      session_->feed_end();
+    } else if (ec && !failed_) {
+      fail(out, ec);
+    }
+  }
+  void sent(done_list& out, std::size_t bytes, std::error_code ec) {
+    wr_pending_ = false;
+    sent_ += bytes;
+    if (ec && !failed_) fail(out, ec);
   }
 
   void on_received(std::size_t bytes, std::error_code ec) {
     done_list out;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      rd_pending_ = false;
-      if (closed_) return;
-      if (bytes != 0) session_->feed(cipher_in_, bytes);
-      if (ec == errc::eof) {
-        transport_ended_ = true;
-        session_->feed_end();
-      } else if (ec && !failed_) {
-        fail(out, ec);
+      if (closed_) {
+        rd_pending_ = false;
+        return;
       }
+      received(out, bytes, ec);
       drive(out);
     }
     deliver(out, true);
@@ -484,10 +518,11 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     done_list out;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      wr_pending_ = false;
-      if (closed_) return;
-      sent_ += bytes;
-      if (ec && !failed_) fail(out, ec);
+      if (closed_) {
+        wr_pending_ = false;
+        return;
+      }
+      sent(out, bytes, ec);
       drive(out);
     }
     deliver(out, true);

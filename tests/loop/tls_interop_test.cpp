@@ -155,7 +155,8 @@ TEST_F(TlsInterop, ProactServerAgainstOpensslClient) {
   const std::string out = files_->dir + "/s_client.out";
   // -verify_return_error: a certificate that does not verify fails the client.
   child client("printf 'ping\\n' | exec openssl s_client -quiet -verify_return_error -CAfile '" +
-               files_->ca + "' -servername localhost -verify_hostname localhost -connect 127.0.0.1:" +
+               files_->ca +
+               "' -servername localhost -verify_hostname localhost -connect 127.0.0.1:" +
                std::to_string(port) + " > '" + out + "' 2>&1");
   ASSERT_TRUE(client.started());
   auto body = [&]() -> proact::task<std::string> {

@@ -207,6 +207,31 @@ TEST_F(Tls, LargeTransfersInBothDirectionsAtOnce) {
   loop_reset_guard guard(lp_);
 }
 
+// The underlying operations may complete in their start calls: the stream
+// takes those results in at once.
+TEST_F(Tls, WorksOverSocketsThatSkipCompletionsOnSuccess) {
+  ASSERT_NO_FATAL_FAILURE(open(2));
+  ASSERT_OK(client_.skip_completion_on_success());
+  ASSERT_OK(server_.skip_completion_on_success());
+  proact::tls_stream c(*lp_, client_, client_ctx_);
+  proact::tls_stream s(*lp_, server_, server_ctx_);
+  ASSERT_NO_FATAL_FAILURE(handshake_ok(c, s));
+  const std::size_t size = 1 << 20;
+  const auto up = pattern(size, 4);
+  const auto down = pattern(size, 5);
+  std::vector<unsigned char> got_up(size), got_down(size);
+  auto [r1, r2, r3, r4] =
+      proact::sync_wait(*lp_, all_of(send_all(c, up), send_all(s, down), recv_exactly(s, got_up),
+                                     recv_exactly(c, got_down)));
+  EXPECT_OK(r1.error);
+  EXPECT_OK(r2.error);
+  EXPECT_OK(r3.error);
+  EXPECT_OK(r4.error);
+  EXPECT_TRUE(got_up == up);
+  EXPECT_TRUE(got_down == down);
+  loop_reset_guard guard(lp_);
+}
+
 TEST_F(Tls, QueuedSmallSendsShareRecordsAndCompleteInOrder) {
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
