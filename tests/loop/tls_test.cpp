@@ -292,6 +292,49 @@ TEST_F(Tls, QueuedSmallSendsShareRecordsAndCompleteInOrder) {
   loop_reset_guard guard(lp_);
 }
 
+// Steady state: a callback ping-pong over TLS allocates nothing, neither in
+// the stream nor in the engine (OpenSSL reuses its record buffers).
+TEST_F(Tls, CallbackPingPongAllocatesNothingInSteadyState) {
+  lp_ = make_loop(1);  // this thread runs it: no worker threads
+  ASSERT_TRUE(connect_on_loop(*lp_, client_, server_));
+  ASSERT_OK(server_ctx_.open(server_options()));
+  ASSERT_OK(client_ctx_.open(client_options(files_->ca)));
+  proact::tls_stream c(*lp_, client_, client_ctx_);
+  proact::tls_stream s(*lp_, server_, server_ctx_);
+  counted_op ch, sh;
+  ASSERT_OK(c.set_host_name("localhost"));
+  ASSERT_OK(c.handshake(ch.op));
+  ASSERT_OK(s.handshake(sh.op));
+  ASSERT_TRUE(poll_until(*lp_, [&] { return ch.calls == 1 && sh.calls == 1; }));
+  ASSERT_OK(ch.ec);
+  ASSERT_OK(sh.ec);
+  char in[64] = {};
+  char out[64] = {};
+  int received = 0;
+  int failures = 0;
+  proact::callback_op recv_op([&](std::size_t n, std::error_code ec) {
+    if (ec || n == 0) ++failures;
+    ++received;
+  });
+  proact::callback_op send_op([&](std::size_t, std::error_code ec) {
+    if (ec) ++failures;
+  });
+  auto round = [&] {
+    const int before = received;
+    if (s.recv(recv_op, proact::make_buffer(in))) return false;
+    if (c.send(send_op, proact::const_buffer{out, 16})) return false;
+    return poll_until(*lp_, [&] { return received > before && !send_op.in_flight(); });
+  };
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(round());
+  start_counting_allocations();
+  for (int i = 0; i < 1000; ++i) (void)round();
+  const std::size_t allocations = stop_counting_allocations();
+  EXPECT_EQ(received, 1020);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(allocations, 0U) << "heap allocations during 1,000 TLS recv + send rounds";
+  loop_reset_guard guard(lp_);
+}
+
 TEST_F(Tls, RecvAndSendBeforeTheHandshakeAreNotConnected) {
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
