@@ -335,6 +335,76 @@ TEST_F(Tls, CallbackPingPongAllocatesNothingInSteadyState) {
   loop_reset_guard guard(lp_);
 }
 
+TEST_F(Tls, RunsOverALocalStream) {
+  lp_ = make_loop(1);
+  ASSERT_OK(lp_->start());
+  ASSERT_OK(server_ctx_.open(server_options()));
+  ASSERT_OK(client_ctx_.open(client_options(files_->ca)));
+  proact::local_stream a, b;
+  ASSERT_OK(proact::local_stream::pair(a, b));
+  ASSERT_OK(lp_->associate(a));
+  ASSERT_OK(lp_->associate(b));
+  proact::tls_stream c(*lp_, a, client_ctx_);
+  proact::tls_stream s(*lp_, b, server_ctx_);
+  ASSERT_NO_FATAL_FAILURE(handshake_ok(c, s));
+  auto body = [](proact::tls_stream& x, proact::tls_stream& y) -> proact::task<std::string> {
+    (void)co_await x.send(proact::make_buffer("over a local stream", 19));
+    char buf[32];
+    auto [ec, n] = co_await y.recv(proact::make_buffer(buf));
+    if (ec) co_return ec.message();
+    co_return std::string(buf, n);
+  };
+  EXPECT_EQ(proact::sync_wait(*lp_, body(c, s)), "over a local stream");
+  loop_reset_guard guard(lp_);
+}
+
+// A server that verifies its peer wants a client certificate from the CA.
+TEST_F(Tls, AServerThatVerifiesPeersRequiresAClientCertificate) {
+  for (const bool with_certificate : {true, false}) {
+    SCOPED_TRACE(with_certificate ? "client with a certificate" : "client without one");
+    auto lp = make_loop(1);
+    ASSERT_OK(lp->start());
+    proact::tcp_socket cs, ss;
+    ASSERT_TRUE(connect_on_loop(*lp, cs, ss));
+    auto so = server_options();
+    so.verify_peer = true;
+    so.ca_file = files_->ca;
+    auto co = client_options(files_->ca);
+    if (with_certificate) {  // the server's own pair will do: the same CA signed it
+      co.certificate_file = files_->cert;
+      co.private_key_file = files_->key;
+    }
+    proact::tls_context sctx, cctx;
+    ASSERT_OK(sctx.open(so));
+    ASSERT_OK(cctx.open(co));
+    proact::tls_stream c(*lp, cs, cctx);
+    proact::tls_stream s(*lp, ss, sctx);
+    ASSERT_OK(c.set_host_name("localhost"));
+    auto server_side = [](proact::tls_stream& t) -> proact::task<std::error_code> {
+      auto [ec, n] = co_await t.handshake().with_timeout(10s);
+      co_return ec;
+    };
+    // TLS 1.3: the client is done before the server checked it, and learns
+    // of a refusal with its next read.
+    auto client_side = [](proact::tls_stream& t) -> proact::task<std::error_code> {
+      auto [ec, n] = co_await t.handshake().with_timeout(10s);
+      if (ec) co_return ec;
+      char buf[4];
+      auto [ec2, n2] = co_await t.recv(proact::make_buffer(buf)).with_timeout(300ms);
+      co_return ec2 == errc::timed_out ? std::error_code() : ec2;
+    };
+    auto [a, b] = proact::sync_wait(*lp, all_of(client_side(c), server_side(s)));
+    if (with_certificate) {
+      EXPECT_OK(a);
+      EXPECT_OK(b);
+    } else {
+      EXPECT_TRUE(b == errc::tls_handshake_failed) << describe(b);
+      EXPECT_TRUE(a) << "the client must learn that the server refused it";
+    }
+    lp.reset();
+  }
+}
+
 TEST_F(Tls, RecvAndSendBeforeTheHandshakeAreNotConnected) {
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
