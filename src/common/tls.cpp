@@ -153,7 +153,8 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
           case tls_kind::shutdown:
             if (shutdown_ != nullptr || shutdown_sent_) {
               op_access::abandon(op);
-              return make_error_code(error::operation_in_progress);
+              return make_error_code(shutdown_ != nullptr ? error::operation_in_progress
+                                                          : error::shut_down);
             }
             shutdown_ = &op;
             break;
@@ -415,7 +416,7 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
         used += k;
         if (k == s.size - s.done) last_whole = p;
       }
-      if (session_->write(plain_, used, ec) == tls_step::failed) return fail(out, ec);
+      if (used != 0 && session_->write(plain_, used, ec) == tls_step::failed) return fail(out, ec);
       unencrypted_bytes_ -= used;
       // Every send copied whole is sealed; the one copied in part advances.
       used = 0;

@@ -142,23 +142,31 @@ class openssl_session final : public tls_session {
   }
 
   tls_step handshake(std::error_code& ec) override {
+    ERR_clear_error();
     const int r = SSL_do_handshake(ssl_.get());
     if (r == 1) return tls_step::done;
     return failure(r, ec, true);
   }
   tls_step read(void* data, std::size_t size, std::size_t& n, std::error_code& ec) override {
     n = 0;
+    ERR_clear_error();
     const int r = SSL_read_ex(ssl_.get(), data, size, &n);
     if (r == 1) return tls_step::done;
     return failure(r, ec, false);
   }
   tls_step write(const void* data, std::size_t size, std::error_code& ec) override {
     std::size_t n = 0;
+    ERR_clear_error();
     const int r = SSL_write_ex(ssl_.get(), data, size, &n);
     if (r == 1) return tls_step::done;
-    return failure(r, ec, false);
+    // Renegotiation is off, so a write never waits for the peer: the stream
+    // does not retry writes, and treats anything but success as the end.
+    if (failure(r, ec, false) != tls_step::failed)
+      ec = {static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_R_BAD_WRITE_RETRY)), openssl_category()};
+    return tls_step::failed;
   }
   tls_step shutdown(std::error_code& ec) override {
+    ERR_clear_error();
     const int r = SSL_shutdown(ssl_.get());
     if (r >= 0) return tls_step::done;  // 0: ours sent, the peer's not yet seen
     return failure(r, ec, false);
@@ -207,6 +215,8 @@ class openssl_context final : public tls_engine_context {
     // Sends may move (a queued send's bytes are copied before they are
     // encrypted, and a retried write resumes from the stream's own copy).
     SSL_CTX_set_mode(c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // TLS 1.2 renegotiation could make a write wait for the peer's records.
+    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
     if (!o.certificate_file.empty()) {
       if (SSL_CTX_use_certificate_chain_file(c, o.certificate_file.c_str()) != 1)
         return last_error();
