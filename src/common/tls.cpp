@@ -440,6 +440,15 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     unencrypted_ = st(op).next;
   }
 
+  // An underlying start refused because the stream was closed or its loop
+  // stopped while a TLS operation was pending: that operation was aborted,
+  // as it would have been had the underlying one been in flight.
+  static std::error_code refused(std::error_code ec) noexcept {
+    if (ec == errc::bad_handle || ec == errc::port_closed)
+      return make_error_code(error::operation_aborted);
+    return ec;
+  }
+
   // Starts the underlying send of waiting ciphertext; true if it completed
   // in its start call.
   bool flush(done_list& out) {
@@ -452,7 +461,7 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     if (const std::error_code ec = stream_.send(wr_, const_buffer{cipher_out_, n})) {
       wr_pending_ = false;
       wr_.keep.reset();
-      if (!failed_) fail(out, ec);
+      if (!failed_) fail(out, refused(ec));
       return false;
     }
     if (!wr_.completed_at_start()) return false;
@@ -474,7 +483,7 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     if (const std::error_code ec = stream_.recv(rd_, buffer{cipher_in_, sizeof cipher_in_})) {
       rd_pending_ = false;
       rd_.keep.reset();
-      fail(out, ec);
+      fail(out, refused(ec));
       return false;
     }
     if (!rd_.completed_at_start()) return false;
