@@ -1,6 +1,6 @@
 // TLS interoperability on loopback: proact's client against `openssl
-// s_server`, proact's server against `openssl s_client`. The test starts
-// the openssl process itself (a POSIX child; Linux only, like TLS for now).
+// s_server`, proact's server against `openssl s_client` and `curl`. The test
+// starts the other process itself (a POSIX child; Linux only, like TLS for now).
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -185,6 +185,57 @@ TEST_F(TlsInterop, ProactServerAgainstOpensslClient) {
   EXPECT_EQ(proact::sync_wait(*lp_, body()), "ok") << read_file(out);
   EXPECT_TRUE(client.wait_ok(10s)) << read_file(out);
   EXPECT_NE(read_file(out).find("pong"), std::string::npos) << read_file(out);
+}
+
+TEST_F(TlsInterop, ProactServerAgainstCurl) {
+  if (!run_command("curl --version > /dev/null 2>&1"))
+    GTEST_SKIP() << "curl is not installed (Debian: curl)";
+  proact::tls_context ctx;
+  proact::tls_options o;
+  o.role = proact::tls_role::server;
+  o.certificate_file = files_->cert;
+  o.private_key_file = files_->key;
+  o.verify_peer = false;
+  o.alpn = {"http/1.1"};
+  ASSERT_OK(ctx.open(o));
+  proact::tcp_listener listener;
+  ASSERT_OK(listener.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0)));
+  ASSERT_OK(lp_->associate(listener));
+  std::error_code ec;
+  const std::string port = std::to_string(listener.local_endpoint(ec).port());
+  ASSERT_OK(ec);
+  const std::string out = files_->dir + "/curl.out";
+  child client("exec curl -sS --max-time 20 --cacert '" + files_->ca + "' --resolve localhost:" +
+               port + ":127.0.0.1 https://localhost:" + port + "/ > '" + out + "' 2>&1");
+  ASSERT_TRUE(client.started());
+  auto body = [&]() -> proact::task<std::string> {
+    proact::loop& lp = *co_await proact::get_loop();
+    proact::tcp_socket s;
+    auto [ea, na] = co_await listener.accept(s).with_timeout(10s);
+    if (ea) co_return "accept: " + ea.message();
+    if (auto e = lp.associate(s)) co_return "associate: " + e.message();
+    proact::tls_stream tls(lp, s, ctx);
+    auto [eh, nh] = co_await tls.handshake().with_timeout(10s);
+    if (eh) co_return "handshake: " + describe(eh);
+    if (tls.alpn_protocol() != "http/1.1") co_return "alpn: " + tls.alpn_protocol();
+    std::string request;
+    char buf[1024];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      auto [er, nr] = co_await tls.recv(proact::make_buffer(buf)).with_timeout(10s);
+      if (er) co_return "recv: " + describe(er);
+      request.append(buf, nr);
+    }
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nhello, curl\n";
+    auto [es, ns] = co_await tls.send(proact::make_buffer(response));
+    if (es) co_return "send: " + es.message();
+    auto [ed, nd] = co_await tls.shutdown();
+    if (ed) co_return "shutdown: " + ed.message();
+    co_return "ok";
+  };
+  EXPECT_EQ(proact::sync_wait(*lp_, body()), "ok") << read_file(out);
+  EXPECT_TRUE(client.wait_ok(20s)) << read_file(out);
+  EXPECT_EQ(read_file(out), "hello, curl\n");
 }
 
 }  // namespace
