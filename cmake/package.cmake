@@ -42,6 +42,10 @@ if(PROACT_HAVE_IO_URING)
   # proact.pc's Requires.private, and a static library's link.
   list(APPEND proact_dev_depends liburing-dev)
 endif()
+if(PROACT_HAVE_TLS)
+  # The same for OpenSSL (libssl, libcrypto).
+  list(APPEND proact_dev_depends libssl-dev)
+endif()
 list(JOIN proact_dev_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 
 include(CPack)

@@ -48,6 +48,10 @@ enum class errc {
   file_exists,            // exclusive create of a file that exists
   // the platform or the file system cannot do this (preallocate)
   operation_not_supported,
+  // TLS (tls_stream): each also holds the TLS engine's own code
+  tls_handshake_failed,     // the handshake failed (any cause, verification included)
+  tls_verification_failed,  // the peer's certificate (or its name) did not verify
+  tls_truncated,            // the transport ended without the peer's close_notify
 };
 
 // Failures that proact detects itself (no operating-system code exists).

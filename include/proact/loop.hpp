@@ -56,6 +56,7 @@ class promise_base;
 class loop_service;
 struct loop_services;
 struct spawn_record;
+class tls_stream_state;
 // The loop's heap of timers and deadlines.
 timer_service& timers_of(loop& l) noexcept;
 }  // namespace detail
@@ -102,8 +103,9 @@ class callback_op : public detail::loop_node {
   // errc::timed_out (a cancel() or close() still gives operation_aborted).
   // `h` is the handle the operation is started on; `l` the loop it is on.
   template <class Start>
-  [[nodiscard]] std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
-                                      Start&& start) {
+  [[nodiscard]] std::error_code start_with_deadline(loop& l, handle& h,
+                                                    std::chrono::steady_clock::time_point at,
+                                                    Start&& start) {
     if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
     auto run = [this, &start]() -> std::error_code {
       return start(static_cast<operation&>(*this));
@@ -111,9 +113,29 @@ class callback_op : public detail::loop_node {
     return deadline_.start(l, at, h, *this, &invoke<decltype(run)>, &run);
   }
   template <class Start>
-  [[nodiscard]] std::error_code start_with_timeout(loop& l, handle& h, std::chrono::steady_clock::duration after,
-                                     Start&& start) {
+  [[nodiscard]] std::error_code start_with_timeout(loop& l, handle& h,
+                                                   std::chrono::steady_clock::duration after,
+                                                   Start&& start) {
     return start_with_deadline(l, h, std::chrono::steady_clock::now() + after,
+                               std::forward<Start>(start));
+  }
+  // The same for an operation of a stream layered over a handle (tls_stream):
+  // `s` is what the operation is started on, and cancels it with s.cancel(op).
+  template <class Stream, class Start>
+  requires(!std::is_base_of_v<handle, Stream>) [[nodiscard]] std::error_code
+      start_with_deadline(loop& l, Stream& s, std::chrono::steady_clock::time_point at,
+                          Start&& start) {
+    if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
+    auto run = [this, &start]() -> std::error_code {
+      return start(static_cast<operation&>(*this));
+    };
+    return deadline_.start(l, at, &s, &cancel_on<Stream>, *this, &invoke<decltype(run)>, &run);
+  }
+  template <class Stream, class Start>
+  requires(!std::is_base_of_v<handle, Stream>) [[nodiscard]] std::error_code
+      start_with_timeout(loop& l, Stream& s, std::chrono::steady_clock::duration after,
+                         Start&& start) {
+    return start_with_deadline(l, s, std::chrono::steady_clock::now() + after,
                                std::forward<Start>(start));
   }
 
@@ -121,6 +143,10 @@ class callback_op : public detail::loop_node {
   template <class F>
   static std::error_code invoke(void* f) {
     return (*static_cast<F*>(f))();
+  }
+  template <class Stream>
+  static std::error_code cancel_on(void* s, operation& op) {
+    return static_cast<Stream*>(s)->cancel(op);
   }
   static void finish(loop_node& self, std::size_t bytes, std::error_code ec) {
     auto& me = static_cast<callback_op&>(self);
@@ -225,6 +251,7 @@ class PROACT_API loop {
   friend detail::timer_service& detail::timers_of(loop& l) noexcept;
   friend struct schedule_awaitable;
   friend struct detail::loop_services;
+  friend class detail::tls_stream_state;
 
   std::error_code post_node(detail::loop_node& n);
   // Queues n to finish with (bytes, ec) through the port.

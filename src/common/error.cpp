@@ -130,6 +130,12 @@ class condition_category_impl final : public std::error_category {
         return "file exists";
       case errc::operation_not_supported:
         return "operation not supported";
+      case errc::tls_handshake_failed:
+        return "TLS handshake failed";
+      case errc::tls_verification_failed:
+        return "TLS certificate verification failed";
+      case errc::tls_truncated:
+        return "TLS stream truncated (no close_notify before the end)";
     }
     return "unknown proact condition";
   }

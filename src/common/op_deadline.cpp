@@ -12,11 +12,23 @@
 
 namespace proact::detail {
 
+namespace {
+std::error_code cancel_on_handle(void* target, operation& op) {
+  return static_cast<handle*>(target)->cancel(op);
+}
+}  // namespace
+
 std::error_code op_deadline::start(loop& l, clock::time_point at, handle& h, operation& op,
                                    start_fn start_op, void* context) {
+  return start(l, at, &h, &cancel_on_handle, op, start_op, context);
+}
+
+std::error_code op_deadline::start(loop& l, clock::time_point at, void* target, cancel_fn cancel,
+                                   operation& op, start_fn start_op, void* context) {
   timer_service& service = timers_of(l);
   deadline_ = at;
-  handle_ = &h;
+  target_ = target;
+  cancel_ = cancel;
   op_ = &op;
   fired_ = false;
   // Set before the start: a completion on another thread concludes through
@@ -41,7 +53,7 @@ void op_deadline::expire(timer_entry& self) {
   auto& me = static_cast<op_deadline&>(self);
   me.fired_ = true;
   // not_found if it completed meanwhile: its completion keeps its own result.
-  (void)me.handle_->cancel(*me.op_);
+  (void)me.cancel_(me.target_, *me.op_);
 }
 
 }  // namespace proact::detail

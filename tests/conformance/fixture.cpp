@@ -98,6 +98,12 @@ const char* name_of(proact::errc e) noexcept {
       return "file_exists";
     case proact::errc::operation_not_supported:
       return "operation_not_supported";
+    case proact::errc::tls_handshake_failed:
+      return "tls_handshake_failed";
+    case proact::errc::tls_verification_failed:
+      return "tls_verification_failed";
+    case proact::errc::tls_truncated:
+      return "tls_truncated";
   }
   return "?";
 }

@@ -22,6 +22,8 @@ class timer;
 
 namespace detail {
 
+class tls_stream_state;
+
 // Completion keys on a loop's port. Handles that loop::associate() ties to the
 // loop complete with io_key; the loop's own packets (posted callables, timer
 // expiries, cancellations it delivers itself) use result_key and carry their
@@ -48,6 +50,7 @@ class loop_node : public operation {
   friend class proact::callback_op;
   friend class proact::timer;
   friend struct loop_access;
+  friend class tls_stream_state;
 
   finish_fn finish_;
   strand* strand_ = nullptr;   // callbacks serialized through this strand

@@ -22,6 +22,8 @@ namespace detail {
 class PROACT_API op_deadline final : public timer_entry {
  public:
   using start_fn = std::error_code (*)(void* context);
+  // Cancels `op` on `target` (a handle, or a stream layered over one).
+  using cancel_fn = std::error_code (*)(void* target, operation& op);
 
   op_deadline() noexcept : timer_entry(&expire) {}
   op_deadline(const op_deadline&) = delete;
@@ -34,6 +36,9 @@ class PROACT_API op_deadline final : public timer_entry {
   // the two and the completion cannot be concluded before it is armed.
   std::error_code start(loop& l, clock::time_point at, handle& h, operation& op, start_fn start_op,
                         void* context);
+  // The same for an operation of another owner, cancelled by cancel(target, op).
+  std::error_code start(loop& l, clock::time_point at, void* target, cancel_fn cancel,
+                        operation& op, start_fn start_op, void* context);
   // At the completion, before anyone sees it: disarms the deadline and, if it
   // passed, turns the cancellation it caused into errc::timed_out. Once this
   // returned the timer thread no longer touches the operation.
@@ -44,7 +49,8 @@ class PROACT_API op_deadline final : public timer_entry {
   static void expire(timer_entry& self);
 
   timer_service* service_ = nullptr;
-  handle* handle_ = nullptr;
+  void* target_ = nullptr;
+  cancel_fn cancel_ = nullptr;
   operation* op_ = nullptr;
   bool fired_ = false;
 };
