@@ -102,8 +102,9 @@ class callback_op : public detail::loop_node {
   // errc::timed_out (a cancel() or close() still gives operation_aborted).
   // `h` is the handle the operation is started on; `l` the loop it is on.
   template <class Start>
-  [[nodiscard]] std::error_code start_with_deadline(loop& l, handle& h, std::chrono::steady_clock::time_point at,
-                                      Start&& start) {
+  [[nodiscard]] std::error_code start_with_deadline(loop& l, handle& h,
+                                                    std::chrono::steady_clock::time_point at,
+                                                    Start&& start) {
     if (at <= std::chrono::steady_clock::now()) return make_error_code(error::timed_out);
     auto run = [this, &start]() -> std::error_code {
       return start(static_cast<operation&>(*this));
@@ -111,8 +112,9 @@ class callback_op : public detail::loop_node {
     return deadline_.start(l, at, h, *this, &invoke<decltype(run)>, &run);
   }
   template <class Start>
-  [[nodiscard]] std::error_code start_with_timeout(loop& l, handle& h, std::chrono::steady_clock::duration after,
-                                     Start&& start) {
+  [[nodiscard]] std::error_code start_with_timeout(loop& l, handle& h,
+                                                   std::chrono::steady_clock::duration after,
+                                                   Start&& start) {
     return start_with_deadline(l, h, std::chrono::steady_clock::now() + after,
                                std::forward<Start>(start));
   }

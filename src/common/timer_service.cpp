@@ -8,6 +8,7 @@
 #include <mutex>
 #include <new>
 #include <system_error>
+#include <type_traits>
 
 #include "proact/error.hpp"
 #include "proact/loop.hpp"
@@ -16,8 +17,23 @@
 namespace proact::detail {
 
 namespace {
-constexpr std::size_t packets_per_chunk = 64;
+constexpr std::size_t largest_chunk = 64 * 1024;  // packets
+
+void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1);
+#else
+  (void)p;  // a hint only
+#endif
+}
+void prefetch_timer(const timer* t) noexcept {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(t);
+  for (std::size_t offset = 0; offset < sizeof(timer); offset += 64) prefetch(bytes + offset);
+}
 }  // namespace
+
+// Packets are built in raw storage and never destroyed one by one.
+static_assert(std::is_trivially_destructible_v<timer_packet>);
 
 void timer_packet::finish(loop_node& self, std::size_t, std::error_code ec) {
   auto& p = static_cast<timer_packet&>(self);
@@ -32,10 +48,13 @@ std::error_code timer_service::arm(timer& t) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return make_error_code(error::port_closed);
   if (t.destroying_) return make_error_code(error::operation_aborted);
-  // The packet that will carry the expiry stays with the timer from now
-  // on, so expiring, cancelling and re-arming never allocate or fail.
-  if (t.packet_ == nullptr && (t.packet_ = take_packet()) == nullptr)
-    return std::make_error_code(std::errc::not_enough_memory);
+  // The packet that will carry the expiry or the cancellation through the
+  // port is set aside now and stays with the timer, so expiring, cancelling
+  // and re-arming never allocate or fail.
+  if (t.packet_ == nullptr && !t.reserved_) {
+    if (!reserve()) return std::make_error_code(std::errc::not_enough_memory);
+    t.reserved_ = true;
+  }
   t.cancel_requested_ = false;
   push(t);
   return {};
@@ -61,8 +80,9 @@ std::error_code timer_service::cancel(timer& t) {
   }
   // A repeating timer between two arms (its expiry queued, or its handler
   // running) stops after that call, with one more, aborted, call.
-  if ((t.calls_ != nullptr || t.packet_queued_) && t.interval_ > timer::clock::duration::zero() &&
-      !t.cancel_requested_ && t.pending_.load(std::memory_order_acquire)) {
+  if ((t.calls_ != nullptr || t.packet_queued_ || t.listed_) &&
+      t.interval_ > timer::clock::duration::zero() && !t.cancel_requested_ &&
+      t.pending_.load(std::memory_order_acquire)) {
     t.cancel_requested_ = true;
     return {};
   }
@@ -84,6 +104,11 @@ void timer_service::destroy(timer& t) noexcept {
   }
   for (;;) {
     if (t.in_heap()) remove(t);
+    if (t.listed_) unlist_ready(t);
+    if (t.reserved_) {
+      --reserved_;
+      t.reserved_ = false;
+    }
     if (t.packet_ != nullptr) {
       if (t.packet_queued_) {
         t.packet_->owner_ = nullptr;  // dequeued later, it calls nobody
@@ -105,8 +130,12 @@ void timer_service::deliver(timer_packet& p, std::error_code ec) {
     recycle(p);  // its timer was destroyed while it was queued
     return;
   }
+  t->packet_queued_ = false;
+  run_calls(t, ec, lock);
+}
+
+void timer_service::run_calls(timer* t, std::error_code ec, std::unique_lock<std::mutex>& lock) {
   for (;;) {
-    t->packet_queued_ = false;
     const bool last = ec || t->interval_ <= timer::clock::duration::zero();
     if (last) t->pending_.store(false, std::memory_order_release);
     timer_call call{std::this_thread::get_id(), false, t->calls_};
@@ -123,6 +152,7 @@ void timer_service::deliver(timer_packet& p, std::error_code ec) {
     }
     calls_done_.notify_all();
     if (last || !rearm_locked(*t)) return;
+    t->packet_queued_ = false;
     ec = make_error_code(error::operation_aborted);  // the final call, here
   }
 }
@@ -144,22 +174,8 @@ bool timer_service::rearm_locked(timer& t) {
 }
 
 void timer_service::expire_timer(timer& t) {
-  if (!to_ready_) {
-    (void)post_locked(t, {});
-    return;
-  }
-  // Listed like a queued packet, so cancel() and ~timer treat it alike.
-  timer_packet& p = *t.packet_;
-  p.owner_ = &t;
-  loop_access::bind(p, t.strand_);
-  p.link_ = nullptr;
-  if (ready_tail_ != nullptr) {
-    ready_tail_->link_ = &p;
-  } else {
-    ready_head_ = &p;
-  }
-  ready_tail_ = &p;
-  t.packet_queued_ = true;
+  // Through the port when the list cannot grow: its packet is set aside.
+  if (!to_ready_ || t.strand_ != nullptr || !list_ready(t)) (void)post_locked(t, {});
 }
 
 void timer_service::shutdown() {
@@ -170,8 +186,8 @@ void timer_service::shutdown() {
     timer_entry& e = *heap_.front().entry;
     remove(e);
     // Timers end with an aborted call; an operation's deadline is dropped
-    // (closing the port aborts the operation itself). Listed expiries still
-    // run, as queued packets do.
+    // (closing the port aborts the operation itself). Timers in the ready
+    // list expired already: they run, as queued packets do.
     if (e.expire_ == &timer::expire)
       (void)post_locked(static_cast<timer&>(e), make_error_code(error::operation_aborted));
   }
@@ -181,27 +197,25 @@ void timer_service::shutdown() {
 
 std::size_t timer_service::run_ready(std::size_t budget) {
   if (budget == 0 || !ready_.load(std::memory_order_acquire)) return 0;
-  timer_packet* first = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    first = ready_head_;
-    if (first == nullptr) return 0;
-    timer_packet* last = first;
-    for (std::size_t n = 1; n < budget && last->link_ != nullptr; ++n) last = last->link_;
-    ready_head_ = last->link_;
-    last->link_ = nullptr;
-    if (ready_head_ == nullptr) {
-      ready_tail_ = nullptr;
-      ready_.store(false, std::memory_order_relaxed);
-    }
-  }
-  // Taken off the list, each still counts as queued: a timer destroyed
-  // meanwhile only clears its packet's owner, and deliver() recycles it.
+  std::unique_lock lock(mutex_);
   std::size_t ran = 0;
-  for (timer_packet* p = first; p != nullptr; ++ran) {
-    timer_packet* next = p->link_;  // read first: delivering may recycle p
-    loop_.dispatch_node(*p, 0, {});
-    p = next;
+  while (ran < budget && ready_next_ < ready_size_) {
+    // The timers are scattered, each a cache miss: those a few places
+    // ahead are prefetched while these run.
+    if (ready_next_ + 8 < ready_size_ && ready_list_[ready_next_ + 8] != nullptr)
+      prefetch_timer(ready_list_[ready_next_ + 8]);
+    timer* t = ready_list_[ready_next_];
+    if (t == nullptr) {  // destroyed while listed
+      ++ready_next_;
+      continue;
+    }
+    unlist_ready(*t);
+    ++ran;
+    run_calls(t, {}, lock);
+  }
+  if (ready_next_ == ready_size_) {
+    ready_next_ = ready_size_ = 0;
+    ready_.store(false, std::memory_order_relaxed);
   }
   return ran;
 }
@@ -236,17 +250,55 @@ void timer_service::after_wait(timer_watch& w) {
     // One thread runs the loop: it runs the expiries itself, from the list.
     // Several: through the port, under its concurrency value.
     to_ready_ = runners <= 1;
-    while (!heap_.empty() && heap_.front().deadline <= now) {
-      timer_entry& e = *heap_.front().entry;
-      remove(e);
-      e.expire_(e);
+    if (mostly_due(now)) {
+      expire_in_bulk(now);
+    } else {
+      while (!heap_.empty() && heap_.front().deadline <= now) {
+        timer_entry& e = *heap_.front().entry;
+        remove(e);
+        e.expire_(e);
+      }
     }
     to_ready_ = false;
-    if (ready_head_ != nullptr) ready_.store(true, std::memory_order_release);
   }
   // This thread goes on to run handlers: another waiting thread takes the
   // watch, so that a long handler holds back no deadline.
   if (!heap_.empty() && watch_generation_ == 0 && runners > 1) post_wake_locked();
+}
+
+bool timer_service::mostly_due(timer::clock::time_point now) const noexcept {
+  // Popping one by one costs a few cache misses per level (each move writes
+  // the entry's index); a large heap of which most is due (a stalled loop, a
+  // burst armed at once) is cheaper to split in one pass. Sixteen slots
+  // spread over the array tell which case this is.
+  constexpr std::size_t samples = 16;
+  const std::size_t n = heap_.size();
+  if (n < 1024) return false;
+  std::size_t due = 0;
+  for (std::size_t i = 0; i < samples; ++i)
+    due += heap_[(2 * i + 1) * n / (2 * samples)].deadline <= now ? 1 : 0;
+  return due >= samples * 3 / 4;
+}
+
+void timer_service::expire_in_bulk(timer::clock::time_point now) {
+  // The due entries to the end, in deadline order (the order they expire in).
+  const auto due =
+      std::partition(heap_.begin(), heap_.end(), [now](const slot& s) { return s.deadline > now; });
+  std::sort(due, heap_.end(), [](const slot& a, const slot& b) { return a.deadline < b.deadline; });
+  const std::size_t kept = static_cast<std::size_t>(due - heap_.begin());
+  for (std::size_t i = kept; i < heap_.size(); ++i) {
+    // Prefetched a few ahead: the entries are scattered, each a cache miss.
+    if (i + 8 < heap_.size()) prefetch(heap_[i + 8].entry);
+    timer_entry& e = *heap_[i].entry;
+    e.heap_index_ = timer_entry::not_in_heap;
+    e.expire_(e);
+  }
+  heap_.resize(kept);
+  // The rest becomes a heap again (Floyd's, linear).
+  for (std::size_t i = 0; i < kept; ++i) heap_[i].entry->heap_index_ = i;
+  if (kept > 1)
+    for (std::size_t i = (kept - 2) / 4 + 1; i-- > 0;) sift_down(i);
+  armed_.store(kept != 0);
 }
 
 void timer_service::post_wake_locked() noexcept {
@@ -254,8 +306,38 @@ void timer_service::post_wake_locked() noexcept {
   if (loop_.post_node(wake_)) wake_queued_.store(false, std::memory_order_release);
 }
 
+bool timer_service::list_ready(timer& t) noexcept {
+  if (ready_size_ == ready_capacity_) {
+    const std::size_t capacity = std::max<std::size_t>(64, 2 * ready_capacity_);
+    std::unique_ptr<timer*[]> bigger(new (std::nothrow) timer*[capacity]);
+    if (!bigger) return false;
+    std::copy(ready_list_.get() + ready_next_, ready_list_.get() + ready_size_, bigger.get());
+    ready_size_ -= ready_next_;
+    for (std::size_t i = 0; i < ready_size_; ++i)
+      if (bigger[i] != nullptr) bigger[i]->ready_index_ = i;
+    ready_next_ = 0;
+    ready_list_ = std::move(bigger);
+    ready_capacity_ = capacity;
+  }
+  t.listed_ = true;
+  t.ready_index_ = ready_size_;
+  ready_list_[ready_size_++] = &t;
+  ready_.store(true, std::memory_order_release);
+  return true;
+}
+
+void timer_service::unlist_ready(timer& t) noexcept {
+  t.listed_ = false;
+  ready_list_[t.ready_index_] = nullptr;
+  if (t.ready_index_ == ready_next_) ++ready_next_;
+}
+
 bool timer_service::post_locked(timer& t, std::error_code ec) {
-  timer_packet& p = *t.packet_;  // an armed timer has its packet
+  if (t.packet_ == nullptr) {  // an armed timer has its packet or a reservation
+    t.packet_ = &take_reserved();
+    t.reserved_ = false;
+  }
+  timer_packet& p = *t.packet_;
   p.owner_ = &t;
   loop_access::bind(p, t.strand_);
   if (loop_.post_result(p, 0, ec)) return false;
@@ -263,31 +345,47 @@ bool timer_service::post_locked(timer& t, std::error_code ec) {
   return true;
 }
 
-timer_packet* timer_service::take_packet() {
-  if (free_packets_ == nullptr) {
-    std::unique_ptr<timer_packet[]> chunk(new (
-        std::nothrow) timer_packet[packets_per_chunk]);  // NOLINT(cppcoreguidelines-avoid-c-arrays)
-    if (!chunk) return nullptr;
-    for (std::size_t i = 0; i < packets_per_chunk; ++i) {
-      chunk[i].service_ = this;
-      chunk[i].link_ = free_packets_;
-      free_packets_ = &chunk[i];
-    }
-    packet_chunks_.push_back(std::move(chunk));
+bool timer_service::reserve() {
+  if (reserved_ == free_count_ + (capacity_ - built_)) {
+    // All spoken for: a larger chunk of raw storage, untouched until used.
+    std::unique_ptr<packet_storage[]> storage(new (std::nothrow) packet_storage[next_chunk_]);
+    if (!storage) return false;
+    chunks_.push_back(chunk{std::move(storage), next_chunk_});
+    capacity_ += next_chunk_;
+    next_chunk_ = std::min(next_chunk_ * 2, largest_chunk);
   }
-  timer_packet* p = free_packets_;
-  free_packets_ = p->link_;
-  p->link_ = nullptr;
-  return p;
+  ++reserved_;
+  return true;
+}
+
+timer_packet& timer_service::take_reserved() noexcept {
+  --reserved_;
+  if (free_packets_ != nullptr) {
+    timer_packet* p = free_packets_;
+    free_packets_ = p->next_free_;
+    --free_count_;
+    return *p;
+  }
+  // The first packet never built: chunks fill in order.
+  if (fresh_used_ == chunks_[fresh_chunk_].size) {
+    ++fresh_chunk_;
+    fresh_used_ = 0;
+  }
+  auto* p = new (chunks_[fresh_chunk_].storage[fresh_used_].bytes) timer_packet();
+  ++fresh_used_;
+  ++built_;
+  p->service_ = this;
+  return *p;
 }
 
 void timer_service::recycle(timer_packet& p) noexcept {
   p.owner_ = nullptr;
-  p.link_ = free_packets_;
+  p.next_free_ = free_packets_;
   free_packets_ = &p;
+  ++free_count_;
 }
 
-// --- the heap: heap_[i].entry->heap_index_ == i ------------------------------
+// --- the heap (4-ary): heap_[i].entry->heap_index_ == i -----------------------
 
 void timer_service::place(std::size_t i, const slot& s) {
   heap_[i] = s;
@@ -298,7 +396,9 @@ void timer_service::push(timer_entry& e) {
   heap_.push_back(slot{e.deadline_, &e});
   e.heap_index_ = heap_.size() - 1;
   sift_up(e.heap_index_);
-  armed_.store(true);  // see before_wait()
+  // Sequentially consistent (see before_wait()); only when it changes, as
+  // the store drains the store buffer.
+  if (!armed_.load(std::memory_order_relaxed)) armed_.store(true);
   if (e.heap_index_ != 0) return;
   // A new earliest deadline: does a thread wait on the port that will not
   // wake by then? This thread, if it runs the loop, looks again before it
@@ -320,10 +420,12 @@ void timer_service::remove(timer_entry& e) {
   sift_up(last.entry->heap_index_);
 }
 
+// Four children per node: half the levels of a binary heap, and the four
+// children of a node share a cache line (16-byte slots).
 void timer_service::sift_up(std::size_t i) {
   const slot s = heap_[i];
   while (i > 0) {
-    const std::size_t parent = (i - 1) / 2;
+    const std::size_t parent = (i - 1) / 4;
     if (!(s.deadline < heap_[parent].deadline)) break;
     place(i, heap_[parent]);
     i = parent;
@@ -335,9 +437,12 @@ void timer_service::sift_down(std::size_t i) {
   const slot s = heap_[i];
   const std::size_t n = heap_.size();
   for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && heap_[child + 1].deadline < heap_[child].deadline) ++child;
+    const std::size_t first = 4 * i + 1;
+    if (first >= n) break;
+    std::size_t child = first;
+    const std::size_t end = std::min(first + 4, n);
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (heap_[c].deadline < heap_[child].deadline) child = c;
     if (!(heap_[child].deadline < s.deadline)) break;
     place(i, heap_[child]);
     i = child;

@@ -8,34 +8,40 @@
 //
 // Where an expiry runs:
 //  - one thread runs the loop (the benchmarked case, and most programs): the
-//    expired timers go to a ready list that the same thread runs from, no
-//    packet, no syscall, up to the batch size per run_batch() (one for
-//    run_one()), before it waits again;
-//  - several threads run it: each expiry is a packet posted to the port, as
-//    before, so that it runs under the port's concurrency value like I/O.
+//    expired timers go to a ready list (an array in deadline order) that the
+//    same thread runs from, no packet, no syscall, up to the batch size per
+//    run_batch() (one for run_one()), before it waits again;
+//  - several threads run it, or the timer is bound to a strand: the expiry
+//    is a packet posted to the port, so that it runs under the port's
+//    concurrency value (and through the strand) like I/O.
 //
 // A thread that arms a timer (or a deadline) earlier than the watch's wait
 // will end, or with no watch while another thread is inside run(), posts one
 // wake packet (a node of the service, never seen by callers) so that a
 // waiting thread takes the watch with the new deadline. So does a watching
 // thread that leaves its wait with work while other threads run the loop,
-// so that a long handler of its does not hold back the timers. Nobody
-// running the loop means nobody expires: a timer whose deadline passed then
-// behaves as expired (its cancel() finds the expiry queued), and an
+// so that a long handler of its does not hold back the others' deadlines.
+// Nobody running the loop means nobody expires: a timer whose deadline passed
+// then behaves as expired (its cancel() finds the expiry queued), and an
 // operation's deadline cancels it at the next wait, before its completion is
 // seen, so the outcome is one of those the contract allows.
 //
-// A timer is not itself the packet that carries its expiry: the service
-// posts one of its own packets (recycled, so steady state allocates nothing)
-// that points back at the timer; the ready list links the same packets.
+// A timer is not itself the packet that carries its expiry through the port:
+// the service posts one of its own packets that points back at the timer, and
 // ~timer() clears that pointer under the service's lock, so a timer may be
-// destroyed while its packet is queued or listed.
+// destroyed while its packet is queued (or while it is in the ready list,
+// which it then leaves). Arming sets a packet aside (a count in the pool,
+// which grows by chunks of raw storage), so that posting never allocates or
+// fails; a timer keeps its packet or its reservation until destroyed, so
+// steady state allocates nothing, and a packet is built only when first
+// posted.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -61,7 +67,7 @@ class timer_packet final : public loop_node {
 
   timer_service* service_ = nullptr;
   timer* owner_ = nullptr;  // null once the timer was destroyed
-  timer_packet* link_ = nullptr;  // the free list or the ready list
+  timer_packet* next_free_ = nullptr;
 };
 
 // The wake packet: posted to get a waiting thread to take the watch.
@@ -106,8 +112,8 @@ class timer_service {
   // ~timer(): takes t out of the heap, drops its queued packet, and waits for
   // calls of its handler on other threads to return.
   void destroy(timer& t) noexcept;
-  // A timer packet was dequeued (or taken from the ready list): calls the
-  // handler unless the timer is gone, then re-arms a repeating timer.
+  // A timer packet was dequeued: calls the handler unless the timer is gone,
+  // then re-arms a repeating timer.
   void deliver(timer_packet& p, std::error_code ec);
 
   // Deadlines of operations: an entry is expired (its expire function called
@@ -154,17 +160,36 @@ class timer_service {
     timer_entry::clock::time_point deadline;  // a copy, so that sifting stays in the array
     timer_entry* entry;
   };
+  // Raw room for one packet: built when first taken.
+  struct packet_storage {
+    alignas(timer_packet) unsigned char bytes[sizeof(timer_packet)];
+  };
+  struct chunk {
+    std::unique_ptr<packet_storage[]> storage;
+    std::size_t size;
+  };
 
+  // Calls t's handler with ec (with the lock held on entry and on return),
+  // then re-arms a repeating timer or makes its final call.
+  void run_calls(timer* t, std::error_code ec, std::unique_lock<std::mutex>& lock);
   // Also wakes a waiting thread if nobody will wake by e's deadline.
   void push(timer_entry& e);
   void remove(timer_entry& e);
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
   void place(std::size_t i, const slot& s);
+  bool mostly_due(timer_entry::clock::time_point now) const noexcept;
+  void expire_in_bulk(timer_entry::clock::time_point now);
   void post_wake_locked() noexcept;
+  // False (t is not listed) if the list cannot grow.
+  bool list_ready(timer& t) noexcept;
+  void unlist_ready(timer& t) noexcept;
   // Queues t's packet; false (nothing queued) once the port is closed.
   bool post_locked(timer& t, std::error_code ec);
-  timer_packet* take_packet();
+  // The packet pool: reserve() sets one aside (false: out of memory),
+  // take_reserved() hands it out, recycle() returns one.
+  bool reserve();
+  timer_packet& take_reserved() noexcept;
   void recycle(timer_packet& p) noexcept;
   // After a repeating call: the next expiry, or the final aborted packet.
   // Returns true when the final call must run here (the port is closed).
@@ -179,14 +204,29 @@ class timer_service {
   std::uint64_t watch_generation_ = 0;  // of the current watch; 0: none
   timer_entry::clock::time_point watch_until_{};
   bool to_ready_ = false;  // expire_timer() lists instead of posting
-  timer_packet* ready_head_ = nullptr;  // expired, to run on the loop's thread
-  timer_packet* ready_tail_ = nullptr;
-  std::atomic<bool> ready_{false};  // ready_head_ is not null
+  // The ready list: expired timers in deadline order, to run on the loop's
+  // thread. An array rather than links through the timers, so that running
+  // them can prefetch the (scattered) timers ahead; a destroyed timer leaves
+  // a null. It grows to the largest burst and stays.
+  std::unique_ptr<timer*[]> ready_list_;
+  std::size_t ready_capacity_ = 0;
+  std::size_t ready_size_ = 0;
+  std::size_t ready_next_ = 0;      // the next to run
+  std::atomic<bool> ready_{false};  // ready_next_ < ready_size_
   timer_wake wake_;
   std::atomic<bool> wake_queued_{false};
   std::uint64_t next_generation_ = 0;
-  std::vector<std::unique_ptr<timer_packet[]>> packet_chunks_;
+  // The packet pool.
+  std::vector<chunk> chunks_;
+  std::size_t capacity_ = 0;     // packets that fit in the chunks
+  std::size_t built_ = 0;        // packets built, in order: chunk by chunk
+  std::size_t fresh_chunk_ = 0;  // where the next one is built
+  std::size_t fresh_used_ = 0;
+  std::size_t next_chunk_ = 64;  // packets in the next chunk (doubling)
   timer_packet* free_packets_ = nullptr;
+  std::size_t free_count_ = 0;
+  // Set aside for timers: free_count_ + capacity_ - built_ >= reserved_.
+  std::size_t reserved_ = 0;
   bool shut_down_ = false;
 };
 
