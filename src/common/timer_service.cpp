@@ -75,7 +75,7 @@ std::error_code timer_service::cancel(timer& t) {
       return {};
     }
     // Its deadline passed while no thread waited on the port: it expired,
-    // and its expiry is queued now, as a timer thread would have done.
+    // and its expiry is queued now, as if a thread had watched it.
     (void)post_locked(t, {});
   }
   // A repeating timer between two arms (its expiry queued, or its handler
