@@ -151,16 +151,20 @@ std::size_t loop::run_batch(std::size_t capacity, timeout t, bool& closed) {
   detail::timer_watch watch;
   const timeout wait_for = timers_->before_wait(t, watch);
   std::error_code ec = port_.wait_many(std::span(&batch[0].value, capacity), count, wait_for);
-  timers_->after_wait(watch);
-  if (ec) {
-    if (ec != make_error_code(error::timed_out) && ec != errc::timed_out) {
-      // port_closed: stopped and drained, once the expired timers ran.
-      // Anything else cannot be waited out either.
-      const std::size_t n = timers_->run_ready(capacity);
-      closed = n == 0;
-      return n;
-    }
-    count = 0;
+  if (ec) count = 0;
+  if (watch.watching()) {
+    // Leaving with work (not only the wake) hands the watch on.
+    bool work = false;
+    for (std::size_t i = 0; i < count && !work; ++i)
+      work = batch[i].value.key != detail::loop_result_key || !timers_->is_wake(batch[i].value.op);
+    timers_->after_wait(watch, work);
+  }
+  if (ec && ec != make_error_code(error::timed_out) && ec != errc::timed_out) {
+    // port_closed: stopped and drained, once the expired timers ran.
+    // Anything else cannot be waited out either.
+    const std::size_t n = timers_->run_ready(capacity);
+    closed = n == 0;
+    return n;
   }
   std::size_t ran = 0;
   for (std::size_t i = 0; i < count; ++i) {
@@ -172,7 +176,11 @@ std::size_t loop::run_batch(std::size_t capacity, timeout t, bool& closed) {
     dispatch_completion(c);
     ++ran;
   }
-  return ran + timers_->run_ready(capacity - ran);
+  ran += timers_->run_ready(capacity - ran);
+  // Only the wake came: not "nothing ready" for poll() and poll_one(), which
+  // stop at 0; look again (at most one wake is queued at a time).
+  if (ran == 0 && count != 0) return run_batch(capacity, t, closed);
+  return ran;
 }
 
 void loop::run() {

@@ -238,8 +238,7 @@ timeout timer_service::before_wait(timeout t, timer_watch& w) {
   return std::min(t, left);
 }
 
-void timer_service::after_wait(timer_watch& w) {
-  if (w.generation == 0) return;
+void timer_service::after_wait(timer_watch& w, bool work) {
   std::lock_guard lock(mutex_);
   if (watch_generation_ == w.generation) watch_generation_ = 0;
   w.generation = 0;
@@ -262,8 +261,10 @@ void timer_service::after_wait(timer_watch& w) {
     to_ready_ = false;
   }
   // This thread goes on to run handlers: another waiting thread takes the
-  // watch, so that a long handler holds back no deadline.
-  if (!heap_.empty() && watch_generation_ == 0 && runners > 1) post_wake_locked();
+  // watch, so that a long handler holds back no deadline. Not after a
+  // timeout or a wake: this thread comes back to wait at once, and handing
+  // the watch on to itself would spin.
+  if (work && !heap_.empty() && watch_generation_ == 0 && runners > 1) post_wake_locked();
 }
 
 bool timer_service::mostly_due(timer::clock::time_point now) const noexcept {
@@ -286,6 +287,7 @@ void timer_service::expire_in_bulk(timer::clock::time_point now) {
       std::partition(heap_.begin(), heap_.end(), [now](const slot& s) { return s.deadline > now; });
   std::sort(due, heap_.end(), [](const slot& a, const slot& b) { return a.deadline < b.deadline; });
   const std::size_t kept = static_cast<std::size_t>(due - heap_.begin());
+  if (to_ready_) reserve_ready(heap_.size() - kept);  // one allocation, not doublings
   for (std::size_t i = kept; i < heap_.size(); ++i) {
     // Prefetched a few ahead: the entries are scattered, each a cache miss.
     if (i + 8 < heap_.size()) prefetch(heap_[i + 8].entry);
@@ -306,18 +308,25 @@ void timer_service::post_wake_locked() noexcept {
   if (loop_.post_node(wake_)) wake_queued_.store(false, std::memory_order_release);
 }
 
+void timer_service::reserve_ready(std::size_t more) noexcept {
+  if (ready_capacity_ - ready_size_ >= more) return;
+  const std::size_t capacity =
+      std::max({std::size_t{64}, 2 * ready_capacity_, ready_size_ - ready_next_ + more});
+  std::unique_ptr<timer*[]> bigger(new (std::nothrow) timer*[capacity]);
+  if (!bigger) return;  // list_ready() fails then, and the expiry is posted
+  std::copy(ready_list_.get() + ready_next_, ready_list_.get() + ready_size_, bigger.get());
+  ready_size_ -= ready_next_;
+  for (std::size_t i = 0; i < ready_size_; ++i)
+    if (bigger[i] != nullptr) bigger[i]->ready_index_ = i;
+  ready_next_ = 0;
+  ready_list_ = std::move(bigger);
+  ready_capacity_ = capacity;
+}
+
 bool timer_service::list_ready(timer& t) noexcept {
   if (ready_size_ == ready_capacity_) {
-    const std::size_t capacity = std::max<std::size_t>(64, 2 * ready_capacity_);
-    std::unique_ptr<timer*[]> bigger(new (std::nothrow) timer*[capacity]);
-    if (!bigger) return false;
-    std::copy(ready_list_.get() + ready_next_, ready_list_.get() + ready_size_, bigger.get());
-    ready_size_ -= ready_next_;
-    for (std::size_t i = 0; i < ready_size_; ++i)
-      if (bigger[i] != nullptr) bigger[i]->ready_index_ = i;
-    ready_next_ = 0;
-    ready_list_ = std::move(bigger);
-    ready_capacity_ = capacity;
+    reserve_ready(1);
+    if (ready_size_ == ready_capacity_) return false;
   }
   t.listed_ = true;
   t.ready_index_ = ready_size_;

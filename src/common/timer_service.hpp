@@ -94,6 +94,7 @@ struct loop_access {
 // A thread's hold on the watch, from before_wait() to after_wait().
 struct timer_watch {
   std::uint64_t generation = 0;  // 0: not watching
+  bool watching() const noexcept { return generation != 0; }
 };
 
 class timer_service {
@@ -146,8 +147,10 @@ class timer_service {
   timeout before_wait(timeout t, timer_watch& w);
   // Gives the watch back and expires what is due: deadlines cancel their
   // operations here, timers go to the ready list (one thread runs the loop)
-  // or to the port.
-  void after_wait(timer_watch& w);
+  // or to the port. `work`: the wait returned completions for this thread
+  // to run, so another thread must watch meanwhile (if several run the
+  // loop). Only a thread that took the watch calls it.
+  void after_wait(timer_watch& w, bool work);
   // The wake packet (skipped by the loop: it is no completion of a caller's).
   bool is_wake(const operation* op) const noexcept { return op == &wake_; }
   void woken() noexcept { wake_queued_.store(false, std::memory_order_release); }
@@ -181,6 +184,8 @@ class timer_service {
   bool mostly_due(timer_entry::clock::time_point now) const noexcept;
   void expire_in_bulk(timer_entry::clock::time_point now);
   void post_wake_locked() noexcept;
+  // Room for `more` in the ready list, if memory allows.
+  void reserve_ready(std::size_t more) noexcept;
   // False (t is not listed) if the list cannot grow.
   bool list_ready(timer& t) noexcept;
   void unlist_ready(timer& t) noexcept;
