@@ -17,7 +17,7 @@
 namespace proact::detail {
 
 namespace {
-constexpr std::size_t largest_chunk = 64 * 1024;  // packets
+constexpr std::size_t largest_chunk = std::size_t{64} * 1024;  // packets
 
 void prefetch(const void* p) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
