@@ -257,6 +257,8 @@ class PROACT_API loop {
   // Queues n to finish with (bytes, ec) through the port.
   std::error_code post_result(detail::loop_node& n, std::size_t bytes, std::error_code ec);
   void dispatch_completion(const completion& c);
+  // Runs n's finish function, through its strand if it has one.
+  void dispatch_node(detail::loop_node& n, std::size_t bytes, std::error_code ec);
   std::size_t run_batch(std::size_t capacity, timeout t, bool& closed);
   detail::timer_service& timers();
   void spawn_finished(detail::spawn_record& r) noexcept;

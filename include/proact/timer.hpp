@@ -1,5 +1,5 @@
-// timer: one-shot and repeating timers whose expiries are completions on the
-// loop's port, so they run under the same concurrency value as I/O.
+// timer: one-shot and repeating timers whose handlers run on the loop's
+// threads, like the completions of its port.
 //
 //   proact::timer t(lp);
 //   t.start(100ms, [](std::error_code ec) { ... });       // once
@@ -8,9 +8,12 @@
 //   auto [ec, n] = co_await t.wait(100ms);                // in a coroutine
 //
 // Armed timers sit in one binary heap per loop (O(log n) to arm and cancel),
-// watched by one timer thread that the loop starts on first use and that
-// posts each expiry to the port. A timer has one pending wait at a time, like
-// an operation: arming an armed timer gives errc::operation_in_progress.
+// expired by the loop's own threads in their wait on the port: a loop that
+// one thread runs calls the handler on that thread, with no packet; one that
+// several threads run (or a timer bound to a strand) posts each expiry to the
+// port, so it runs under the port's concurrency value like I/O. A timer has
+// one pending wait at a time, like an operation: arming an armed timer gives
+// errc::operation_in_progress.
 //
 // A timer may be destroyed at any moment before its loop: armed, with its
 // expiry or cancellation queued, inside its handler or outside it. Its
@@ -94,7 +97,8 @@ class PROACT_API timer final : public detail::timer_entry {
   friend struct wait_awaitable;
 
   template <class F>
-  [[nodiscard]] std::error_code start_at(clock::time_point deadline, clock::duration interval, F&& handler) {
+  [[nodiscard]] std::error_code start_at(clock::time_point deadline, clock::duration interval,
+                                         F&& handler) {
     if (pending_.exchange(true, std::memory_order_acq_rel))
       return make_error_code(error::operation_in_progress);
     handler_.emplace(std::forward<F>(handler));
@@ -110,7 +114,10 @@ class PROACT_API timer final : public detail::timer_entry {
   clock::duration interval_{};
   // The fields below belong to the loop's timer service (under its lock).
   detail::timer_packet* packet_ = nullptr;  // carries its expiry or cancellation
+  std::size_t ready_index_ = 0;             // its place in the ready list while listed
   bool packet_queued_ = false;              // packet_ is in the port's queue
+  bool reserved_ = false;                   // a packet is set aside for it (packet_ is null)
+  bool listed_ = false;                     // expired, in the ready list
   detail::timer_call* calls_ = nullptr;     // handler calls running now
   bool cancel_requested_ = false;           // cancel() while a repeating call runs
   bool destroying_ = false;                 // ~timer began: never arm again

@@ -99,10 +99,14 @@ void loop::dispatch_completion(const completion& c) {
     bytes = n->result_bytes_;
     ec = n->result_error_;
   }
-  if (n->strand_ != nullptr) {
-    n->strand_->deliver(*n, bytes, ec);
+  dispatch_node(*n, bytes, ec);
+}
+
+void loop::dispatch_node(detail::loop_node& n, std::size_t bytes, std::error_code ec) {
+  if (n.strand_ != nullptr) {
+    n.strand_->deliver(n, bytes, ec);
   } else {
-    n->finish_(*n, bytes, ec);
+    n.finish_(n, bytes, ec);
   }
 }
 
@@ -114,7 +118,8 @@ class runner_scope {
       : previous_(current_loop), runners_(runners) {
     current_loop = &l;
     detail::post_node::enter_loop_thread();
-    runners_.fetch_add(1, std::memory_order_relaxed);
+    // Sequentially consistent: see timer_service::before_wait().
+    runners_.fetch_add(1);
   }
   runner_scope(const runner_scope&) = delete;
   runner_scope& operator=(const runner_scope&) = delete;
@@ -131,6 +136,8 @@ class runner_scope {
 }  // namespace
 
 std::size_t loop::run_batch(std::size_t capacity, timeout t, bool& closed) {
+  // Timers that expired at an earlier wait run first, without waiting.
+  if (const std::size_t n = timers_->run_ready(capacity); n != 0) return n;
   // Left uninitialized: constructing 64 completions (their error_codes) per
   // call would cost more than running a posted callable.
   union slot {
@@ -140,15 +147,40 @@ std::size_t loop::run_batch(std::size_t capacity, timeout t, bool& closed) {
   static_assert(std::is_trivially_destructible_v<completion>);
   slot batch[max_batch];
   std::size_t count = 0;
-  std::error_code ec = port_.wait_many(std::span(&batch[0].value, capacity), count, t);
-  if (ec) {
-    // port_closed: stopped and drained. Anything else but a timeout cannot
-    // be waited out either.
-    closed = ec != make_error_code(error::timed_out) && ec != errc::timed_out;
-    return 0;
+  // The wait ends by the nearest deadline if this thread watches the timers.
+  detail::timer_watch watch;
+  const timeout wait_for = timers_->before_wait(t, watch);
+  std::error_code ec = port_.wait_many(std::span(&batch[0].value, capacity), count, wait_for);
+  if (ec) count = 0;
+  if (watch.watching()) {
+    // Leaving with work (not only the wake) hands the watch on.
+    bool work = false;
+    for (std::size_t i = 0; i < count && !work; ++i)
+      work = batch[i].value.key != detail::loop_result_key || !timers_->is_wake(batch[i].value.op);
+    timers_->after_wait(watch, work);
   }
-  for (std::size_t i = 0; i < count; ++i) dispatch_completion(batch[i].value);
-  return count;
+  if (ec && ec != make_error_code(error::timed_out) && ec != errc::timed_out) {
+    // port_closed: stopped and drained, once the expired timers ran.
+    // Anything else cannot be waited out either.
+    const std::size_t n = timers_->run_ready(capacity);
+    closed = n == 0;
+    return n;
+  }
+  std::size_t ran = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const completion& c = batch[i].value;
+    if (c.key == detail::loop_result_key && timers_->is_wake(c.op)) {
+      timers_->woken();  // no completion of anyone's: the watch changes hands
+      continue;
+    }
+    dispatch_completion(c);
+    ++ran;
+  }
+  ran += timers_->run_ready(capacity - ran);
+  // Only the wake came: not "nothing ready" for poll() and poll_one(), which
+  // stop at 0; look again (at most one wake is queued at a time).
+  if (ran == 0 && count != 0) return run_batch(capacity, t, closed);
+  return ran;
 }
 
 void loop::run() {

@@ -1,5 +1,5 @@
-// op_deadline: operations cancelled by their loop's timer thread when their
-// deadline passes.
+// op_deadline: operations cancelled by their loop's threads, in their wait on
+// the port, when their deadline passes.
 #include "proact/detail/op_deadline.hpp"
 
 #include <mutex>

@@ -1,9 +1,9 @@
 // op_deadline: the deadline of one started operation, an entry of its loop's
 // timer heap. When the deadline passes before the operation completed, the
-// timer thread cancels the operation, and its completion then reports
-// errc::timed_out instead of operation_aborted. Embedded in the operation's
-// owner (an awaitable in a coroutine frame, a callback_op): arming and
-// disarming allocate nothing.
+// loop thread watching the timers cancels the operation in its wait, and its
+// completion then reports errc::timed_out instead of operation_aborted.
+// Embedded in the operation's owner (an awaitable in a coroutine frame, a
+// callback_op): arming and disarming allocate nothing.
 #pragma once
 
 #include <system_error>
@@ -41,7 +41,7 @@ class PROACT_API op_deadline final : public timer_entry {
                         operation& op, start_fn start_op, void* context);
   // At the completion, before anyone sees it: disarms the deadline and, if it
   // passed, turns the cancellation it caused into errc::timed_out. Once this
-  // returned the timer thread no longer touches the operation.
+  // returned the loop's timers no longer touch the operation.
   void conclude(std::error_code& ec) noexcept;
   bool active() const noexcept { return service_ != nullptr; }
 

@@ -1,7 +1,7 @@
 // timer_entry: one place in a loop's timer heap. A proact::timer is one, and
 // so is the deadline of an awaited operation: every timeout of a loop sits in
-// the same heap, watched by the same thread, so ten thousand idle deadlines
-// cost a heap slot each and nothing else.
+// the same heap, watched by the loop's threads in their wait, so ten thousand
+// idle deadlines cost a heap slot each and nothing else.
 #pragma once
 
 #include <chrono>
@@ -14,8 +14,8 @@ class timer_service;
 class timer_entry {
  public:
   using clock = std::chrono::steady_clock;
-  // Called by the timer thread, with the service's lock held, once the entry
-  // reached its deadline and was taken out of the heap.
+  // Called by a loop thread after its wait, with the service's lock held,
+  // once the entry reached its deadline and was taken out of the heap.
   using expire_fn = void (*)(timer_entry& self);
 
   timer_entry(const timer_entry&) = delete;
