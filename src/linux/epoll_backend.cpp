@@ -40,7 +40,12 @@ struct epoll_handle final : linux_handle {
 
   // The handle's lock also guards every syscall on fd.
   bool connect_started = false;  // connect() said EINPROGRESS since the last disconnect
-  pooled_file file;              // files only: their I/O runs on the file pool
+  // False once an input attempt left nothing to take (try_recv_noting_drain,
+  // an accept that would block); true again with the next readable edge.
+  // While false a start does not try its recv or accept: it could only
+  // fail, and the edge that ends the wait is on its way.
+  bool input_may_be_ready = true;
+  pooled_file file;  // files only: their I/O runs on the file pool
 };
 
 std::error_code last_error() noexcept {
@@ -78,6 +83,7 @@ class epoll_backend final : public linux_backend {
   void run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll, completion_batch& out) noexcept;
   void run_queues(epoll_handle& s, bool input, bool output, std::uint64_t poll,
                   completion_batch& out) noexcept;
+  void catch_up_input(epoll_handle& s, completion_batch& out) noexcept;
   std::size_t abort_queue(op_queue& q, completion_batch& out) noexcept;
   std::size_t abort_all(epoll_handle& s, completion_batch& out) noexcept;
   void enqueue(op_queue& q, operation& op) noexcept {
@@ -126,6 +132,7 @@ std::error_code epoll_backend::associate(native_handle_type fd, handle_kind kind
     // Sockets are registered once, edge-triggered: no epoll_ctl per
     // operation. Regular files cannot be polled; the file pool serves them.
     if (kind == handle_kind::file) return std::error_code{};
+    if (kind == handle_kind::tcp_stream) report_bytes_left(fd);  // see input_may_be_ready
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = &s;
@@ -226,8 +233,12 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   io_result r;
   if (ends_at_start(s, op, r)) return finish_at_start(s, op, r);
   // Only when nothing is queued ahead (per-socket order): an outcome the
-  // connection's state decides, or a speculative attempt.
-  if (q.empty() && (decided_without_trying(s, op, r) || try_io(s, op, 0, r) == io_status::done))
+  // connection's state decides, or a speculative attempt. A handle that
+  // skips completions on success always tries: data already there
+  // completes such a recv in its start call, as on Windows.
+  if (q.empty() && (decided_without_trying(s, op, r) ||
+                    ((&q != &s.input || s.input_may_be_ready || s.skip_on_success) &&
+                     try_io(s, op, 0, r) == io_status::done)))
     return finish_at_start(s, op, r);
   enqueue(q, op);
   return {};
@@ -298,6 +309,17 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
       return try_connect_result(s.fd, state_of(op).polls_before < poll, r);
     case op_kind::disconnect:
       return try_disconnect(s, op, r);
+    case op_kind::recv: {
+      bool drained = false;
+      const io_status status = try_recv_noting_drain(s.fd, op, r, drained);
+      if (drained) s.input_may_be_ready = false;
+      return status;
+    }
+    case op_kind::accept: {
+      const io_status status = try_transfer(s, op, r);
+      if (status == io_status::would_block) s.input_may_be_ready = false;
+      return status;
+    }
     default:
       return try_transfer(s, op, r);
   }
@@ -306,6 +328,7 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
 io_status epoll_backend::try_disconnect(epoll_handle& s, operation& op, io_result& r) noexcept {
   const io_status status = disconnect_step(s, op, r, [&] {
     completion_batch aborted_recvs(engine_);
+    catch_up_input(s, aborted_recvs);
     abort_queue(s.input, aborted_recvs);
   });
   if (status == io_status::done) s.connect_started = false;
@@ -316,7 +339,8 @@ void epoll_backend::run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll,
                               completion_batch& out) noexcept {
   while (operation* op = q.front()) {
     io_result r;
-    if (!decided_without_trying(s, *op, r) && try_io(s, *op, poll, r) == io_status::would_block)
+    if (!decided_without_trying(s, *op, r) && ((&q == &s.input && !s.input_may_be_ready) ||
+                                               try_io(s, *op, poll, r) == io_status::would_block))
       break;
     q.pop();
     operation_done();
@@ -338,6 +362,16 @@ void epoll_backend::run_queues(epoll_handle& s, bool input, bool output, std::ui
   }
 }
 
+// Before pending input is aborted (cancel, close, disconnect): a recv or
+// accept whose start did not try (input_may_be_ready was false) may have
+// data waiting that no poll has reported yet. On Windows it would have
+// completed with that data, so it gets its attempt now.
+void epoll_backend::catch_up_input(epoll_handle& s, completion_batch& out) noexcept {
+  if (s.input_may_be_ready || s.input.empty()) return;
+  s.input_may_be_ready = true;
+  run_queue(s, s.input, 0, out);
+}
+
 std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexcept {
   std::size_t n = 0;
   while (operation* op = q.pop()) {
@@ -350,6 +384,7 @@ std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexc
 
 std::size_t epoll_backend::abort_all(epoll_handle& s, completion_batch& out) noexcept {
   if (s.is_file()) return files_.cancel(s.file, nullptr, out);
+  catch_up_input(s, out);
   const std::size_t n = abort_queue(s.input, out) + abort_queue(s.output, out);
   s.draining = false;
   s.connection.connect_ended();
@@ -366,6 +401,7 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
   } else if (s.is_file()) {
     if (files_.cancel(s.file, op, aborted_ops) == 0) return make_error_code(error::not_found);
   } else {
+    if (s.input.contains(*op)) catch_up_input(s, aborted_ops);
     if (!s.input.remove(*op) && !s.output.remove(*op)) return make_error_code(error::not_found);
     operation_done();
     note_ended(s, op_access::kind(*op));
@@ -433,6 +469,7 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     const bool writable = (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
     std::lock_guard lock(s->lock);
     if (!s->open.load(std::memory_order_relaxed)) continue;
+    if (readable) s->input_may_be_ready = true;
     // A draining disconnect sits in the output queue but waits for input.
     run_queues(*s, readable, writable || (readable && s->draining), poll, out);
     // Delivered under the handle's lock: a speculative completion of a later

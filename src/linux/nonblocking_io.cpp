@@ -1,5 +1,7 @@
 #include "linux/nonblocking_io.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -8,6 +10,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 
 #include "common/handle_access.hpp"
@@ -126,6 +129,49 @@ io_status try_recv(int fd, const operation& op, io_result& r) noexcept {
     return io_status::done;
   }
   return succeed(r, probe_only ? 0 : static_cast<std::size_t>(n));
+}
+
+io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool& drained) noexcept {
+  const std::size_t total = total_size(op);
+  if (total == 0) {
+    const io_status status = try_recv(fd, op, r);
+    drained = status == io_status::would_block;
+    return status;
+  }
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = as_iovec(op);
+  msg.msg_iovlen = op_access::buffer_count(op);
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do n = ::recvmsg(fd, &msg, 0);
+  while (n < 0 && errno == EINTR);
+  drained = false;
+  if (n < 0) {
+    drained = would_block(errno);
+    return drained ? io_status::would_block : fail(r, errno);
+  }
+  if (n == 0) {  // orderly shutdown
+    r.bytes = 0;
+    r.error = make_error_code(error::eof);
+    return io_status::done;
+  }
+  drained = static_cast<std::size_t>(n) < total;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+      int left = 0;
+      std::memcpy(&left, CMSG_DATA(c), sizeof(left));
+      drained = left == 0;
+    }
+  }
+  return succeed(r, static_cast<std::size_t>(n));
+}
+
+void report_bytes_left(int fd) noexcept {
+  const int on = 1;
+  (void)::setsockopt(fd, SOL_TCP, TCP_INQ, &on,
+                     sizeof(on));  // Linux 4.18 on; else a short read says it
 }
 
 io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {

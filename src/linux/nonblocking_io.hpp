@@ -25,6 +25,14 @@ struct io_result {
 // Stream recv: bytes, or eof after an orderly shutdown; a recv whose buffers
 // are all empty waits for readability and consumes nothing.
 io_status try_recv(int fd, const operation& op, io_result& r) noexcept;
+// try_recv, also saying whether it left the socket's receive queue empty
+// (`drained`): it would have blocked, or the TCP_CM_INQ control message of
+// a socket with TCP_INQ on counts no byte left, or (without that message) a
+// stream recv got less than it asked for. Data that arrives later raises a
+// new edge. A zero-byte recv only peeks: drained only when it would block.
+io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool& drained) noexcept;
+// Asks a TCP socket to report its bytes left with each recvmsg (TCP_INQ).
+void report_bytes_left(int fd) noexcept;
 // Stream send of everything after `done` bytes; advances `done`.
 io_status try_send(int fd, const operation& op, std::size_t& done, io_result& r) noexcept;
 // One datagram; message_size with the bytes that fit if it was truncated.

@@ -311,6 +311,31 @@ TEST_F(Item08_HandleClose, SendParkedAfterThePeersFinEndsAborted) {
   EXPECT_TRUE(stays_idle(port_));
 }
 
+// A recv started while data is waiting completes with it at once (as
+// WSARecv does), so closing the socket right after the start finds it
+// done, even when an earlier recv on the socket had found nothing.
+TEST_F(Item08_HandleClose, RecvStartedWithDataWaitingKeepsItsDataWhenClosedAtOnce) {
+  char in[8] = {};
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));  // finds nothing
+  ASSERT_OK(pair_.server.cancel(op));
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  ASSERT_ERRC(c.error, operation_aborted);
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("abc", 3)));
+  ASSERT_TRUE(wait_one(port_, c));
+  ASSERT_EQ(c.op, &send_op);
+  std::this_thread::sleep_for(settle_time);  // the bytes are in the server's socket
+  ASSERT_OK(pair_.server.recv(op, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.close());
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &op);
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(c.bytes, 3u);
+  EXPECT_TRUE(stays_idle(port_));
+}
+
 TEST_F(Item08_HandleClose, PendingAcceptCompletesWithOperationAborted) {
   proact::tcp_listener listener;
   proact::endpoint address;
