@@ -135,14 +135,16 @@ def limits(args, top, ca, server):
     silent = socket.create_connection((h, p), timeout=10)
     took = dropped_after(silent, "a silent client")
     silent.close()
-    st.check(0.4 <= took < 5, f"silent client dropped after {took:.2f} s, expected about 0.5 s")
+    st.check(0.4 <= took < 2.5,
+             f"silent client dropped after {took:.2f} s, expected about 0.5 s")
     # Stalls in the middle of its hello: a record header announcing 512
     # bytes, and 3 of them.
     partial = socket.create_connection((h, p), timeout=10)
     partial.sendall(bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01]))
     took = dropped_after(partial, "a client stalled in its hello")
     partial.close()
-    st.check(0.4 <= took < 5, f"stalled hello dropped after {took:.2f} s, expected about 0.5 s")
+    st.check(0.4 <= took < 2.5,
+             f"stalled hello dropped after {took:.2f} s, expected about 0.5 s")
     # After the handshake, the limits of plain HTTP.
     context = ssl.create_default_context(cafile=ca)
     raw = socket.create_connection((h, p), timeout=10)
