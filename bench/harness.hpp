@@ -37,6 +37,9 @@ namespace bench {
 inline constexpr int kPingpongConns[] = {1, 100, 1000};
 inline constexpr std::size_t kPingpongSizes[] = {64, 16 * 1024};
 inline constexpr std::size_t kUdpSize = 64;
+// tls_pingpong: the ping-pong over TLS (same sizes, fewer connections: each
+// holds a TLS session on both ends).
+inline constexpr int kTlsPingpongConns[] = {1, 100};
 inline constexpr int kPostBatch = 64;
 // Packets a producer hands over per iteration in post_wait/.../threads:2.
 inline constexpr int kProducerChunk = 4096;
@@ -86,6 +89,17 @@ void add(std::string_view workload, std::string_view impl,
          std::initializer_list<std::pair<std::string_view, long>> params, bench_fn fn,
          kind k = kind::timed);
 void register_all();
+
+// Adds tls_pingpong/<impl>/conns:N/size:S for every N and S of the grid.
+template <class Pingpong>
+void add_tls_pingpong_grid(std::string_view impl, Pingpong pingpong) {
+  for (const int conns : kTlsPingpongConns) {
+    for (const std::size_t size : kPingpongSizes) {
+      add("tls_pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},
+          [=](benchmark::State& s) { pingpong(s, conns, size); });
+    }
+  }
+}
 
 // --- the timed loop --------------------------------------------------------------
 

@@ -16,5 +16,9 @@ void register_floor_uring();  // floor-io_uring: a hand-written liburing loop
                               // (bench/floor_uring.cpp)
 void register_asio();         // asio: standalone Asio (bench/peer_asio.cpp)
 void register_libuv();        // libuv (bench/peer_libuv.cpp)
+// tls_pingpong: proact's tls_stream on each backend (bench/tls_proact.cpp)
+// and Asio's ssl::stream (bench/tls_asio.cpp), both over OpenSSL.
+void register_tls_proact();
+void register_tls_asio();
 
 }  // namespace bench

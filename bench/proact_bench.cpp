@@ -33,6 +33,14 @@ int main(int argc, char** argv) {
 #else
   std::fprintf(stderr, "proact_bench: libuv: built without libuv (libuv1-dev); skipped\n");
 #endif
+#if defined(BENCH_HAVE_TLS)
+  bench::register_tls_proact();
+#else
+  std::fprintf(stderr, "proact_bench: tls_pingpong: built without TLS (libssl-dev); skipped\n");
+#endif
+#if defined(BENCH_HAVE_TLS) && defined(BENCH_HAVE_ASIO)
+  bench::register_tls_asio();
+#endif
   bench::register_all();
 
   benchmark::RunSpecifiedBenchmarks();

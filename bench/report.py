@@ -272,6 +272,10 @@ def check_targets(results):
     thousand = [g for g in results if g[0] == "pingpong" and "conns:1000" in g[1].split("/")]
     status, detail = collect(thousand, "proact-io_uring", "proact-epoll", 1.0 + 1e-9, "the epoll backend")
     targets.append(("io_uring backend beats the epoll backend at 1,000 connections", status, detail))
+    tls = [g for g in results if g[0] == "tls_pingpong"]
+    for impl in ("proact-loop-epoll", "proact-loop-io_uring"):
+        status, detail = collect(tls, impl, "asio", 1.0, "Asio's ssl::stream")
+        targets.append((f"{impl}: TLS ping-pong >= Asio's ssl::stream", status, detail))
     one = [g for g in results if g == ("post_wait", "threads:1")]
     for impl in ("proact-epoll", "proact-io_uring"):
         status, detail = collect(one, impl, "asio", 2.0, "Asio's post + run_one")

@@ -1,5 +1,6 @@
-// The OpenSSL 3 TLS engine: an SSL object between two memory BIOs. The
-// engine never sees the socket; tls_stream moves the ciphertext.
+// The OpenSSL 3 TLS engine: an SSL object between two ciphertext queues
+// (tls_openssl_bio.hpp). The engine never sees the socket; tls_stream moves
+// the ciphertext.
 //
 // Errors keep OpenSSL's own codes: the packed ERR code (library and reason)
 // in the "openssl" category, or, while handshaking, in "openssl handshake"
@@ -17,6 +18,7 @@
 #include <system_error>
 
 #include "common/tls_engine.hpp"
+#include "linux/tls_openssl_bio.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
@@ -106,8 +108,20 @@ struct ssl_free {
 
 class openssl_session final : public tls_session {
  public:
-  openssl_session(SSL* ssl, BIO* in, BIO* out, tls_role role) noexcept
-      : ssl_(ssl), in_(in), out_(out), role_(role) {}
+  openssl_session(SSL* ssl, tls_role role) noexcept : ssl_(ssl), role_(role) {}
+
+  // Ciphertext goes through the session's own queues (tls_openssl_bio.hpp).
+  std::error_code attach_queues() {
+    BIO* in = new_queue_bio(in_);
+    BIO* out = new_queue_bio(out_);
+    if (in == nullptr || out == nullptr) {
+      BIO_free(in);
+      BIO_free(out);
+      return last_error();
+    }
+    SSL_set_bio(ssl_.get(), in, out);
+    return {};
+  }
 
   std::error_code set_host_name(std::string_view name) override {
     if (role_ != tls_role::client || name.empty() || name.size() > 253)
@@ -130,16 +144,10 @@ class openssl_session final : public tls_session {
     return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), len);
   }
 
-  void feed(const void* data, std::size_t size) override {
-    // A memory BIO takes everything it is given (it grows once, then reuses).
-    (void)BIO_write(in_, data, static_cast<int>(size));
-  }
-  void feed_end() override { BIO_set_mem_eof_return(in_, 0); }
-  std::size_t pending_output() const override { return BIO_ctrl_pending(out_); }
-  std::size_t take_output(void* data, std::size_t size) override {
-    const int n = BIO_read(out_, data, static_cast<int>(size));
-    return n > 0 ? static_cast<std::size_t>(n) : 0;
-  }
+  void feed(const void* data, std::size_t size) override { in_.append(data, size); }
+  void feed_end() override { in_.set_end(); }
+  std::size_t pending_output() const override { return out_.size(); }
+  std::size_t take_output(void* data, std::size_t size) override { return out_.take(data, size); }
 
   tls_step handshake(std::error_code& ec) override {
     ERR_clear_error();
@@ -192,15 +200,15 @@ class openssl_session final : public tls_session {
       ERR_clear_error();
       ec = std::error_code(static_cast<int>(verify), verify_category());
     } else {
-      // With memory BIOs a bare SSL_ERROR_SYSCALL is the input's end.
+      // With the queues a bare SSL_ERROR_SYSCALL is the input's end.
       ec = take_error(cat, ERR_PACK(ERR_LIB_SSL, 0, SSL_R_UNEXPECTED_EOF_WHILE_READING));
     }
     return tls_step::failed;
   }
 
+  // Before ssl_, whose BIOs point at them: destroyed after it.
+  cipher_queue in_, out_;
   std::unique_ptr<SSL, ssl_free> ssl_;
-  BIO* in_;   // owned by ssl_
-  BIO* out_;  // owned by ssl_
   tls_role role_;
 };
 
@@ -259,22 +267,14 @@ class openssl_context final : public tls_engine_context {
       ec = last_error();
       return nullptr;
     }
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    if (in == nullptr || out == nullptr) {
-      BIO_free(in);
-      BIO_free(out);
-      ec = last_error();
-      return nullptr;
-    }
-    BIO_set_mem_eof_return(in, -1);  // empty means "wait for more", not the end
-    SSL_set_bio(ssl.get(), in, out);
     if (role_ == tls_role::client) {
       SSL_set_connect_state(ssl.get());
     } else {
       SSL_set_accept_state(ssl.get());
     }
-    return std::make_unique<openssl_session>(ssl.release(), in, out, role_);
+    auto session = std::make_unique<openssl_session>(ssl.release(), role_);
+    if ((ec = session->attach_queues())) return nullptr;
+    return session;
   }
 
  private:

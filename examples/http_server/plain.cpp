@@ -1,0 +1,62 @@
+#include "plain.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <span>
+
+#include "session.hpp"
+
+namespace http {
+namespace {
+
+// One send_file: below proact::max_transfer_size, and small enough that a
+// client reading at a reasonable rate finishes it within --send-timeout.
+constexpr std::uint64_t send_file_chunk = std::uint64_t{4} << 20;
+
+struct plain_transport {
+  proact::tcp_socket& s;
+
+  auto recv(proact::buffer b, std::chrono::steady_clock::time_point deadline) {
+    return s.recv(b).with_deadline(deadline);
+  }
+  auto send(proact::const_buffer b, std::chrono::steady_clock::duration timeout) {
+    return s.send(b).with_timeout(timeout);
+  }
+
+  // sendfile, io_uring splice or TransmitFile: the bytes never pass through
+  // the process.
+  proact::task<bool> send_file(proact::file& f, std::uint64_t size, server& srv) {
+    for (std::uint64_t offset = 0; offset < size;) {
+      const auto count = static_cast<std::size_t>(std::min(size - offset, send_file_chunk));
+      auto [ec, sent] = co_await s.send_file(f, offset, count).with_timeout(srv.limits.send);
+      srv.stats.bytes.fetch_add(sent, std::memory_order_relaxed);
+      if (ec) co_return false;
+      offset += sent;
+    }
+    co_return true;
+  }
+
+  proact::task<void> finish(server& srv, std::span<char> scratch) {
+    if (s.shutdown_send()) co_return;
+    // Lingering close: the peer reads the whole answer and then eof. Closing
+    // with its unread requests still queued here would reset the connection
+    // and could destroy the answer in flight.
+    const auto until = std::chrono::steady_clock::now() + srv.limits.linger;
+    for (std::size_t drained = 0; drained < linger_limit;) {
+      auto [ec, n] =
+          co_await s.recv(proact::buffer{scratch.data(), scratch.size()}).with_deadline(until);
+      if (ec || n == 0) break;
+      drained += n;
+    }
+  }
+};
+
+}  // namespace
+
+proact::task<void> serve_plain(proact::tcp_socket s, server& srv) {
+  plain_transport t{s};
+  co_await converse(t, srv);
+}
+
+}  // namespace http
