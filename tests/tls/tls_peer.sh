@@ -24,7 +24,8 @@ key="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
   cd "$dir" &&
     openssl req -x509 $key -keyout ca.key -out ca.pem -days 2 -subj /CN=proact-test-ca &&
     openssl req -x509 $key -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=proact-other-ca &&
-    openssl req $key -keyout server.key -out server.csr -subj /CN=localhost &&
+    # RSA: Wine 8.0's PFXImportCertStore imports RSA keys only.
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost &&
     printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf &&
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
       -days 2 -extfile ext.cnf &&
