@@ -2,7 +2,8 @@
 // s_server -rev` (each line answered reversed), started by the test driver
 // (tests/tls/tls_peer.sh) with the certificates it made. This is how the
 // Windows build's client is checked under Wine, where the Linux server runs
-// outside Wine; the same cases run on every backend.
+// outside Wine; the same cases run on every backend. Run without the driver
+// on Linux, the test starts the server itself.
 #include <atomic>
 #include <cstdlib>
 #include <deque>
@@ -14,6 +15,9 @@
 #include "loop_fixture.hpp"
 #include "proact/tls.hpp"
 #include "tls_files.hpp"
+#ifndef _WIN32
+#include "tls_child.hpp"
+#endif
 
 namespace proact_test {
 namespace {
@@ -26,26 +30,51 @@ class TlsPeer : public LoopTest {
   void SetUp() override {
     LoopTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    const char* port = std::getenv("PROACT_TLS_TEST_SERVER_PORT");
-    if (port == nullptr || *port == '\0')
-      GTEST_SKIP() << "PROACT_TLS_TEST_SERVER_PORT is not set: these cases need the TLS server "
-                      "the test driver starts (ctest runs the suite through tests/tls/tls_peer.sh)";
-    port_ = static_cast<std::uint16_t>(std::atoi(port));
     files_ = &tls_test_files();
     if (!files_->error.empty()) GTEST_SKIP() << files_->error;
+    const char* port = std::getenv("PROACT_TLS_TEST_SERVER_PORT");
+    if (port != nullptr && *port != '\0') {
+      port_ = static_cast<std::uint16_t>(std::atoi(port));
+    } else {
+#ifdef _WIN32
+      GTEST_SKIP() << "PROACT_TLS_TEST_SERVER_PORT is not set: under Windows these cases need "
+                      "the TLS server the test driver starts (ctest runs the suite through "
+                      "tests/tls/tls_peer.sh)";
+#else
+      port_ = free_port();
+      ASSERT_NE(port_, 0);
+      server_ = std::make_unique<child>(
+          "exec openssl s_server -quiet -rev -accept 127.0.0.1:" + std::to_string(port_) +
+          " -cert '" + files_->cert + "' -key '" + files_->key + "' > /dev/null 2>&1 < /dev/null");
+      ASSERT_TRUE(server_->started());
+#endif
+    }
     lp_ = make_loop(1);
     ASSERT_OK(lp_->start());
   }
-  void TearDown() override { lp_.reset(); }
+  void TearDown() override {
+    lp_.reset();
+#ifndef _WIN32
+    server_.reset();
+#endif
+  }
 
   // Connects and handshakes, checking the name `host`.
   proact::task<std::error_code> connect_and_handshake(proact::tls_stream& tls,
                                                       std::string_view host) {
     proact::loop& lp = *co_await proact::get_loop();
     const auto at = proact::endpoint::loopback(proact::address_family::ipv4, port_);
-    if (auto e = sock_.open(proact::address_family::ipv4)) co_return e;
-    if (auto e = lp.associate(sock_)) co_return e;
-    auto [ec, n] = co_await sock_.connect(at).with_timeout(10s);
+    std::error_code ec;
+    for (int attempt = 0; attempt < 100; ++attempt) {  // until the server listens
+      if (sock_.is_open()) (void)sock_.close();
+      if (auto e = sock_.open(proact::address_family::ipv4)) co_return e;
+      if (auto e = lp.associate(sock_)) co_return e;
+      auto [e, n] = co_await sock_.connect(at).with_timeout(10s);
+      ec = e;
+      if (!(ec == errc::connection_refused)) break;
+      proact::timer t(lp);
+      (void)co_await t.wait(50ms);
+    }
     if (ec) co_return ec;
     if (auto e = tls.set_host_name(host)) co_return e;
     auto [eh, nh] = co_await tls.handshake().with_timeout(20s);
@@ -54,6 +83,9 @@ class TlsPeer : public LoopTest {
 
   std::uint16_t port_ = 0;
   const tls_files* files_ = nullptr;
+#ifndef _WIN32
+  std::unique_ptr<child> server_;  // the server when no driver started one
+#endif
   std::unique_ptr<proact::loop> lp_;
   proact::tls_context ctx_;
   proact::tcp_socket sock_;

@@ -1,17 +1,22 @@
 #!/bin/sh
-# tls_peer.sh PATH_PREFIX COMMAND...: runs COMMAND with a TLS server outside
+# tls_peer.sh [--path-prefix=P] COMMAND...: runs COMMAND with a TLS server outside
 # it, for test executables that cannot start one themselves (the Windows
 # build under Wine cannot run the Linux `openssl`). It makes the test
 # certificates with the openssl command line, starts `openssl s_server -rev`
 # (each line answered reversed) on a loopback port, and passes both on:
-#   PROACT_TLS_TEST_DIR          the certificates (PATH_PREFIX before it:
+#   PROACT_TLS_TEST_DIR          the certificates (P before it:
 #                                "Z:" under Wine, where / is drive Z:)
 #   PROACT_TLS_TEST_SERVER_PORT  the server's port on 127.0.0.1
 # Files: ca.pem, server.pem, server.key, server.pfx (PKCS#12, no password),
 # other-ca.pem. The server and the files go when COMMAND exits.
 set -u
-prefix=$1
-shift
+prefix=
+case ${1:-} in
+  --path-prefix=*)
+    prefix=${1#--path-prefix=}
+    shift
+    ;;
+esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/proact-tls-peer.XXXXXX") || exit 1
 pid=
 cleanup() {
