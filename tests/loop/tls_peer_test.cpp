@@ -44,8 +44,9 @@ class TlsPeer : public LoopTest {
       port_ = free_port();
       ASSERT_NE(port_, 0);
       server_ = std::make_unique<child>(
-          "exec openssl s_server -quiet -rev -accept 127.0.0.1:" + std::to_string(port_) +
-          " -cert '" + files_->cert + "' -key '" + files_->key + "' > /dev/null 2>&1 < /dev/null");
+          "exec openssl s_server -quiet -rev -alpn http/1.1 -accept 127.0.0.1:" +
+          std::to_string(port_) + " -cert '" + files_->cert + "' -key '" + files_->key +
+          "' > /dev/null 2>&1 < /dev/null");
       ASSERT_TRUE(server_->started());
 #endif
     }
@@ -168,6 +169,17 @@ TEST_F(TlsPeer, QueuedSendsAndSmallReads) {
     co_return got == expected ? "ok" : "the echo differs";
   };
   EXPECT_EQ(proact::sync_wait(*lp_, body()), "ok");
+}
+
+// The server speaks http/1.1 only: the client's second choice is taken.
+TEST_F(TlsPeer, AlpnNegotiatesTheServersProtocol) {
+  proact::tls_options o;
+  o.ca_file = files_->ca;
+  o.alpn = {"h2", "http/1.1"};
+  ASSERT_OK(ctx_.open(o));
+  proact::tls_stream tls(*lp_, sock_, ctx_);
+  ASSERT_OK(proact::sync_wait(*lp_, connect_and_handshake(tls, "localhost")));
+  EXPECT_EQ(tls.alpn_protocol(), "http/1.1");
 }
 
 TEST_F(TlsPeer, WrongCaFailsVerification) {

@@ -3,7 +3,8 @@
 # it, for test executables that cannot start one themselves (the Windows
 # build under Wine cannot run the Linux `openssl`). It makes the test
 # certificates with the openssl command line, starts `openssl s_server -rev`
-# (each line answered reversed) on a loopback port, and passes both on:
+# (each line answered reversed; ALPN http/1.1) on a loopback port, and
+# passes both on:
 #   PROACT_TLS_TEST_DIR          the certificates (P before it:
 #                                "Z:" under Wine, where / is drive Z:)
 #   PROACT_TLS_TEST_SERVER_PORT  the server's port on 127.0.0.1
@@ -46,7 +47,7 @@ key="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 port=
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
   p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-  openssl s_server -quiet -rev -accept "127.0.0.1:$p" -cert "$dir/server.pem" \
+  openssl s_server -quiet -rev -alpn http/1.1 -accept "127.0.0.1:$p" -cert "$dir/server.pem" \
     -key "$dir/server.key" >"$dir/s_server.log" 2>&1 </dev/null &
   pid=$!
   sleep 0.3
