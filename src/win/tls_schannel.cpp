@@ -325,8 +325,12 @@ class schannel_session final : public tls_session {
   tls_step handshake(std::error_code& ec) override {
     const tls_step r = negotiate(ec, true);
     if (r != tls_step::done) return r;
-    if (c_.verify_) {
-      if ((ec = verify_peer())) return tls_step::failed;
+    if (c_.verify_ && !verified_) {
+      verified_ = true;
+      if ((ec = verify_peer())) {
+        send_alert(ec);
+        return tls_step::failed;
+      }
     }
     if (QueryContextAttributesW(&ctx_, SECPKG_ATTR_STREAM_SIZES, &sizes_) != SEC_E_OK) {
       ec = {as_int(SEC_E_INTERNAL_ERROR), handshake_category()};
@@ -523,8 +527,21 @@ class schannel_session final : public tls_session {
       // A context exists once a call succeeded (a failure may leave none).
       if (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED || s == SEC_I_INCOMPLETE_CREDENTIALS)
         have_ctx_ = true;
-      append_token(out[0]);
       if (out[1].pvBuffer != nullptr) FreeContextBuffer(out[1].pvBuffer);
+      // A client checks the server's certificate as soon as it has it, so
+      // that a refusal reaches the server as an alert in place of our
+      // Finished (the server's handshake fails as well).
+      if (client && handshaking && !first && s == SEC_I_CONTINUE_NEEDED && c_.verify_ &&
+          !verified_ && peer_certificate_known()) {
+        verified_ = true;
+        if (std::error_code v = verify_peer()) {
+          if (out[0].pvBuffer != nullptr) FreeContextBuffer(out[0].pvBuffer);
+          send_alert(v);
+          ec = v;
+          return tls_step::failed;
+        }
+      }
+      append_token(out[0]);
       if (s == SEC_E_INCOMPLETE_MESSAGE) {
         if (!ended_) return tls_step::want_input;
         ec = {as_int(s), cat};
@@ -545,6 +562,39 @@ class schannel_session final : public tls_session {
       // do not have; the next call goes on without one.
       if (s == SEC_I_CONTINUE_NEEDED && in_.empty()) return tls_step::want_input;
     }
+  }
+
+  bool peer_certificate_known() noexcept {
+    const CERT_CONTEXT* peer = nullptr;
+    if (QueryContextAttributesW(&ctx_, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer) != SEC_E_OK ||
+        peer == nullptr)
+      return false;
+    CertFreeCertificateContext(peer);
+    return true;
+  }
+
+  // Queues a fatal alert for a certificate that did not verify (best
+  // effort: the session has failed either way).
+  void send_alert(const std::error_code& why) {
+    SCHANNEL_ALERT_TOKEN token{};
+    token.dwTokenType = SCHANNEL_ALERT;
+    token.dwAlertType = TLS1_ALERT_FATAL;
+    token.dwAlertNumber = why.value() == as_int(CERT_E_UNTRUSTEDROOT) ? TLS1_ALERT_UNKNOWN_CA
+                                                                      : TLS1_ALERT_BAD_CERTIFICATE;
+    SecBuffer in{static_cast<unsigned long>(sizeof token), SECBUFFER_TOKEN, &token};
+    SecBufferDesc in_desc{SECBUFFER_VERSION, 1, &in};
+    if (ApplyControlToken(&ctx_, &in_desc) != SEC_E_OK) return;
+    SecBuffer out{0, SECBUFFER_TOKEN, nullptr};
+    SecBufferDesc out_desc{SECBUFFER_VERSION, 1, &out};
+    ULONG attrs = 0;
+    if (c_.role_ == tls_role::client) {
+      (void)InitializeSecurityContextW(&c_.cred_, &ctx_, target(), client_flags(), 0, 0, nullptr, 0,
+                                       &ctx_, &out_desc, &attrs, nullptr);
+    } else {
+      (void)AcceptSecurityContext(&c_.cred_, &ctx_, nullptr, server_flags(), 0, &ctx_, &out_desc,
+                                  &attrs, nullptr);
+    }
+    append_token(out);
   }
 
   // The peer's chain and name, checked as Microsoft's SSL policy does, with
@@ -618,6 +668,7 @@ class schannel_session final : public tls_session {
   bool ended_ = false;
   bool peer_closed_ = false;
   bool renegotiating_ = false;
+  bool verified_ = false;  // the peer's certificate was checked
   std::wstring host_;
   SecPkgContext_StreamSizes sizes_{};
   std::vector<unsigned char> in_;   // ciphertext from the peer not yet consumed
