@@ -42,7 +42,7 @@ if(PROACT_HAVE_IO_URING)
   # proact.pc's Requires.private, and a static library's link.
   list(APPEND proact_dev_depends liburing-dev)
 endif()
-if(PROACT_HAVE_TLS)
+if(PROACT_TLS_OPENSSL)
   # The same for OpenSSL (libssl, libcrypto).
   list(APPEND proact_dev_depends libssl-dev)
 endif()

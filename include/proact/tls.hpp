@@ -9,7 +9,7 @@
 //   auto [ec, n] = co_await tls.recv(proact::buffer{buf, sizeof buf});
 //   auto [ec, n] = co_await tls.shutdown();             // sends close_notify
 //
-// The engine (OpenSSL 3 on Linux) sees only memory: the tls_stream itself
+// The engine (OpenSSL 3 on Linux, SChannel on Windows) sees only memory: the tls_stream itself
 // starts the underlying stream's recv and send, so no thread blocks on the
 // socket. Contract (docs/semantics.md, "TLS"):
 //  - a send completes once all its bytes were encrypted and the records
@@ -26,8 +26,9 @@
 // as few records as their bytes need. Completions of operations started on a
 // tls_stream run on its loop, like those of a callback_op on a socket.
 //
-// Certificates and keys: PEM files on Linux. TLS is built on Linux only for
-// now (PROACT_HAVE_TLS is defined where it is).
+// Certificates and keys: PEM files on Linux; on Windows the own certificate
+// is a PFX file (no password) and the CA file PEM. PROACT_HAVE_TLS is defined
+// where TLS is built (Windows always, Linux with OpenSSL 3).
 #pragma once
 
 #include <atomic>
@@ -67,10 +68,12 @@ enum class tls_role { client, server };
 struct tls_options {
   tls_role role = tls_role::client;
   // PEM: the certificate chain (leaf first) and its private key. A server
-  // needs both; a client sends them when the server asks for one.
+  // needs both; a client sends them when the server asks for one. Windows:
+  // a PKCS#12 (PFX) file without a password holding both, and no key file.
   std::string certificate_file;
   std::string private_key_file;
-  // PEM bundle of trusted CAs; empty: the system's store.
+  // PEM bundle of trusted CAs (the only roots trusted then); empty: the
+  // system's store.
   std::string ca_file;
   // Client: verify the server's certificate (and its name, see
   // tls_stream::set_host_name). Server: require and verify a client

@@ -2,7 +2,8 @@
 // library. An engine never touches a socket: ciphertext goes in with feed()
 // and comes out with take_output(); the stream moves it with the underlying
 // proact stream's own operations. One engine per platform (OpenSSL on
-// Linux: src/linux/tls_openssl.cpp).
+// Linux: src/linux/tls_openssl.cpp; SChannel on Windows:
+// src/win/tls_schannel.cpp).
 #pragma once
 
 #include <cstddef>

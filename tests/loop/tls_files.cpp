@@ -13,8 +13,32 @@ bool run_command(const std::string& command) {
 
 namespace {
 
+// The driver's files (PROACT_TLS_TEST_DIR), if it made them.
+bool driver_files(tls_files& f) {
+  const char* dir = std::getenv("PROACT_TLS_TEST_DIR");
+  if (dir == nullptr || *dir == '\0') return false;
+  f.dir = dir;
+  f.ca = f.dir + "/ca.pem";
+  f.cert = f.dir + "/server.pem";
+  f.key = f.dir + "/server.key";
+  f.other_ca = f.dir + "/other-ca.pem";
+  f.pfx = f.dir + "/server.pfx";
+  return true;
+}
+
+#ifdef _WIN32
 tls_files make_files() {
   tls_files f;
+  if (!driver_files(f))
+    f.error =
+        "PROACT_TLS_TEST_DIR is not set: under Windows the test certificates come from the "
+        "test driver (tests/tls/tls_peer.sh, run by ctest), which makes them with openssl";
+  return f;
+}
+#else
+tls_files make_files() {
+  tls_files f;
+  if (driver_files(f)) return f;
   if (!run_command("openssl version > /dev/null 2>&1")) {
     f.error =
         "the openssl command-line tool is not installed (Debian: openssl); it makes the "
@@ -55,10 +79,11 @@ tls_files make_files() {
   if (!ok) f.error = "openssl could not make the test certificates in " + f.dir;
   return f;
 }
+#endif
 
 }  // namespace
 
-// Removed at exit.
+// Removed at exit, if the test made them.
 struct owned_files {
   tls_files files = make_files();
   owned_files() = default;
@@ -66,13 +91,24 @@ struct owned_files {
   owned_files& operator=(const owned_files&) = delete;
   ~owned_files() {
     std::error_code ec;
-    if (!files.dir.empty()) std::filesystem::remove_all(files.dir, ec);
+    if (!files.dir.empty() && std::getenv("PROACT_TLS_TEST_DIR") == nullptr)
+      std::filesystem::remove_all(files.dir, ec);
   }
 };
 
 const tls_files& tls_test_files() {
   static const owned_files owned;
   return owned.files;
+}
+
+void use_server_identity(proact::tls_options& o, const tls_files& f) {
+#ifdef _WIN32
+  o.certificate_file = f.pfx;
+  o.private_key_file.clear();
+#else
+  o.certificate_file = f.cert;
+  o.private_key_file = f.key;
+#endif
 }
 
 }  // namespace proact_test

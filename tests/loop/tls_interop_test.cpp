@@ -1,11 +1,6 @@
 // TLS interoperability on loopback: proact's client against `openssl
 // s_server`, proact's server against `openssl s_client` and `curl`. The test
 // starts the other process itself (a POSIX child; Linux only, like TLS for now).
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -14,67 +9,19 @@
 #include "../conformance/fixture.hpp"
 #include "loop_fixture.hpp"
 #include "proact/tls.hpp"
+#include "tls_child.hpp"
 #include "tls_files.hpp"
-
-extern char** environ;
 
 namespace proact_test {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A shell command line run as a child process, ended (SIGKILL) and reaped
-// when the object goes if it has not exited by then.
-class child {
- public:
-  explicit child(const std::string& command) {
-    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-    if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
-      pid_ = -1;
-  }
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-  ~child() {
-    if (pid_ <= 0) return;
-    if (!exited()) kill(pid_, SIGKILL);
-    int status = 0;
-    if (!reaped_) (void)waitpid(pid_, &status, 0);
-  }
-  bool started() const noexcept { return pid_ > 0; }
-  // Waits up to `t` for the exit; true if it exited with 0.
-  bool wait_ok(std::chrono::milliseconds t) {
-    const auto deadline = std::chrono::steady_clock::now() + t;
-    while (!exited() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(10ms);
-    return reaped_ && WIFEXITED(status_) && WEXITSTATUS(status_) == 0;
-  }
-
- private:
-  bool exited() {
-    if (reaped_) return true;
-    if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
-    return reaped_;
-  }
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool reaped_ = false;
-};
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// A loopback port nothing listens on right now.
-std::uint16_t free_port() {
-  proact::tcp_listener l;
-  if (l.listen(proact::endpoint::loopback(proact::address_family::ipv4, 0))) return 0;
-  std::error_code ec;
-  const std::uint16_t port = l.local_endpoint(ec).port();
-  (void)l.close();
-  return ec ? 0 : port;
 }
 
 class TlsInterop : public LoopTest {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -33,13 +34,55 @@ class Tls : public LoopTest {
     if (HasFatalFailure() || IsSkipped()) return;
     files_ = &tls_test_files();
     if (!files_->error.empty()) GTEST_SKIP() << files_->error;
+    if (needs_server()) {
+      if (const std::string& why = server_missing(); !why.empty()) GTEST_SKIP() << why;
+    }
+  }
+  // Whether the case runs a proact TLS server (most do: client and server
+  // talk to each other on one loop).
+  virtual bool needs_server() const { return true; }
+
+  // Why this platform's engine cannot be a TLS server, or empty: found out
+  // once, with one handshake between a proact client and server. Wine 8.0's
+  // SChannel has no server side (AcceptSecurityContext returns
+  // SEC_E_UNSUPPORTED_FUNCTION); its client side runs in tls_peer_test.cpp.
+  const std::string& server_missing() const {
+    static const std::string why = [this]() -> std::string {
+      auto lp = make_loop(1);
+      proact::tcp_socket cs, ss;
+      if (lp->start() || !connect_on_loop(*lp, cs, ss)) return std::string();
+      proact::tls_context sctx, cctx;
+      if (sctx.open(server_options()) || cctx.open(client_options(files_->ca)))
+        return std::string();
+      proact::tls_stream c(*lp, cs, cctx);
+      proact::tls_stream s(*lp, ss, sctx);
+      auto client = [](proact::tls_stream& t) -> proact::task<std::error_code> {
+        auto [ec, n] = co_await t.handshake().with_timeout(10s);
+        co_return ec;
+      };
+      // A server that fails ends the client's wait for its answer.
+      auto server = [](proact::tls_stream& t,
+                       proact::tls_stream& peer) -> proact::task<std::error_code> {
+        auto [ec, n] = co_await t.handshake().with_timeout(10s);
+        if (ec) (void)peer.close();
+        co_return ec;
+      };
+      auto [a, b] = proact::sync_wait(*lp, all_of(client(c), server(s, c)));
+      (void)a;
+      constexpr int sec_e_unsupported_function = static_cast<int>(0x80090302U);
+      if (b.value() == sec_e_unsupported_function &&
+          std::string_view(b.category().name()).starts_with("schannel"))
+        return "this platform's SChannel has no TLS server: AcceptSecurityContext returns "
+               "SEC_E_UNSUPPORTED_FUNCTION (Wine 8.0 implements the client side only)";
+      return std::string();
+    }();
+    return why;
   }
 
   proact::tls_options server_options() const {
     proact::tls_options o;
     o.role = proact::tls_role::server;
-    o.certificate_file = files_->cert;
-    o.private_key_file = files_->key;
+    use_server_identity(o, *files_);
     o.verify_peer = false;
     return o;
   }
@@ -371,8 +414,7 @@ TEST_F(Tls, AServerThatVerifiesPeersRequiresAClientCertificate) {
     so.ca_file = files_->ca;
     auto co = client_options(files_->ca);
     if (with_certificate) {  // the server's own pair will do: the same CA signed it
-      co.certificate_file = files_->cert;
-      co.private_key_file = files_->key;
+      use_server_identity(co, *files_);
     }
     proact::tls_context sctx, cctx;
     ASSERT_OK(sctx.open(so));
@@ -405,7 +447,13 @@ TEST_F(Tls, AServerThatVerifiesPeersRequiresAClientCertificate) {
   }
 }
 
-TEST_F(Tls, RecvAndSendBeforeTheHandshakeAreNotConnected) {
+// Cases with a proact client only.
+class TlsClient : public Tls {
+ protected:
+  bool needs_server() const override { return false; }
+};
+
+TEST_F(TlsClient, RecvAndSendBeforeTheHandshakeAreNotConnected) {
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
   auto body = [](proact::tls_stream& t) -> proact::task<std::string> {
@@ -511,6 +559,7 @@ enum class ender { cancel_one, cancel_all, close, close_socket };
 
 class TlsEnd : public Tls, public ::testing::WithParamInterface<ender> {
  protected:
+  bool needs_server() const override { return false; }
   void end(proact::tls_stream& t, proact::tcp_socket& sock, proact::operation& op) {
     switch (GetParam()) {
       case ender::cancel_one:
@@ -549,6 +598,7 @@ TEST_P(TlsEnd, DuringTheHandshake) {
 }
 
 TEST_P(TlsEnd, DuringARead) {
+  if (const std::string& why = server_missing(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
   proact::tls_stream s(*lp_, server_, server_ctx_);
@@ -575,6 +625,7 @@ TEST_P(TlsEnd, DuringARead) {
 }
 
 TEST_P(TlsEnd, DuringAWrite) {
+  if (const std::string& why = server_missing(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_NO_FATAL_FAILURE(open());
   proact::tls_stream c(*lp_, client_, client_ctx_);
   proact::tls_stream s(*lp_, server_, server_ctx_);
@@ -632,7 +683,7 @@ TEST_F(Tls, DeadlinesTimeOutTlsOperations) {
   loop_reset_guard guard(lp_);
 }
 
-TEST_F(Tls, AServerWithoutACertificateIsRefused) {
+TEST_F(TlsClient, AServerWithoutACertificateIsRefused) {
   proact::tls_context ctx;
   proact::tls_options o;
   o.role = proact::tls_role::server;

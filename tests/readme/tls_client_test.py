@@ -4,7 +4,9 @@
 here, and checks the reversed line; then against the same server with an
 unrelated CA, which must fail verification.
 
-usage: tls_client_test.py CLIENT
+usage: tls_client_test.py CLIENT [PATH_PREFIX EMULATOR...]
+(the Windows build: tls_client_test.py client.exe Z: wine, Z: being where
+Wine shows the Unix root)
 """
 import os
 import shutil
@@ -46,6 +48,8 @@ def free_port():
 
 
 def main():
+    client = sys.argv[2 + 1:] + [sys.argv[1]] if len(sys.argv) > 2 else [sys.argv[1]]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else ""
     if shutil.which("openssl") is None:
         print("SKIP: the openssl command-line tool is not installed", flush=True)
         sys.exit(77)
@@ -64,10 +68,10 @@ def main():
                 except OSError:
                     time.sleep(0.05)
             # The probe above was s_server's first connection.
-            good = subprocess.run([sys.argv[1], "localhost", str(port),
-                                   os.path.join(d, "ca.pem")],
+            good = subprocess.run(client + ["localhost", str(port),
+                                            prefix + os.path.join(d, "ca.pem")],
                                   capture_output=True, timeout=60)
-            out = good.stdout.decode()
+            out = good.stdout.decode().replace("\r\n", "\n")
             if good.returncode != 0 or out != "SLT revo olleh\n":
                 if "io_uring" in os.environ.get("PROACT_BACKEND", "") and \
                         "unavailable" in good.stderr.decode():
@@ -84,8 +88,8 @@ def main():
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(0.5)
-            bad = subprocess.run([sys.argv[1], "localhost", str(port),
-                                  os.path.join(d, "other.pem")],
+            bad = subprocess.run(client + ["localhost", str(port),
+                                           prefix + os.path.join(d, "other.pem")],
                                  capture_output=True, timeout=60)
             err = bad.stderr.decode()
             if bad.returncode == 0 or "handshake" not in err:
