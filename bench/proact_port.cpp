@@ -120,19 +120,16 @@ auto associate_with(proact::port& port) {
   return [&port](proact::handle& h, std::uintptr_t key) { return port.associate(h, key); };
 }
 
-void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, std::size_t size) {
-  const auto n = static_cast<std::size_t>(conns);
-  bench::pingpong_buffers bufs(n, size);
-  // Operations outlive the port and the sockets (destroyed in reverse order).
-  std::vector<pp_ops> ops(n);
-  proact::operation accept_op, connect_op;
-  proact::port port;
-  if (!open_port(state, port, backend)) return;
-  proact::tcp_listener listener;
+// Listens on loopback and connects sockets.size() pairs through the port
+// (pair i's ends complete with keys 2i and 2i+1), then starts each server
+// end's first recv, into bufs.server(i) with the operation server_recv(i).
+template <class ServerRecv>
+bool open_pairs(benchmark::State& state, proact::port& port, proact::tcp_listener& listener,
+                proact::operation& accept_op, proact::operation& connect_op,
+                std::vector<bench::tcp_pair>& sockets, bench::pingpong_buffers& bufs,
+                std::size_t size, ServerRecv server_recv) {
   proact::endpoint address;
-  std::vector<bench::tcp_pair> sockets(n);
   proact::completion c;
-  // Pair i's ends complete with keys 2i (client) and 2i+1 (server).
   const auto wait_both = [&] {
     for (int done = 0; done < 2; ++done) {
       if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
@@ -142,14 +139,32 @@ void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, 
   if (!bench::listen_loopback(state, listener, address, associate_with(port)) ||
       !bench::connect_pairs(state, listener, address, accept_op, connect_op, sockets,
                             associate_with(port), wait_both)) {
-    return;
+    return false;
   }
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
     if (fail(state, "recv",
-             sockets[i].server.recv(ops[i].server_recv, make_buffer(bufs.server(i), size)))) {
-      return;
+             sockets[i].server.recv(server_recv(i), make_buffer(bufs.server(i), size)))) {
+      return false;
     }
   }
+  return true;
+}
+
+void pingpong(benchmark::State& state, proact::backend_kind backend, int conns, std::size_t size) {
+  const auto n = static_cast<std::size_t>(conns);
+  bench::pingpong_buffers bufs(n, size);
+  // Operations outlive the port and the sockets (destroyed in reverse order).
+  std::vector<pp_ops> ops(n);
+  proact::operation accept_op, connect_op;
+  proact::port port;
+  if (!open_port(state, port, backend)) return;
+  proact::tcp_listener listener;
+  std::vector<bench::tcp_pair> sockets(n);
+  if (!open_pairs(state, port, listener, accept_op, connect_op, sockets, bufs, size,
+                  [&](std::size_t i) -> proact::operation& { return ops[i].server_recv; })) {
+    return;
+  }
+  proact::completion c;
 
   drive(state, bench::pingpong_spec(conns), [&] {
     for (std::size_t i = 0; i < n; ++i) {
@@ -247,26 +262,12 @@ void pingpong_threads(benchmark::State& state, proact::backend_kind backend, uns
   proact::port port;
   if (!open_port(state, port, backend, threads)) return;
   proact::tcp_listener listener;
-  proact::endpoint address;
   std::vector<bench::tcp_pair> sockets(n);
-  proact::completion c;
-  const auto wait_both = [&] {
-    for (int done = 0; done < 2; ++done) {
-      if (!wait_one(state, port, c) || fail(state, "accept/connect", c.error)) return false;
-    }
-    return true;
-  };
-  if (!bench::listen_loopback(state, listener, address, associate_with(port)) ||
-      !bench::connect_pairs(state, listener, address, accept_op, connect_op, sockets,
-                            associate_with(port), wait_both)) {
+  if (!open_pairs(state, port, listener, accept_op, connect_op, sockets, bufs, size,
+                  [&](std::size_t i) -> proact::operation& { return conns[i].server_op; })) {
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (fail(state, "recv",
-             sockets[i].server.recv(conns[i].server_op, make_buffer(bufs.server(i), size)))) {
-      return;
-    }
-  }
+  proact::completion c;
   // The benchmark thread dequeued during set-up, so it counts as active
   // until it waits again (item 12: an emulating backend cannot see it block
   // later in finished.wait()). One wait with nothing queued ends that, so

@@ -31,24 +31,15 @@
 // where TLS is built (Windows always, Linux with OpenSSL 3).
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <coroutine>
-#include <cstddef>
-#include <cstdint>
 #include <memory>
-#include <optional>
-#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <utility>
 #include <vector>
 
 #include "proact/buffer.hpp"
 #include "proact/detail/io_awaitable.hpp"
 #include "proact/detail/loop_node.hpp"
-#include "proact/detail/op_deadline.hpp"
 #include "proact/export.hpp"
 #include "proact/stream.hpp"
 
@@ -105,96 +96,6 @@ class PROACT_API tls_context {
   tls_role role_ = tls_role::client;
 };
 
-namespace detail {
-
-// The awaitable form of a tls_stream operation: the awaitable is itself the
-// operation (a loop_node in the coroutine frame), so awaiting allocates
-// nothing. A stop request or a deadline cancels it, as for io_awaitable.
-class PROACT_API tls_awaitable_base : public loop_node {
- public:
-  using start_fn = std::error_code (*)(tls_awaitable_base& self);
-
-  bool await_ready() const noexcept { return false; }
-  io_result await_resume() const noexcept { return result_; }
-
-  tls_awaitable_base(const tls_awaitable_base&) = delete;
-  tls_awaitable_base& operator=(const tls_awaitable_base&) = delete;
-  tls_awaitable_base& operator=(tls_awaitable_base&&) = delete;
-
- protected:
-  tls_awaitable_base(tls_stream& s, start_fn start) noexcept
-      : loop_node(&finish), stream_(&s), start_(start) {}
-  tls_awaitable_base(tls_awaitable_base&& other) noexcept
-      : loop_node(&finish),
-        stream_(other.stream_),
-        start_(other.start_),
-        has_deadline_(other.has_deadline_),
-        deadline_at_(other.deadline_at_) {}
-  ~tls_awaitable_base() = default;
-
-  bool suspend(std::coroutine_handle<> waiter, std::stop_token stop, loop* owner);
-  void set_deadline(std::chrono::steady_clock::time_point at) noexcept {
-    deadline_at_ = at;
-    has_deadline_ = true;
-  }
-  tls_stream* stream_;
-
- private:
-  struct canceller {
-    tls_awaitable_base* self;
-    void operator()() const noexcept;
-  };
-  static void finish(loop_node& self, std::size_t bytes, std::error_code ec);
-  static std::error_code start_for_deadline(void* self);
-  static std::error_code cancel_for_deadline(void* stream, operation& op);
-  void settle() noexcept;
-
-  start_fn start_;
-  std::coroutine_handle<> waiter_;
-  io_result result_;
-  std::atomic<std::uint8_t> arrivals_{0};
-  std::optional<std::stop_callback<canceller>> on_stop_;
-  std::atomic<bool> cancelling_{false};
-  bool has_deadline_ = false;
-  std::chrono::steady_clock::time_point deadline_at_{};
-  op_deadline deadline_;
-};
-
-template <class Start>
-class tls_awaitable final : public tls_awaitable_base {
- public:
-  tls_awaitable(tls_stream& s, Start start) noexcept
-      : tls_awaitable_base(s, &start_thunk), start_op_(std::move(start)) {}
-  tls_awaitable(tls_awaitable&& other) noexcept
-      : tls_awaitable_base(std::move(other)), start_op_(std::move(other.start_op_)) {}
-  tls_awaitable& operator=(tls_awaitable&&) = delete;
-  ~tls_awaitable() = default;
-
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    return suspend(waiter, stop_token_of(waiter), loop_of(waiter));
-  }
-  // The operation completes with errc::timed_out if it has not completed
-  // `after` from now (or at `at`). Needs a coroutine running on a loop.
-  [[nodiscard]] tls_awaitable with_timeout(std::chrono::steady_clock::duration after) && noexcept {
-    set_deadline(std::chrono::steady_clock::now() + after);
-    return std::move(*this);
-  }
-  [[nodiscard]] tls_awaitable with_deadline(std::chrono::steady_clock::time_point at) && noexcept {
-    set_deadline(at);
-    return std::move(*this);
-  }
-
- private:
-  static std::error_code start_thunk(tls_awaitable_base& self) {
-    auto& me = static_cast<tls_awaitable&>(self);
-    return me.start_op_(*me.stream_, static_cast<loop_node&>(me));
-  }
-  Start start_op_;
-};
-
-}  // namespace detail
-
 class PROACT_API tls_stream {
  public:
   // A TLS session over `s`, which must be open, connected and associated
@@ -225,21 +126,23 @@ class PROACT_API tls_stream {
   [[nodiscard]] std::error_code shutdown(callback_op& op);
 
   // Awaitable forms: auto [ec, n] = co_await tls.recv(buf);
+  // A stop request or a deadline (.with_timeout) cancels them, as for a
+  // socket's awaitable operations.
   [[nodiscard]] auto handshake() {
-    return detail::tls_awaitable(
-        *this, [](tls_stream& s, detail::loop_node& op) { return s.start_handshake(op); });
+    return detail::io_awaitable(this, &cancel_awaited,
+                                [this](detail::loop_node& op) { return start_handshake(op); });
   }
   [[nodiscard]] auto recv(buffer b) {
-    return detail::tls_awaitable(
-        *this, [b](tls_stream& s, detail::loop_node& op) { return s.start_recv(op, b); });
+    return detail::io_awaitable(this, &cancel_awaited,
+                                [this, b](detail::loop_node& op) { return start_recv(op, b); });
   }
   [[nodiscard]] auto send(const_buffer b) {
-    return detail::tls_awaitable(
-        *this, [b](tls_stream& s, detail::loop_node& op) { return s.start_send(op, b); });
+    return detail::io_awaitable(this, &cancel_awaited,
+                                [this, b](detail::loop_node& op) { return start_send(op, b); });
   }
   [[nodiscard]] auto shutdown() {
-    return detail::tls_awaitable(
-        *this, [](tls_stream& s, detail::loop_node& op) { return s.start_shutdown(op); });
+    return detail::io_awaitable(this, &cancel_awaited,
+                                [this](detail::loop_node& op) { return start_shutdown(op); });
   }
 
   // Cancels one pending operation (errc::not_found if it is not pending
@@ -259,6 +162,7 @@ class PROACT_API tls_stream {
   std::error_code start_recv(detail::loop_node& op, buffer b);
   std::error_code start_send(detail::loop_node& op, const_buffer b);
   std::error_code start_shutdown(detail::loop_node& op);
+  static std::error_code cancel_awaited(void* self, operation& op);
 
   loop& loop_;
   stream_handle& stream_;

@@ -16,9 +16,20 @@ bool on_loop(const handle& h) noexcept {
   return io != nullptr && io->key == loop_io_key;
 }
 
+namespace {
+std::error_code cancel_on_handle(void* target, operation& op) {
+  return static_cast<handle*>(target)->cancel(op);
+}
+}  // namespace
+
+io_awaitable_base::io_awaitable_base(handle& h, start_fn start) noexcept
+    : io_awaitable_base(&h, &cancel_on_handle, start) {
+  handle_ = &h;
+}
+
 bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token stop, loop* owner) {
   waiter_ = waiter;
-  if (!on_loop(*handle_)) {
+  if (handle_ != nullptr && !on_loop(*handle_)) {
     // Its completion would go to a port nobody resumes coroutines from.
     result_ = {make_error_code(handle_access::io(*handle_) == nullptr ? error::not_associated
                                                                       : error::not_on_loop),
@@ -39,7 +50,8 @@ bool io_awaitable_base::suspend(std::coroutine_handle<> waiter, std::stop_token 
       result_ = {make_error_code(error::timed_out), 0};
       return false;
     }
-    start_error = deadline_.start(*owner, deadline_at_, *handle_, *this, &start_for_deadline, this);
+    start_error =
+        deadline_.start(*owner, deadline_at_, target_, cancel_, *this, &start_for_deadline, this);
   } else {
     start_error = start_(*this);
   }
@@ -73,7 +85,7 @@ void io_awaitable_base::conclude() noexcept {
 
 void io_awaitable_base::canceller::operator()() const noexcept {
   self->cancelling_.store(true, std::memory_order_release);
-  (void)self->handle_->cancel(*self);
+  (void)self->cancel_(self->target_, *self);
   self->cancelling_.store(false, std::memory_order_release);
 }
 

@@ -628,6 +628,9 @@ std::error_code tls_stream::shutdown(callback_op& op) {
 std::error_code tls_stream::cancel(operation& op) {
   return state_->cancel(&op);
 }
+std::error_code tls_stream::cancel_awaited(void* self, operation& op) {
+  return static_cast<tls_stream*>(self)->cancel(op);
+}
 std::error_code tls_stream::cancel() {
   return state_->cancel(nullptr);
 }

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
+#include "common/addrinfo_endpoints.hpp"
 #include "common/sys_resolve.hpp"
 #include "proact/error.hpp"
 
@@ -65,15 +65,7 @@ std::error_code lookup(const std::string& host, const std::string& service,
                                service.empty() ? nullptr : service.c_str(), &want, &list);
   if (rc == EAI_SYSTEM) return {errno, native_category()};
   if (rc != 0) return {rc, resolver_category()};
-  for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
-        a->ai_addrlen > endpoint::capacity())
-      continue;
-    endpoint e;
-    std::memcpy(e.data(), a->ai_addr, a->ai_addrlen);
-    e.resize(a->ai_addrlen);
-    out.push_back(e);
-  }
+  append_endpoints(list, AF_INET, AF_INET6, out);
   ::freeaddrinfo(list);
   return {};
 }

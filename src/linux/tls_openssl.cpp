@@ -18,15 +18,12 @@
 #include <system_error>
 
 #include "common/tls_engine.hpp"
+#include "common/tls_error_category.hpp"
 #include "linux/tls_openssl_bio.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
 namespace {
-
-bool is_proact_condition(const std::error_condition& c, errc e) noexcept {
-  return c.category() == condition_category() && c.value() == static_cast<int>(e);
-}
 
 bool is_truncation(int code) noexcept {
   const auto packed = static_cast<unsigned long>(static_cast<unsigned int>(code));
@@ -41,50 +38,25 @@ std::string err_text(int code) {
   return text;
 }
 
-class openssl_category_impl : public std::error_category {
- public:
-  const char* name() const noexcept override { return "openssl"; }
-  std::string message(int code) const override { return err_text(code); }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_truncated)) return is_truncation(code);
-    return std::error_category::equivalent(code, c);
-  }
-};
-
-class handshake_category_impl final : public openssl_category_impl {
- public:
-  const char* name() const noexcept override { return "openssl handshake"; }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_handshake_failed)) return true;
-    return openssl_category_impl::equivalent(code, c);
-  }
-};
-
-class verify_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "x509 verify"; }
-  std::string message(int code) const override {
-    return std::string("certificate verification failed: ") + X509_verify_cert_error_string(code);
-  }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_verification_failed) ||
-        is_proact_condition(c, errc::tls_handshake_failed))
-      return code != X509_V_OK;
-    return std::error_category::equivalent(code, c);
-  }
-};
-
-const openssl_category_impl& openssl_category() noexcept {
-  static const openssl_category_impl c;
-  return c;
+std::string verify_text(int code) {
+  return X509_verify_cert_error_string(code);
 }
-const handshake_category_impl& handshake_category() noexcept {
-  static const handshake_category_impl c;
-  return c;
+
+constexpr tls_engine_codes openssl_codes{"openssl",   "openssl handshake", "x509 verify", err_text,
+                                         verify_text, is_truncation,       X509_V_OK};
+const tls_error_category openssl_category_instance{openssl_codes, tls_error_category::role::plain};
+const tls_error_category handshake_category_instance{openssl_codes,
+                                                     tls_error_category::role::handshake};
+const tls_error_category verify_category_instance{openssl_codes, tls_error_category::role::verify};
+
+const std::error_category& openssl_category() noexcept {
+  return openssl_category_instance;
 }
-const verify_category_impl& verify_category() noexcept {
-  static const verify_category_impl c;
-  return c;
+const std::error_category& handshake_category() noexcept {
+  return handshake_category_instance;
+}
+const std::error_category& verify_category() noexcept {
+  return verify_category_instance;
 }
 
 // The oldest error of the thread's queue (the root cause), the queue cleared.
@@ -190,9 +162,7 @@ class openssl_session final : public tls_session {
       default:
         break;
     }
-    const std::error_category& cat =
-        handshaking ? static_cast<const std::error_category&>(handshake_category())
-                    : openssl_category();
+    const std::error_category& cat = handshaking ? handshake_category() : openssl_category();
     const unsigned long e = ERR_peek_error();
     const long verify = SSL_get_verify_result(ssl_.get());
     if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED &&

@@ -4,9 +4,9 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
-#include <cstring>
 #include <string>
 
+#include "common/addrinfo_endpoints.hpp"
 #include "common/sys_resolve.hpp"
 #include "proact/error.hpp"
 #include "winsock.hpp"
@@ -52,15 +52,7 @@ std::error_code lookup(const std::string& host, const std::string& service,
   const int rc = GetAddrInfoW(host.empty() ? nullptr : whost.c_str(),
                               service.empty() ? nullptr : wservice.c_str(), &want, &list);
   if (rc != 0) return native_error(rc);
-  for (const ADDRINFOW* a = list; a != nullptr; a = a->ai_next) {
-    if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
-        a->ai_addrlen > endpoint::capacity())
-      continue;
-    endpoint e;
-    std::memcpy(e.data(), a->ai_addr, a->ai_addrlen);
-    e.resize(a->ai_addrlen);
-    out.push_back(e);
-  }
+  append_endpoints(list, AF_INET, AF_INET6, out);
   FreeAddrInfoW(list);
   return {};
 }

@@ -33,14 +33,11 @@
 #include <vector>
 
 #include "common/tls_engine.hpp"
+#include "common/tls_error_category.hpp"
 #include "proact/error.hpp"
 
 namespace proact::detail {
 namespace {
-
-bool is_proact_condition(const std::error_condition& c, errc e) noexcept {
-  return c.category() == condition_category() && c.value() == static_cast<int>(e);
-}
 
 int as_int(SECURITY_STATUS s) noexcept {
   return static_cast<int>(s);
@@ -67,51 +64,27 @@ std::string status_text(int code) {
   return s.empty() ? std::string("SChannel status ") + hex : s + " (" + hex + ")";
 }
 
-class schannel_category_impl : public std::error_category {
- public:
-  const char* name() const noexcept override { return "schannel"; }
-  std::string message(int code) const override { return status_text(code); }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_truncated))
-      return code == as_int(SEC_E_INCOMPLETE_MESSAGE);
-    return std::error_category::equivalent(code, c);
-  }
-};
-
-class handshake_category_impl final : public schannel_category_impl {
- public:
-  const char* name() const noexcept override { return "schannel handshake"; }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_handshake_failed)) return true;
-    return schannel_category_impl::equivalent(code, c);
-  }
-};
-
-class verify_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "schannel verify"; }
-  std::string message(int code) const override {
-    return "certificate verification failed: " + status_text(code);
-  }
-  bool equivalent(int code, const std::error_condition& c) const noexcept override {
-    if (is_proact_condition(c, errc::tls_verification_failed) ||
-        is_proact_condition(c, errc::tls_handshake_failed))
-      return code != 0;
-    return std::error_category::equivalent(code, c);
-  }
-};
-
-const schannel_category_impl& schannel_category() noexcept {
-  static const schannel_category_impl c;
-  return c;
+bool is_truncation(int code) noexcept {
+  return code == as_int(SEC_E_INCOMPLETE_MESSAGE);
 }
-const handshake_category_impl& handshake_category() noexcept {
-  static const handshake_category_impl c;
-  return c;
+
+constexpr tls_engine_codes schannel_codes{
+    "schannel", "schannel handshake", "schannel verify", status_text, status_text, is_truncation,
+    0};
+const tls_error_category schannel_category_instance{schannel_codes,
+                                                    tls_error_category::role::plain};
+const tls_error_category handshake_category_instance{schannel_codes,
+                                                     tls_error_category::role::handshake};
+const tls_error_category verify_category_instance{schannel_codes, tls_error_category::role::verify};
+
+const std::error_category& schannel_category() noexcept {
+  return schannel_category_instance;
 }
-const verify_category_impl& verify_category() noexcept {
-  static const verify_category_impl c;
-  return c;
+const std::error_category& handshake_category() noexcept {
+  return handshake_category_instance;
+}
+const std::error_category& verify_category() noexcept {
+  return verify_category_instance;
 }
 
 std::error_code sec_error(SECURITY_STATUS s) noexcept {
@@ -487,9 +460,7 @@ class schannel_session final : public tls_session {
   // until it completes or needs more; failures in the handshake category
   // while `handshaking` (not for a handshake message after it).
   tls_step negotiate(std::error_code& ec, bool handshaking) {
-    const std::error_category& cat =
-        handshaking ? static_cast<const std::error_category&>(handshake_category())
-                    : schannel_category();
+    const std::error_category& cat = handshaking ? handshake_category() : schannel_category();
     for (;;) {
       const bool client = c_.role_ == tls_role::client;
       const bool first = !have_ctx_;

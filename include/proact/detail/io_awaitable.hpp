@@ -75,9 +75,12 @@ loop* loop_of(std::coroutine_handle<Promise> h) noexcept {
 
 // The part of every operation awaitable that does not depend on the
 // operation: the suspend/complete handshake and stop-token cancellation.
+// What the operation runs on (a handle, or a stream layered over one) is
+// `target`, cancelled through `cancel`.
 class PROACT_API io_awaitable_base : public loop_node {
  public:
   using start_fn = std::error_code (*)(io_awaitable_base& self);
+  using cancel_fn = op_deadline::cancel_fn;
 
   bool await_ready() const noexcept { return false; }
   io_result await_resume() const noexcept { return result_; }
@@ -87,12 +90,16 @@ class PROACT_API io_awaitable_base : public loop_node {
   io_awaitable_base& operator=(io_awaitable_base&&) = delete;
 
  protected:
-  io_awaitable_base(handle& h, start_fn start) noexcept
-      : loop_node(&finish), handle_(&h), start_(start) {}
+  // An operation on a handle, which must be associated with a loop.
+  io_awaitable_base(handle& h, start_fn start) noexcept;
+  io_awaitable_base(void* target, cancel_fn cancel, start_fn start) noexcept
+      : loop_node(&finish), target_(target), cancel_(cancel), start_(start) {}
   // Only before it is awaited (with_timeout returns a moved copy).
   io_awaitable_base(io_awaitable_base&& other) noexcept
       : loop_node(&finish),
         handle_(other.handle_),
+        target_(other.target_),
+        cancel_(other.cancel_),
         start_(other.start_),
         has_deadline_(other.has_deadline_),
         deadline_at_(other.deadline_at_) {}
@@ -118,7 +125,9 @@ class PROACT_API io_awaitable_base : public loop_node {
   // The result is final: the deadline is disarmed, the stop callback gone.
   void conclude() noexcept;
 
-  handle* handle_;
+  handle* handle_ = nullptr;  // set when the target is a handle
+  void* target_;
+  cancel_fn cancel_;
   start_fn start_;
   std::coroutine_handle<> waiter_;
   io_result result_;
@@ -136,12 +145,15 @@ class PROACT_API io_awaitable_base : public loop_node {
   op_deadline deadline_;
 };
 
-// Start is a callable std::error_code(operation&) that starts the operation.
+// Start is a callable std::error_code(loop_node&) (or (operation&)) that
+// starts the operation.
 template <class Start>
 class io_awaitable final : public io_awaitable_base {
  public:
   io_awaitable(handle& h, Start start) noexcept
       : io_awaitable_base(h, &start_thunk), start_op_(std::move(start)) {}
+  io_awaitable(void* target, cancel_fn cancel, Start start) noexcept
+      : io_awaitable_base(target, cancel, &start_thunk), start_op_(std::move(start)) {}
 
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> waiter) {
@@ -168,7 +180,7 @@ class io_awaitable final : public io_awaitable_base {
  private:
   static std::error_code start_thunk(io_awaitable_base& self) {
     auto& me = static_cast<io_awaitable&>(self);
-    return me.start_op_(static_cast<operation&>(me));
+    return me.start_op_(static_cast<loop_node&>(me));
   }
   Start start_op_;
 };
