@@ -482,14 +482,7 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
 }  // namespace
 
 std::error_code create_epoll_backend(unsigned concurrency, port_backend*& out) {
-  auto* backend = new (std::nothrow) epoll_backend(concurrency);
-  if (backend == nullptr) return native_error(ENOMEM);
-  if (std::error_code ec = backend->init()) {
-    backend->release();
-    return ec;
-  }
-  out = backend;
-  return {};
+  return create_linux_backend<epoll_backend>(concurrency, out);
 }
 
 }  // namespace proact::detail

@@ -111,4 +111,17 @@ class linux_backend : public port_backend, protected event_source {
   std::atomic<std::size_t> pending_ops_{0};
 };
 
+// Creates a Backend (a linux_backend with init()) for the backend factory.
+template <class Backend>
+std::error_code create_linux_backend(unsigned concurrency, port_backend*& out) {
+  auto* backend = new (std::nothrow) Backend(concurrency);
+  if (backend == nullptr) return native_error(ENOMEM);
+  if (std::error_code ec = backend->init()) {
+    backend->release();
+    return ec;
+  }
+  out = backend;
+  return {};
+}
+
 }  // namespace proact::detail

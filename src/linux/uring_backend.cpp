@@ -886,14 +886,7 @@ void uring_backend::close() noexcept {
 }  // namespace
 
 std::error_code create_uring_backend(unsigned concurrency, port_backend*& out) {
-  auto* backend = new (std::nothrow) uring_backend(concurrency);
-  if (backend == nullptr) return native_error(ENOMEM);
-  if (std::error_code ec = backend->init()) {
-    backend->release();
-    return ec;
-  }
-  out = backend;
-  return {};
+  return create_linux_backend<uring_backend>(concurrency, out);
 }
 
 }  // namespace proact::detail
