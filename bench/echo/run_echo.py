@@ -136,11 +136,49 @@ def main():
             ratio_e = f"{per_cpu / base_e:.2f}x" if base_e else "-"
             ratio_u = f"{per_cpu / base_u:.2f}x" if base_u and "io_uring" in name else ""
             print(f"| {name} | {conns} | {rps:.0f} | {per_cpu:.0f} | {ratio_e} | {ratio_u} |")
+    print_targets(medians, conns_list)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"server": n, "conns": c, "round_trips_per_s": m[0],
                         "round_trips_per_cpu_s": m[1]} for (n, c), m in sorted(medians.items())],
                       f, indent=1)
+
+
+def print_targets(medians, conns_list):
+    """The performance targets that concern the echo servers, per
+    server-CPU-second: PASS, MISS (with the ratios that missed) or n/a."""
+    def check(impl, base, factor, conns_set):
+        misses, checked = [], 0
+        for conns in conns_set:
+            a = medians.get((impl, conns), (None, None))[1]
+            b = medians.get((base, conns), (None, None))[1]
+            if not a or not b:
+                continue
+            checked += 1
+            if a / b < factor:
+                misses.append(f"{conns} conns: {a / b:.2f}x")
+        if checked == 0:
+            return "n/a", f"no {impl} and {base} results"
+        if misses:
+            return "MISS", f"{len(misses)} of {checked} below {factor:.2f}x: " + ", ".join(misses)
+        return "PASS", f"all {checked} at or above {factor:.2f}x"
+
+    many = [c for c in conns_list if c >= 100]
+    rows = [
+        (f"{impl} >= 1.0x floor-epoll per server-CPU-s", *check(impl, "floor-epoll", 1.0, conns_list))
+        for impl in ("proact-epoll", "proact-io_uring")
+    ]
+    rows.append(("proact-io_uring >= 1.2x floor-epoll per server-CPU-s, 100 and 1,000 conns",
+                 *check("proact-io_uring", "floor-epoll", 1.2, many)))
+    rows.append(("proact-io_uring >= 1.0x floor-io_uring per server-CPU-s",
+                 *check("proact-io_uring", "floor-io_uring", 1.0, conns_list)))
+    print()
+    print("### Targets (echo, out of process)")
+    print()
+    print("| target | result | details |")
+    print("| --- | --- | --- |")
+    for name, status, detail in rows:
+        print(f"| {name} | **{status}** | {detail} |")
 
 
 if __name__ == "__main__":

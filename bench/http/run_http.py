@@ -194,11 +194,42 @@ def main():
             r1 = f"{rps / base[0]:.2f}x" if base else "-"
             r2 = f"{per_cpu / base[1]:.2f}x" if base else "-"
             print(f"| {name} | {label} | {rps:.0f} | {per_cpu:.0f} | {r1} | {r2} |")
+    print_targets(medians, [n for n, _ in servers])
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"server": n, "file": l, "requests_per_s": m[0],
                         "requests_per_cpu_s": m[1]} for (n, l), m in sorted(medians.items())],
                       f, indent=1)
+
+
+def print_targets(medians, names):
+    """The HTTP server's target: at least nginx's requests per second (and
+    per server-CPU-second) on every file size; PASS, MISS or n/a."""
+    print()
+    print("### Targets (HTTP, out of process)")
+    print()
+    print("| target | result | details |")
+    print("| --- | --- | --- |")
+    for name in names:
+        if name == "nginx":
+            continue
+        for i, what in enumerate(("requests/s", "requests per server-CPU-s")):
+            misses, checked = [], 0
+            for label in FILES:
+                a = medians.get((name, label))
+                b = medians.get(("nginx", label))
+                if not a or not b or not b[i]:
+                    continue
+                checked += 1
+                if a[i] / b[i] < 1.0:
+                    misses.append(f"{label}: {a[i] / b[i]:.2f}x")
+            if checked == 0:
+                status, detail = "n/a", "no results to compare"
+            elif misses:
+                status, detail = "MISS", f"{len(misses)} of {checked} below nginx: " + ", ".join(misses)
+            else:
+                status, detail = "PASS", f"all {checked} at or above nginx"
+            print(f"| {name} >= 1.0x nginx, {what} | **{status}** | {detail} |")
 
 
 if __name__ == "__main__":
