@@ -63,6 +63,13 @@ struct thread_association {
 
 thread_local thread_association this_thread;
 
+// The engine whose source this thread is polling, if any. A completion that
+// the polling thread delivers itself (a backend flushes under a handle's
+// lock) would ask to interrupt that very thread: it is not blocked in the
+// kernel and does not block again before its poll returns, so the wake-up
+// (an eventfd write, and the read that drains it) would be wasted.
+thread_local const completion_engine* polling_engine = nullptr;
+
 // Timeouts beyond this are treated as infinite (and cannot overflow a
 // time_point).
 constexpr timeout longest_finite_timeout = std::chrono::hours(24 * 365);
@@ -258,7 +265,7 @@ void completion_engine::signal(const wake_set& ws) noexcept {
     w->signal.release();
     w = next;
   }
-  if (ws.interrupt) source_.interrupt();
+  if (ws.interrupt && polling_engine != this) source_.interrupt();
 }
 
 void completion_engine::signal_unlocked(std::unique_lock<word_mutex>& lock,
@@ -317,7 +324,9 @@ void completion_engine::poll_once(std::unique_lock<word_mutex>& lock, int timeou
   interrupted_ = false;
   lock.unlock();
   completion_batch batch(*this);
+  polling_engine = this;
   source_.poll_events(timeout_ms, batch);
+  polling_engine = nullptr;
   lock.lock();
   in_source_ = false;
   for (const completion& c : batch.items()) queue_.push(c);

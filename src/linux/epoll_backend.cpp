@@ -95,7 +95,7 @@ class epoll_backend final : public linux_backend {
 
   // event_source: epoll_wait, and the eventfd that interrupts it.
   void poll_events(int timeout_ms, completion_batch& out) noexcept override;
-  void interrupt() noexcept override;
+  void interrupt() noexcept override { signal_eventfd(wakefd_); }
 
   int epfd_ = -1;
   int wakefd_ = -1;
@@ -118,9 +118,6 @@ std::error_code epoll_backend::init() noexcept {
   ev.data.ptr = nullptr;  // the interrupter
   return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) == 0 ? std::error_code{} : last_error();
 }
-
-// The backend whose poll_events() runs on this thread, if any (see interrupt()).
-thread_local const epoll_backend* polling_backend = nullptr;
 
 // ---- handles -----------------------------------------------------------------
 
@@ -429,16 +426,6 @@ void epoll_backend::close() noexcept {
   engine_.close();
 }
 
-void epoll_backend::interrupt() noexcept {
-  // The engine wakes the poller when a completion is queued for it. A
-  // completion that poll_events() delivers itself (under the handle's lock)
-  // asks to wake the very thread that is running it: that thread is not
-  // blocked in epoll_wait and will not block again before it returns, so
-  // the eventfd write (and the reads to drain it) would be wasted.
-  if (polling_backend == this) return;
-  signal_eventfd(wakefd_);
-}
-
 void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept {
   // Only one thread polls at a time, and no event from an earlier poll is
   // still being handled: handles released since can be freed now.
@@ -452,7 +439,6 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
   int n;
   do n = ::epoll_wait(epfd_, events, 128, timeout_ms);
   while (n < 0 && errno == EINTR && timeout_ms < 0);
-  polling_backend = this;  // from here on this thread does not block
   for (int i = 0; i < n; ++i) {
     auto* s = static_cast<epoll_handle*>(events[i].data.ptr);
     if (s == nullptr) {
@@ -476,7 +462,6 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     // operation on this socket cannot overtake these in the port queue.
     out.flush();
   }
-  polling_backend = nullptr;
 }
 
 }  // namespace
