@@ -81,11 +81,11 @@ struct op_queue {
 
 // Ciphertext in flight to or from the underlying stream: a little more than
 // one full record, so a record rarely needs two transfers.
-constexpr std::size_t cipher_buffer = 17 * 1024;
+constexpr std::size_t cipher_buffer = std::size_t{17} * 1024;
 // Ciphertext one underlying send takes: two full records.
 constexpr std::size_t cipher_out_buffer = 2 * cipher_buffer;
 // Encrypting stops while this much ciphertext waits to be sent.
-constexpr std::size_t output_high_water = 64 * 1024;
+constexpr std::size_t output_high_water = std::size_t{64} * 1024;
 
 }  // namespace
 
