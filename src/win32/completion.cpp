@@ -1,0 +1,135 @@
+#include "completion.hpp"
+
+#include <atomic>
+#include <span>
+
+#include "proact/error.hpp"
+#include "sockaddr.hpp"
+#include "status.hpp"
+
+namespace proact::win32 {
+namespace {
+
+void publish(OVERLAPPED* ov, DWORD status, DWORD bytes) noexcept {
+  if (ov == nullptr) return;
+  ov->InternalHigh = bytes;
+  std::atomic_ref<ULONG_PTR>(ov->Internal).store(status, std::memory_order_release);
+}
+
+// A recv that found the peer's orderly close completes with 0 bytes and
+// success on Windows; proact says eof.
+DWORD recv_status(const std::error_code& ec) noexcept {
+  return ec == proact::errc::eof ? STATUS_SUCCESS : ntstatus_from(ec);
+}
+
+void write_accept_addresses(op_record& r, socket_object& accepted) noexcept {
+  std::error_code ec;
+  const proact::endpoint local = accepted.stream.local_endpoint(ec);
+  char* area = r.output + r.receive_length;
+  if (!ec) (void)sockaddr_from(local, area, static_cast<int>(r.local_length));
+  (void)sockaddr_from(r.peer, area + r.local_length, static_cast<int>(r.remote_length));
+}
+
+// The accept step is done (either way): the target socket is no longer
+// claimed, and a closesocket that came meanwhile takes effect now.
+// Returns false if the socket was closed.
+bool release_accept_target(socket_object& s) noexcept {
+  std::lock_guard lock(s.mutex);
+  s.accept_target.store(false, std::memory_order_release);
+  if (!s.close_deferred) return true;
+  close_socket_locked(s);
+  free_socket(&s);
+  return false;
+}
+
+// AcceptEx's connection is in: the socket becomes a stream; with initial
+// data it is associated with the listener's port (the caller's own
+// association later only sets its key) and receives into the output buffer.
+bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
+  socket_object& accepted = *r.target;
+  if (!release_accept_target(accepted)) {
+    status = status_cancelled;
+    return true;
+  }
+  accepted.role.store(socket_role::stream, std::memory_order_release);
+  write_accept_addresses(r, accepted);
+  if (r.receive_length == 0) return true;
+  {
+    std::lock_guard lock(accepted.mutex);
+    if (accepted.port == nullptr) {
+      port.refs.fetch_add(1, std::memory_order_acq_rel);
+      accepted.port = &port;
+    }
+    if (auto ec = associate_with_port(accepted, accepted.stream)) {
+      status = ntstatus_from(ec);
+      return true;
+    }
+  }
+  r.kind = op_kind::accept_data;
+  r.started_on = &accepted.stream;
+  if (auto ec = accepted.stream.recv(r, proact::buffer{r.output, r.receive_length})) {
+    status = ntstatus_from(ec);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void mark_pending(OVERLAPPED* ov, op_record* record) noexcept {
+  ov->InternalHigh = reinterpret_cast<ULONG_PTR>(record);
+  std::atomic_ref<ULONG_PTR>(ov->Internal).store(STATUS_PENDING, std::memory_order_release);
+}
+
+DWORD read_status(const OVERLAPPED* ov) noexcept {
+  // Internal is written by the dequeuing thread; const_cast only to load it.
+  return static_cast<DWORD>(std::atomic_ref<ULONG_PTR>(const_cast<OVERLAPPED*>(ov)->Internal)
+                                .load(std::memory_order_acquire));
+}
+
+bool finish(const proact::completion& c, port_object& port, packet& out) noexcept {
+  auto* r = static_cast<op_record*>(c.op);
+  DWORD status = STATUS_SUCCESS;
+  auto bytes = static_cast<DWORD>(c.bytes);
+  switch (r->kind) {
+    case op_kind::post:
+      out = {r->key, r->overlapped, r->posted_bytes, STATUS_SUCCESS};
+      give_back(r);
+      return true;
+    case op_kind::recv:
+    case op_kind::accept_data:
+      status = recv_status(c.error);
+      break;
+    case op_kind::send:
+    case op_kind::connect_data:
+      status = ntstatus_from(c.error);
+      break;
+    case op_kind::accept:
+      bytes = 0;
+      if (c.error) {
+        status = ntstatus_from(c.error);
+        (void)release_accept_target(*r->target);
+      } else if (!after_accept(*r, port, status)) {
+        return false;
+      }
+      break;
+    case op_kind::connect:
+      status = ntstatus_from(c.error);
+      if (!c.error && r->buffer_count == 1) {
+        r->kind = op_kind::connect_data;
+        const proact::const_buffer data = r->buffers[0];
+        if (auto ec = r->target->stream.send(*r, data)) {
+          status = ntstatus_from(ec);
+          break;
+        }
+        return false;
+      }
+      break;
+  }
+  out = {r->key, r->overlapped, bytes, status};
+  publish(r->overlapped, status, bytes);
+  give_back(r);
+  return true;
+}
+
+}  // namespace proact::win32

@@ -1,0 +1,28 @@
+// From a proact completion to the Windows packet a caller dequeues.
+#pragma once
+
+#include "objects.hpp"
+#include "op_record.hpp"
+#include "proact/win32.h"
+
+namespace proact::win32 {
+
+struct packet {
+  ULONG_PTR key = 0;
+  OVERLAPPED* overlapped = nullptr;
+  DWORD bytes = 0;
+  DWORD status = STATUS_SUCCESS;  // NTSTATUS
+};
+
+// Finishes the record behind `c` and fills `out`: writes the status and
+// bytes into its OVERLAPPED (Internal, InternalHigh) as the kernel does, and
+// returns the record to the pool. Returns false when the operation went on
+// with its next step instead (AcceptEx receiving its initial data, ConnectEx
+// sending its buffer): no packet yet.
+bool finish(const proact::completion& c, port_object& port, packet& out) noexcept;
+
+// Marks an OVERLAPPED pending on `record` before its start call.
+void mark_pending(OVERLAPPED* ov, op_record* record) noexcept;
+DWORD read_status(const OVERLAPPED* ov) noexcept;
+
+}  // namespace proact::win32

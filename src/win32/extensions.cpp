@@ -1,0 +1,176 @@
+// The Microsoft extensions: WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER),
+// AcceptEx (with initial data), ConnectEx (with a send buffer),
+// GetAcceptExSockaddrs.
+//
+// AcceptEx's output buffer: the initial data, then the local address in
+// dwLocalAddressLength bytes, then the remote one in dwRemoteAddressLength
+// bytes, each a Windows sockaddr (Windows' own layout inside those areas is
+// undocumented; GetAcceptExSockaddrs is the only reader).
+#include <cstring>
+#include <mutex>
+
+#include "completion.hpp"
+#include "objects.hpp"
+#include "op_record.hpp"
+#include "sockaddr.hpp"
+#include "status.hpp"
+
+using namespace proact::win32;
+
+namespace {
+
+BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID lpSendBuffer,
+                       DWORD dwSendDataLength, LPDWORD /*lpdwBytesSent*/,
+                       LPOVERLAPPED lpOverlapped) {
+  socket_object* so = find_socket(s);
+  if (so == nullptr) return refuse(WSAENOTSOCK);
+  if (lpOverlapped == nullptr) return refuse(WSAEINVAL);
+  proact::endpoint remote;
+  if (!endpoint_from(name, namelen, remote)) return refuse(WSAEFAULT);
+  {
+    std::lock_guard lock(so->mutex);
+    const socket_role role = so->role.load(std::memory_order_acquire);
+    if (role == socket_role::stream) return refuse(WSAEISCONN);
+    // ConnectEx wants a bound socket, and (here) one associated with a port.
+    if (role == socket_role::listener || so->bound.empty() || so->port == nullptr) {
+      return refuse(WSAEINVAL);
+    }
+    if (auto ec = open_as_stream(*so)) return refuse(wsa_from(ec));
+  }
+  op_record* r = take_record();
+  if (r == nullptr) return refuse(WSAENOBUFS);
+  r->kind = op_kind::connect;
+  r->overlapped = lpOverlapped;
+  r->key = so->key;
+  r->owner = so;
+  r->target = so;
+  r->started_on = &so->stream;
+  r->buffer_count = 0;
+  if (lpSendBuffer != nullptr && dwSendDataLength > 0) {
+    r->buffers[0] = proact::buffer{lpSendBuffer, dwSendDataLength};
+    r->buffer_count = 1;
+  }
+  mark_pending(lpOverlapped, r);
+  if (auto ec = so->stream.connect(*r, remote)) {
+    give_back(r);
+    lpOverlapped->Internal = ntstatus_from(ec);
+    return refuse(wsa_from(ec));
+  }
+  return refuse(WSA_IO_PENDING);
+}
+
+BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+                      DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+                      DWORD dwRemoteAddressLength, LPDWORD /*lpdwBytesReceived*/,
+                      LPOVERLAPPED lpOverlapped) {
+  socket_object* listener = find_socket(sListenSocket);
+  socket_object* target = find_socket(sAcceptSocket);
+  if (listener == nullptr || target == nullptr) return refuse(WSAENOTSOCK);
+  if (lpOverlapped == nullptr || lpOutputBuffer == nullptr) return refuse(WSAEFAULT);
+  if (listener->role.load(std::memory_order_acquire) != socket_role::listener ||
+      listener->port == nullptr) {
+    return refuse(WSAEINVAL);
+  }
+  // "at least 16 bytes more than the maximum address length for the
+  // transport protocol in use" (AcceptEx).
+  const DWORD least =
+      (listener->family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in)) + 16;
+  if (dwLocalAddressLength < least || dwRemoteAddressLength < least) {
+    return refuse(WSAEINVAL);
+  }
+  if (target->role.load(std::memory_order_acquire) != socket_role::unopened ||
+      target->accept_target.exchange(true, std::memory_order_acq_rel)) {
+    return refuse(WSAEINVAL);
+  }
+  op_record* r = take_record();
+  if (r == nullptr) {
+    target->accept_target.store(false, std::memory_order_release);
+    return refuse(WSAENOBUFS);
+  }
+  r->kind = op_kind::accept;
+  r->overlapped = lpOverlapped;
+  r->key = listener->key;
+  r->owner = listener;
+  r->target = target;
+  r->started_on = &listener->listener;
+  r->output = static_cast<char*>(lpOutputBuffer);
+  r->receive_length = dwReceiveDataLength;
+  r->local_length = dwLocalAddressLength;
+  r->remote_length = dwRemoteAddressLength;
+  r->peer = proact::endpoint{};
+  mark_pending(lpOverlapped, r);
+  if (auto ec = listener->listener.accept(*r, target->stream, &r->peer)) {
+    give_back(r);
+    target->accept_target.store(false, std::memory_order_release);
+    lpOverlapped->Internal = ntstatus_from(ec);
+    return refuse(wsa_from(ec));
+  }
+  return refuse(WSA_IO_PENDING);
+}
+
+void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                    DWORD dwLocalAddressLength, DWORD /*dwRemoteAddressLength*/,
+                                    struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+                                    struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
+  auto* local = reinterpret_cast<sockaddr*>(static_cast<char*>(lpOutputBuffer) + dwReceiveDataLength);
+  auto* remote = reinterpret_cast<sockaddr*>(reinterpret_cast<char*>(local) + dwLocalAddressLength);
+  const auto length = [](const sockaddr* sa) {
+    return sa->sa_family == AF_INET6 ? static_cast<int>(sizeof(sockaddr_in6))
+                                     : static_cast<int>(sizeof(sockaddr_in));
+  };
+  if (LocalSockaddr != nullptr) *LocalSockaddr = local;
+  if (LocalSockaddrLength != nullptr) *LocalSockaddrLength = length(local);
+  if (RemoteSockaddr != nullptr) *RemoteSockaddr = remote;
+  if (RemoteSockaddrLength != nullptr) *RemoteSockaddrLength = length(remote);
+}
+
+}  // namespace
+
+BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+                     DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+                     DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
+                     LPOVERLAPPED lpOverlapped) {
+  return accept_ex(sListenSocket, sAcceptSocket, lpOutputBuffer, dwReceiveDataLength,
+                   dwLocalAddressLength, dwRemoteAddressLength, lpdwBytesReceived, lpOverlapped);
+}
+
+void WINAPI GetAcceptExSockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                 DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
+                                 struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+                                 struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
+  get_accept_ex_sockaddrs(lpOutputBuffer, dwReceiveDataLength, dwLocalAddressLength,
+                          dwRemoteAddressLength, LocalSockaddr, LocalSockaddrLength,
+                          RemoteSockaddr, RemoteSockaddrLength);
+}
+
+int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+                    LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+                    LPWSAOVERLAPPED lpOverlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  if (find_socket(s) == nullptr) return fail_wsa(WSAENOTSOCK);
+  if (dwIoControlCode != SIO_GET_EXTENSION_FUNCTION_POINTER) return fail_wsa(WSAEOPNOTSUPP);
+  if (lpOverlapped != nullptr || lpCompletionRoutine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
+  if (lpvInBuffer == nullptr || cbInBuffer < sizeof(GUID) || lpvOutBuffer == nullptr ||
+      cbOutBuffer < sizeof(void*) || lpcbBytesReturned == nullptr) {
+    return fail_wsa(WSAEFAULT);
+  }
+  GUID id{};
+  std::memcpy(&id, lpvInBuffer, sizeof id);
+  const GUID accept_id = WSAID_ACCEPTEX;
+  const GUID connect_id = WSAID_CONNECTEX;
+  const GUID sockaddrs_id = WSAID_GETACCEPTEXSOCKADDRS;
+  if (id == accept_id) {
+    const LPFN_ACCEPTEX f = accept_ex;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == connect_id) {
+    const LPFN_CONNECTEX f = connect_ex;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == sockaddrs_id) {
+    const LPFN_GETACCEPTEXSOCKADDRS f = get_accept_ex_sockaddrs;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else {
+    return fail_wsa(WSAEINVAL);
+  }
+  *lpcbBytesReturned = sizeof(void*);
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The layer's kernel objects: ports and sockets behind HANDLE/SOCKET values,
+// and the table that turns a value back into its object.
+//
+// A value is (slot index + 1) * 4, as small and aligned as Windows' own
+// handle values. Slots live in chunks that are never freed, so a lookup
+// needs no lock: a stale or forged value finds a free slot (or another
+// object of the wrong kind) and is refused, as Windows refuses it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include "proact/endpoint.hpp"
+#include "proact/port.hpp"
+#include "proact/socket.hpp"
+#include "proact/win32.h"
+
+namespace proact::win32 {
+
+// A completion port. Its shell is never freed (a closed port keeps these few
+// bytes); the proact::port inside is destroyed when the last reference goes:
+// the handle's own, one per thread inside a call on it, one per socket
+// associated with it.
+struct port_object {
+  std::optional<proact::port> port;
+  std::atomic<int> refs{1};
+  std::atomic<bool> closed{false};
+};
+
+// Takes a reference on the port behind a HANDLE; empty if the value is not
+// an open port. Releases it on destruction.
+class port_ref {
+ public:
+  port_ref() noexcept = default;
+  explicit port_ref(HANDLE h) noexcept;
+  port_ref(const port_ref&) = delete;
+  port_ref& operator=(const port_ref&) = delete;
+  ~port_ref();
+  explicit operator bool() const noexcept { return port_ != nullptr; }
+  port_object* get() const noexcept { return port_; }
+
+ private:
+  port_object* port_ = nullptr;
+};
+void release_port(port_object* p) noexcept;
+
+// A socket created with WSASocket/socket. Winsock decides what a socket is
+// by what is done with it (listen, AcceptEx target, ConnectEx); proact has
+// one type per role, so the proact handle is opened when the role is known.
+enum class socket_role : std::uint8_t { unopened, listener, stream };
+
+struct socket_object {
+  std::mutex mutex;  // bind, listen, associate, connect setup, close
+  UINT_PTR value = 0;  // its SOCKET
+  std::atomic<socket_role> role{socket_role::unopened};
+  int family = AF_INET;  // the Windows value
+  int type = SOCK_STREAM;
+  proact::endpoint bound;  // bind() before the role is known
+  proact::tcp_socket stream;
+  proact::tcp_listener listener;
+  port_object* port = nullptr;  // the associated port (holds a reference)
+  ULONG_PTR key = 0;
+  bool key_set = false;  // false while associated only by AcceptEx (initial data)
+  bool no_delay = false;
+  int linger_seconds = -1;  // SO_LINGER to apply when the handle is opened (-1: none)
+  std::atomic<bool> accept_target{false};  // the sAcceptSocket of a pending AcceptEx
+  bool close_deferred = false;             // closesocket while accept_target
+
+  proact::handle* active() noexcept {
+    switch (role.load(std::memory_order_acquire)) {
+      case socket_role::listener:
+        return &listener;
+      case socket_role::stream:
+        return &stream;
+      default:
+        return nullptr;
+    }
+  }
+};
+
+// New objects; INVALID_SOCKET / nullptr (last error set) when out of slots.
+SOCKET new_socket(int family, int type);
+HANDLE new_port(port_object* p);
+// The socket behind a value, or nullptr (no error set).
+socket_object* find_socket(UINT_PTR value) noexcept;
+// Frees the slot of a closed socket / port handle.
+void free_socket(socket_object* s) noexcept;
+bool free_port_slot(HANDLE h, port_object*& p) noexcept;
+
+// Opens the proact handle for the socket's role, binds it to `bound` when
+// set, applies pending options, associates it with the socket's port.
+// Caller holds s.mutex.
+std::error_code open_as_stream(socket_object& s);
+std::error_code associate_with_port(socket_object& s, proact::handle& h);
+
+// Closes everything the socket holds. Caller holds s.mutex.
+void close_socket_locked(socket_object& s) noexcept;
+
+}  // namespace proact::win32

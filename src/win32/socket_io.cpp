@@ -1,0 +1,145 @@
+// Overlapped socket I/O: WSARecv, WSASend, WSAGetOverlappedResult, CancelIo,
+// CancelIoEx. Every operation goes pending and completes through the port
+// (the socket's key, the caller's OVERLAPPED).
+#include <chrono>
+#include <span>
+#include <thread>
+
+#include "completion.hpp"
+#include "objects.hpp"
+#include "op_record.hpp"
+#include "proact/error.hpp"
+#include "status.hpp"
+
+using namespace proact::win32;
+
+namespace {
+
+socket_object* refused(int wsa_error) {
+  WSASetLastError(wsa_error);
+  return nullptr;
+}
+
+// Checks what WSARecv and WSASend share; the socket, or nullptr with the
+// error set.
+socket_object* stream_for_io(SOCKET s, DWORD count, LPWSAOVERLAPPED ov,
+                             LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+  socket_object* so = find_socket(s);
+  if (so == nullptr) return refused(WSAENOTSOCK);
+  // Blocking calls and completion routines are not part of this layer.
+  if (ov == nullptr || routine != nullptr) return refused(WSAEOPNOTSUPP);
+  if (count == 0) return refused(WSAEINVAL);
+  if (count > record_buffers) return refused(WSAENOBUFS);
+  if (so->role.load(std::memory_order_acquire) != socket_role::stream) {
+    return refused(WSAENOTCONN);
+  }
+  return so;
+}
+
+op_record* record_for(socket_object& so, op_kind kind, LPWSABUF buffers, DWORD count,
+                      LPWSAOVERLAPPED ov) {
+  op_record* r = take_record();
+  if (r == nullptr) return nullptr;
+  r->kind = kind;
+  r->overlapped = ov;
+  r->key = so.key;
+  r->owner = &so;
+  r->started_on = &so.stream;
+  r->buffer_count = count;
+  for (DWORD i = 0; i < count; ++i) r->buffers[i] = proact::buffer{buffers[i].buf, buffers[i].len};
+  return r;
+}
+
+int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec) {
+  if (!ec) return fail_wsa(WSA_IO_PENDING);
+  give_back(r);
+  ov->Internal = ntstatus_from(ec);
+  ov->InternalHigh = 0;
+  return fail_wsa(wsa_from(ec));
+}
+
+}  // namespace
+
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+                   LPDWORD /*lpNumberOfBytesRecvd*/, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+                   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  socket_object* so = stream_for_io(s, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  if (so == nullptr) return SOCKET_ERROR;
+  if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
+  if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);  // MSG_PEEK...
+  op_record* r = record_for(*so, op_kind::recv, lpBuffers, dwBufferCount, lpOverlapped);
+  if (r == nullptr) return fail_wsa(WSAENOBUFS);
+  mark_pending(lpOverlapped, r);
+  const std::error_code ec =
+      dwBufferCount == 1
+          ? so->stream.recv(*r, r->buffers[0])
+          : so->stream.recv(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount));
+  return started(r, lpOverlapped, ec);
+}
+
+int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+                   LPDWORD /*lpNumberOfBytesSent*/, DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
+                   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  socket_object* so = stream_for_io(s, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  if (so == nullptr) return SOCKET_ERROR;
+  if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
+  if (dwFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  op_record* r = record_for(*so, op_kind::send, lpBuffers, dwBufferCount, lpOverlapped);
+  if (r == nullptr) return fail_wsa(WSAENOBUFS);
+  for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
+  mark_pending(lpOverlapped, r);
+  const std::error_code ec =
+      dwBufferCount == 1
+          ? so->stream.send(*r, r->send_buffers[0])
+          : so->stream.send(*r,
+                            std::span<const proact::const_buffer>(r->send_buffers, dwBufferCount));
+  return started(r, lpOverlapped, ec);
+}
+
+BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
+                                   BOOL fWait, LPDWORD lpdwFlags) {
+  if (find_socket(s) == nullptr) return refuse(WSAENOTSOCK);
+  if (lpOverlapped == nullptr || lpcbTransfer == nullptr || lpdwFlags == nullptr) {
+    return refuse(WSAEFAULT);
+  }
+  DWORD status = read_status(lpOverlapped);
+  while (status == STATUS_PENDING && fWait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    status = read_status(lpOverlapped);
+  }
+  if (status == STATUS_PENDING) return refuse(WSA_IO_INCOMPLETE);
+  *lpcbTransfer = static_cast<DWORD>(lpOverlapped->InternalHigh);
+  *lpdwFlags = 0;
+  if (status != STATUS_SUCCESS) return refuse(wsa_from_ntstatus(status));
+  return TRUE;
+}
+
+BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
+  socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(hFile));
+  if (so == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
+  if (lpOverlapped == nullptr) {
+    proact::handle* h = so->active();
+    if (h == nullptr) return fail_win32(ERROR_NOT_FOUND);
+    if (auto ec = h->cancel()) {
+      return fail_win32(ec == proact::errc::not_found ? ERROR_NOT_FOUND : ERROR_INVALID_HANDLE);
+    }
+    return TRUE;
+  }
+  op_record* r = read_status(lpOverlapped) == STATUS_PENDING ? record_of(lpOverlapped) : nullptr;
+  if (r == nullptr || r->overlapped != lpOverlapped || r->owner != so || r->started_on == nullptr) {
+    return fail_win32(ERROR_NOT_FOUND);
+  }
+  if (auto ec = r->started_on->cancel(*r)) {
+    return fail_win32(ec == proact::errc::not_found ? ERROR_NOT_FOUND : ERROR_INVALID_HANDLE);
+  }
+  return TRUE;
+}
+
+BOOL WINAPI CancelIo(HANDLE hFile) {
+  socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(hFile));
+  if (so == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
+  // Every pending operation of the handle (not only this thread's: I/O here
+  // belongs to no thread). Nothing pending is still success.
+  if (proact::handle* h = so->active()) (void)h->cancel();
+  return TRUE;
+}
