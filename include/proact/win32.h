@@ -25,6 +25,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+// Everything below is spelled as Windows spells it (typedef struct, macros,
+// C types), so clang-tidy's modern-C++ advice does not apply.
+// NOLINTBEGIN
+
 // ---- Basic types -----------------------------------------------------------
 
 #define WINAPI
@@ -353,12 +357,18 @@ typedef struct linger {
   u_short l_linger;
 } LINGER, *PLINGER;
 
-inline u_short htons(u_short v) noexcept { return static_cast<u_short>((v << 8) | (v >> 8)); }
-inline u_short ntohs(u_short v) noexcept { return htons(v); }
+inline u_short htons(u_short v) noexcept {
+  return static_cast<u_short>((v << 8) | (v >> 8));
+}
+inline u_short ntohs(u_short v) noexcept {
+  return htons(v);
+}
 inline u_long htonl(u_long v) noexcept {
   return ((v & 0xffu) << 24) | ((v & 0xff00u) << 8) | ((v >> 8) & 0xff00u) | (v >> 24);
 }
-inline u_long ntohl(u_long v) noexcept { return htonl(v); }
+inline u_long ntohl(u_long v) noexcept {
+  return htonl(v);
+}
 
 // WSAIoctl codes.
 #define IOC_IN 0x80000000u
@@ -377,18 +387,29 @@ typedef BOOL(WINAPI* LPFN_ACCEPTEX)(SOCKET sListenSocket, SOCKET sAcceptSocket,
 typedef BOOL(WINAPI* LPFN_CONNECTEX)(SOCKET s, const struct sockaddr* name, int namelen,
                                      PVOID lpSendBuffer, DWORD dwSendDataLength,
                                      LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped);
-typedef void(WINAPI* LPFN_GETACCEPTEXSOCKADDRS)(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
-                                                DWORD dwLocalAddressLength,
-                                                DWORD dwRemoteAddressLength,
-                                                struct sockaddr** LocalSockaddr,
-                                                LPINT LocalSockaddrLength,
-                                                struct sockaddr** RemoteSockaddr,
-                                                LPINT RemoteSockaddrLength);
+typedef void(WINAPI* LPFN_GETACCEPTEXSOCKADDRS)(
+    PVOID lpOutputBuffer, DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+    DWORD dwRemoteAddressLength, struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+    struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength);
 
-#define WSAID_ACCEPTEX {0xb5367df1, 0xcbac, 0x11cf, {0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92}}
-#define WSAID_CONNECTEX {0x25a207b9, 0xddf3, 0x4660, {0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e}}
-#define WSAID_GETACCEPTEXSOCKADDRS \
-  {0xb5367df2, 0xcbac, 0x11cf, {0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92}}
+#define WSAID_ACCEPTEX                               \
+  {                                                  \
+    0xb5367df1, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
+#define WSAID_CONNECTEX                              \
+  {                                                  \
+    0x25a207b9, 0xddf3, 0x4660, {                    \
+      0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e \
+    }                                                \
+  }
+#define WSAID_GETACCEPTEXSOCKADDRS                   \
+  {                                                  \
+    0xb5367df2, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
 
 // ---- Functions ---------------------------------------------------------------
 
@@ -410,8 +431,7 @@ BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
                                         LPOVERLAPPED_ENTRY lpCompletionPortEntries, ULONG ulCount,
                                         PULONG ulNumEntriesRemoved, DWORD dwMilliseconds,
                                         BOOL fAlertable);
-BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort,
-                                       DWORD dwNumberOfBytesTransferred,
+BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBytesTransferred,
                                        ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI CloseHandle(HANDLE hObject);
 BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
@@ -439,8 +459,8 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
                     LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
                     LPWSAOVERLAPPED lpOverlapped,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
-int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
-                   LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd,
+                   LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
                    DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
@@ -466,3 +486,5 @@ HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
 FARPROC WINAPI GetProcAddress(HMODULE hModule, LPCSTR lpProcName);
 
 void WINAPI Sleep(DWORD dwMilliseconds);
+
+// NOLINTEND

@@ -112,7 +112,8 @@ void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLen
                                     DWORD dwLocalAddressLength, DWORD /*dwRemoteAddressLength*/,
                                     struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
                                     struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
-  auto* local = reinterpret_cast<sockaddr*>(static_cast<char*>(lpOutputBuffer) + dwReceiveDataLength);
+  auto* local =
+      reinterpret_cast<sockaddr*>(static_cast<char*>(lpOutputBuffer) + dwReceiveDataLength);
   auto* remote = reinterpret_cast<sockaddr*>(reinterpret_cast<char*>(local) + dwLocalAddressLength);
   const auto length = [](const sockaddr* sa) {
     return sa->sa_family == AF_INET6 ? static_cast<int>(sizeof(sockaddr_in6))
@@ -139,8 +140,8 @@ void WINAPI GetAcceptExSockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength
                                  struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
                                  struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
   get_accept_ex_sockaddrs(lpOutputBuffer, dwReceiveDataLength, dwLocalAddressLength,
-                          dwRemoteAddressLength, LocalSockaddr, LocalSockaddrLength,
-                          RemoteSockaddr, RemoteSockaddrLength);
+                          dwRemoteAddressLength, LocalSockaddr, LocalSockaddrLength, RemoteSockaddr,
+                          RemoteSockaddrLength);
 }
 
 int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,

@@ -6,7 +6,15 @@ namespace {
 thread_local DWORD last_error = ERROR_SUCCESS;
 }
 
-DWORD WINAPI GetLastError() { return last_error; }
-void WINAPI SetLastError(DWORD dwErrCode) { last_error = dwErrCode; }
-int WSAAPI WSAGetLastError() { return static_cast<int>(last_error); }
-void WSAAPI WSASetLastError(int iError) { last_error = static_cast<DWORD>(iError); }
+DWORD WINAPI GetLastError() {
+  return last_error;
+}
+void WINAPI SetLastError(DWORD dwErrCode) {
+  last_error = dwErrCode;
+}
+int WSAAPI WSAGetLastError() {
+  return static_cast<int>(last_error);
+}
+void WSAAPI WSASetLastError(int iError) {
+  last_error = static_cast<DWORD>(iError);
+}

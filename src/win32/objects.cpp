@@ -24,8 +24,12 @@ std::atomic<slot*> chunks[max_chunks];
 std::mutex table_mutex;  // creating and freeing handles, never lookups
 std::vector<std::uint32_t> free_slots;
 std::uint32_t used_chunks = 0;
+// Every port shell ever made (they are never freed; see port_object).
+std::vector<port_object*> port_shells;
 
-UINT_PTR value_of(std::uint32_t index) noexcept { return (UINT_PTR{index} + 1) * 4; }
+UINT_PTR value_of(std::uint32_t index) noexcept {
+  return (UINT_PTR{index} + 1) * 4;
+}
 
 slot* find(UINT_PTR value) noexcept {
   if (value == 0 || value % 4 != 0) return nullptr;
@@ -44,7 +48,8 @@ bool allocate(std::uint32_t& index) {
     if (chunk == nullptr) return false;
     chunks[used_chunks].store(chunk, std::memory_order_release);
     // Handed out lowest first.
-    for (std::uint32_t i = chunk_slots; i-- > 0;) free_slots.push_back(used_chunks * chunk_slots + i);
+    for (std::uint32_t i = chunk_slots; i-- > 0;)
+      free_slots.push_back(used_chunks * chunk_slots + i);
     ++used_chunks;
   }
   index = free_slots.back();
@@ -110,6 +115,10 @@ HANDLE new_port(port_object* p) {
   if (!allocate(index)) {
     SetLastError(ERROR_NOT_ENOUGH_MEMORY);
     return nullptr;
+  }
+  {
+    std::lock_guard lock(table_mutex);
+    port_shells.push_back(p);
   }
   slot* s = find(value_of(index));
   s->port.store(p, std::memory_order_release);

@@ -52,7 +52,7 @@ void release_port(port_object* p) noexcept;
 enum class socket_role : std::uint8_t { unopened, listener, stream };
 
 struct socket_object {
-  std::mutex mutex;  // bind, listen, associate, connect setup, close
+  std::mutex mutex;    // bind, listen, associate, connect setup, close
   UINT_PTR value = 0;  // its SOCKET
   std::atomic<socket_role> role{socket_role::unopened};
   int family = AF_INET;  // the Windows value

@@ -39,7 +39,8 @@ op_record* pop() noexcept {
     op_record* r = at(low - 1);
     // next_free may be stale if another thread took r meanwhile; the
     // generation then differs and the exchange fails.
-    const std::uint64_t next = ((head >> 32) + 1) << 32 | r->next_free.load(std::memory_order_relaxed);
+    const std::uint64_t next =
+        ((head >> 32) + 1) << 32 | r->next_free.load(std::memory_order_relaxed);
     if (free_head.compare_exchange_weak(head, next, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
       return r;

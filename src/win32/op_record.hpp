@@ -34,7 +34,7 @@ struct op_record : proact::operation {
   OVERLAPPED* overlapped = nullptr;
   ULONG_PTR key = 0;
   DWORD posted_bytes = 0;
-  socket_object* owner = nullptr;  // the socket the call named (CancelIoEx checks it)
+  socket_object* owner = nullptr;        // the socket the call named (CancelIoEx checks it)
   proact::handle* started_on = nullptr;  // the proact handle the operation is on now
   // AcceptEx
   socket_object* target = nullptr;  // AcceptEx: sAcceptSocket; ConnectEx: the socket
@@ -47,7 +47,7 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
-  std::uint32_t index = 0;      // in the pool
+  std::uint32_t index = 0;                  // in the pool
   std::atomic<std::uint32_t> next_free{0};  // pool link (index + 1; 0 = end)
 };
 

@@ -18,9 +18,8 @@ using clock = std::chrono::steady_clock;
 // The time left of a wait that started at `start`.
 proact::timeout remaining(DWORD ms, clock::time_point start) noexcept {
   if (ms == INFINITE) return proact::infinite;
-  const auto left =
-      std::chrono::milliseconds(ms) -
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
+  const auto left = std::chrono::milliseconds(ms) -
+                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
   return left.count() > 0 ? left : proact::timeout::zero();
 }
 
@@ -199,9 +198,8 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBy
 
 BOOL WINAPI CloseHandle(HANDLE hObject) {
   if (find_socket(reinterpret_cast<UINT_PTR>(hObject)) != nullptr) {
-    return closesocket(reinterpret_cast<UINT_PTR>(hObject)) == 0
-               ? TRUE
-               : fail_win32(ERROR_INVALID_HANDLE);
+    return closesocket(reinterpret_cast<UINT_PTR>(hObject)) == 0 ? TRUE
+                                                                 : fail_win32(ERROR_INVALID_HANDLE);
   }
   port_object* p = nullptr;
   if (!free_port_slot(hObject, p)) return fail_win32(ERROR_INVALID_HANDLE);

@@ -88,11 +88,10 @@ int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
   mark_pending(lpOverlapped, r);
-  const std::error_code ec =
-      dwBufferCount == 1
-          ? so->stream.send(*r, r->send_buffers[0])
-          : so->stream.send(*r,
-                            std::span<const proact::const_buffer>(r->send_buffers, dwBufferCount));
+  const std::error_code ec = dwBufferCount == 1
+                                 ? so->stream.send(*r, r->send_buffers[0])
+                                 : so->stream.send(*r, std::span<const proact::const_buffer>(
+                                                           r->send_buffers, dwBufferCount));
   return started(r, lpOverlapped, ec);
 }
 

@@ -37,7 +37,9 @@ int WSAAPI WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData) {
   return 0;
 }
 
-int WSAAPI WSACleanup() { return 0; }
+int WSAAPI WSACleanup() {
+  return 0;
+}
 
 SOCKET WSAAPI WSASocketA(int af, int type, int protocol, void* /*lpProtocolInfo*/, unsigned /*g*/,
                          DWORD /*dwFlags*/) {

@@ -41,10 +41,11 @@ int main() {
                     &remote_len);
     const auto* l = reinterpret_cast<const sockaddr_in*>(local);
     const auto* r = reinterpret_cast<const sockaddr_in*>(remote);
-    std::printf("GetAcceptExSockaddrs: local family=%d len=%d is_listener_port=%d; "
-                "remote family=%d len=%d is_client_port=%d\n",
-                l->sin_family, local_len, ntohs(l->sin_port) == port_of(listener),
-                r->sin_family, remote_len, ntohs(r->sin_port) == port_of(c2));
+    std::printf(
+        "GetAcceptExSockaddrs: local family=%d len=%d is_listener_port=%d; "
+        "remote family=%d len=%d is_client_port=%d\n",
+        l->sin_family, local_len, ntohs(l->sin_port) == port_of(listener), r->sin_family,
+        remote_len, ntohs(r->sin_port) == port_of(c2));
     closesocket(s2);
     closesocket(c2);
   }

@@ -30,8 +30,10 @@ int main() {
               HasOverlappedIoCompleted(&recv_a.ov) ? 1 : 0,
               HasOverlappedIoCompleted(&recv_b.ov) ? 1 : 0);
   DWORD n = 0;
-  result("GetOverlappedResult(recv_a, no wait)", GetOverlappedResult(hserver, &recv_a.ov, &n, FALSE));
-  result("GetOverlappedResult(recv_b, no wait)", GetOverlappedResult(hserver, &recv_b.ov, &n, FALSE));
+  result("GetOverlappedResult(recv_a, no wait)",
+         GetOverlappedResult(hserver, &recv_a.ov, &n, FALSE));
+  result("GetOverlappedResult(recv_b, no wait)",
+         GetOverlappedResult(hserver, &recv_b.ov, &n, FALSE));
 
   // All (Windows promises no order among them).
   result("CancelIoEx(server, NULL)", CancelIoEx(hserver, nullptr));
@@ -58,7 +60,8 @@ int main() {
   started("AcceptEx", accept_x,
           x.accept_ex(listener, spare, addresses, 0, address_space, address_space, &bytes,
                       &accept_x.ov) != FALSE);
-  result("CancelIoEx(listener, accept_x)", CancelIoEx(reinterpret_cast<HANDLE>(listener), &accept_x.ov));
+  result("CancelIoEx(listener, accept_x)",
+         CancelIoEx(reinterpret_cast<HANDLE>(listener), &accept_x.ov));
   dequeue_one(port, "the cancelled accept");
 
   // CancelIo cancels a pending recv too.

@@ -8,9 +8,9 @@
 // sorted by key, then name.
 #pragma once
 
-#include <winsock2.h>
 #include <mswsock.h>
 #include <windows.h>
+#include <winsock2.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -133,8 +133,8 @@ struct extensions {
 
 inline void load(SOCKET s, GUID id, void* out, std::size_t size) {
   DWORD bytes = 0;
-  if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, out,
-               static_cast<DWORD>(size), &bytes, nullptr, nullptr) != 0) {
+  if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, out, static_cast<DWORD>(size),
+               &bytes, nullptr, nullptr) != 0) {
     fail("WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER)");
   }
 }
@@ -255,7 +255,6 @@ inline void send_from(SOCKET s, const char* text, op& o) {
   started("WSASend", o, WSASend(s, &b, 1, &bytes, 0, &o.ov, nullptr) == 0);
 }
 
-
 }  // namespace scenario
 
 namespace scenario {
@@ -263,8 +262,8 @@ namespace scenario {
 // What a completed recv holds, through GetOverlappedResult.
 inline void print_received(SOCKET s, const op& o, const char* buf) {
   DWORD n = 0;
-  const BOOL ok = GetOverlappedResult(reinterpret_cast<HANDLE>(s), const_cast<OVERLAPPED*>(&o.ov),
-                                      &n, FALSE);
+  const BOOL ok =
+      GetOverlappedResult(reinterpret_cast<HANDLE>(s), const_cast<OVERLAPPED*>(&o.ov), &n, FALSE);
   std::printf("%s: %s bytes=%lu data=\"%.*s\"\n", o.name, ok ? "TRUE" : "FALSE",
               static_cast<unsigned long>(n), ok ? static_cast<int>(n) : 0, buf);
 }

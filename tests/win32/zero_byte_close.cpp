@@ -22,7 +22,8 @@ int main() {
   recv_into(server, none, 0, zero_1);
   std::printf("GetQueuedCompletionStatus (100 ms, nothing sent):\n");
   print(dequeue(port, 100));
-  std::printf("HasOverlappedIoCompleted(zero_1)=%d\n", HasOverlappedIoCompleted(&zero_1.ov) ? 1 : 0);
+  std::printf("HasOverlappedIoCompleted(zero_1)=%d\n",
+              HasOverlappedIoCompleted(&zero_1.ov) ? 1 : 0);
   op send_1("send_1");
   send_from(client, "abc", send_1);
   dequeue_group(port, 2, "data arrives");
