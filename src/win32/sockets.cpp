@@ -138,6 +138,12 @@ int WSAAPI setsockopt(SOCKET s, int level, int optname, const char* optval, int 
     return 0;
   }
   if (optval == nullptr) return fail_wsa(WSAEFAULT);
+  if (level == SOL_SOCKET && optname == SO_REUSEADDR) {
+    // proact's listeners already rebind over TIME_WAIT connections, which is
+    // what servers ask this for; Windows' further meaning (taking over a
+    // port in active use) is not given.
+    return 0;
+  }
   std::lock_guard lock(so->mutex);
   const bool open = so->role.load(std::memory_order_acquire) != socket_role::unopened;
   if (level == SOL_SOCKET && optname == SO_LINGER) {
