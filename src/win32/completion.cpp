@@ -101,8 +101,17 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       status = recv_status(c.error);
       break;
     case op_kind::send:
+    case op_kind::send_to:
     case op_kind::connect_data:
       status = ntstatus_from(c.error);
+      break;
+    case op_kind::recv_from:
+      // A truncated datagram still has a source.
+      status = ntstatus_from(c.error);
+      if (r->from != nullptr && r->from_length != nullptr && !r->peer.empty()) {
+        const int n = sockaddr_from(r->peer, r->from, *r->from_length);
+        if (n != 0) *r->from_length = n;
+      }
       break;
     case op_kind::accept:
       bytes = 0;

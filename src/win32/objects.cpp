@@ -175,6 +175,7 @@ std::error_code open_as_stream(socket_object& s) {
 void close_socket_locked(socket_object& s) noexcept {
   (void)s.stream.close();
   (void)s.listener.close();
+  (void)s.udp.close();
   s.role.store(socket_role::unopened, std::memory_order_release);
   if (s.port != nullptr) {
     release_port(s.port);

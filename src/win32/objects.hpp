@@ -15,6 +15,7 @@
 #include "proact/endpoint.hpp"
 #include "proact/port.hpp"
 #include "proact/socket.hpp"
+#include "proact/udp.hpp"
 #include "proact/win32.h"
 
 namespace proact::win32 {
@@ -46,10 +47,11 @@ class port_ref {
 };
 void release_port(port_object* p) noexcept;
 
-// A socket created with WSASocket/socket. Winsock decides what a socket is
-// by what is done with it (listen, AcceptEx target, ConnectEx); proact has
+// A socket created with WSASocket/socket. Winsock decides what a TCP socket
+// is by what is done with it (listen, AcceptEx target, ConnectEx); proact has
 // one type per role, so the proact handle is opened when the role is known.
-enum class socket_role : std::uint8_t { unopened, listener, stream };
+// A UDP socket has one role from the start.
+enum class socket_role : std::uint8_t { unopened, listener, stream, datagram };
 
 struct socket_object {
   std::mutex mutex;    // bind, listen, associate, connect setup, close
@@ -60,6 +62,7 @@ struct socket_object {
   proact::endpoint bound;  // bind() before the role is known
   proact::tcp_socket stream;
   proact::tcp_listener listener;
+  proact::udp_socket udp;
   port_object* port = nullptr;  // the associated port (holds a reference)
   ULONG_PTR key = 0;
   bool key_set = false;  // false while associated only by AcceptEx (initial data)
@@ -74,6 +77,8 @@ struct socket_object {
         return &listener;
       case socket_role::stream:
         return &stream;
+      case socket_role::datagram:
+        return &udp;
       default:
         return nullptr;
     }

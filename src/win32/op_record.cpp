@@ -76,6 +76,8 @@ void give_back(op_record* r) noexcept {
   r->owner = nullptr;
   r->started_on = nullptr;
   r->target = nullptr;
+  r->from = nullptr;
+  r->from_length = nullptr;
   push(r);
 }
 

@@ -25,7 +25,17 @@ namespace proact::win32 {
 
 struct socket_object;
 
-enum class op_kind : std::uint8_t { post, recv, send, accept, accept_data, connect, connect_data };
+enum class op_kind : std::uint8_t {
+  post,
+  recv,
+  send,
+  recv_from,
+  send_to,
+  accept,
+  accept_data,
+  connect,
+  connect_data
+};
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
 
@@ -42,7 +52,10 @@ struct op_record : proact::operation {
   DWORD receive_length = 0;
   DWORD local_length = 0;
   DWORD remote_length = 0;
-  proact::endpoint peer;
+  proact::endpoint peer;  // AcceptEx's remote address; WSARecvFrom's source; WSASendTo's target
+  // WSARecvFrom: where the source address goes at completion
+  sockaddr* from = nullptr;
+  int* from_length = nullptr;
   // ConnectEx's send buffer, WSARecv/WSASend's buffers
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];

@@ -1,6 +1,6 @@
-// Overlapped socket I/O: WSARecv, WSASend, WSAGetOverlappedResult, CancelIo,
-// CancelIoEx. Every operation goes pending and completes through the port
-// (the socket's key, the caller's OVERLAPPED).
+// Overlapped socket I/O: WSARecv, WSASend, WSARecvFrom, WSASendTo,
+// WSAGetOverlappedResult, CancelIo, CancelIoEx. Every operation goes pending and completes through
+// the port (the socket's key, the caller's OVERLAPPED).
 #include <chrono>
 #include <span>
 #include <thread>
@@ -9,6 +9,7 @@
 #include "objects.hpp"
 #include "op_record.hpp"
 #include "proact/error.hpp"
+#include "sockaddr.hpp"
 #include "status.hpp"
 
 using namespace proact::win32;
@@ -20,9 +21,8 @@ socket_object* refused(int wsa_error) {
   return nullptr;
 }
 
-// Checks what WSARecv and WSASend share; the socket, or nullptr with the
-// error set.
-socket_object* stream_for_io(SOCKET s, DWORD count, LPWSAOVERLAPPED ov,
+// Checks what the four calls share; the socket, or nullptr with the error set.
+socket_object* socket_for_io(SOCKET s, socket_role role, DWORD count, LPWSAOVERLAPPED ov,
                              LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return refused(WSAENOTSOCK);
@@ -30,21 +30,20 @@ socket_object* stream_for_io(SOCKET s, DWORD count, LPWSAOVERLAPPED ov,
   if (ov == nullptr || routine != nullptr) return refused(WSAEOPNOTSUPP);
   if (count == 0) return refused(WSAEINVAL);
   if (count > record_buffers) return refused(WSAENOBUFS);
-  if (so->role.load(std::memory_order_acquire) != socket_role::stream) {
-    return refused(WSAENOTCONN);
-  }
+  const socket_role is = so->role.load(std::memory_order_acquire);
+  if (is != role) return refused(role == socket_role::stream ? WSAENOTCONN : WSAEOPNOTSUPP);
   return so;
 }
 
-op_record* record_for(socket_object& so, op_kind kind, LPWSABUF buffers, DWORD count,
-                      LPWSAOVERLAPPED ov) {
+op_record* record_for(socket_object& so, proact::handle& on, op_kind kind, LPWSABUF buffers,
+                      DWORD count, LPWSAOVERLAPPED ov) {
   op_record* r = take_record();
   if (r == nullptr) return nullptr;
   r->kind = kind;
   r->overlapped = ov;
   r->key = so.key;
   r->owner = &so;
-  r->started_on = &so.stream;
+  r->started_on = &on;
   r->buffer_count = count;
   for (DWORD i = 0; i < count; ++i) r->buffers[i] = proact::buffer{buffers[i].buf, buffers[i].len};
   return r;
@@ -63,11 +62,12 @@ int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec) {
 int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
                    LPDWORD /*lpNumberOfBytesRecvd*/, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
-  socket_object* so = stream_for_io(s, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  socket_object* so =
+      socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
   if (so == nullptr) return SOCKET_ERROR;
   if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
   if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);  // MSG_PEEK...
-  op_record* r = record_for(*so, op_kind::recv, lpBuffers, dwBufferCount, lpOverlapped);
+  op_record* r = record_for(*so, so->stream, op_kind::recv, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   mark_pending(lpOverlapped, r);
   const std::error_code ec =
@@ -80,11 +80,12 @@ int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
 int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
                    LPDWORD /*lpNumberOfBytesSent*/, DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
-  socket_object* so = stream_for_io(s, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  socket_object* so =
+      socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
   if (so == nullptr) return SOCKET_ERROR;
   if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
   if (dwFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
-  op_record* r = record_for(*so, op_kind::send, lpBuffers, dwBufferCount, lpOverlapped);
+  op_record* r = record_for(*so, so->stream, op_kind::send, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
   mark_pending(lpOverlapped, r);
@@ -92,6 +93,57 @@ int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
                                  ? so->stream.send(*r, r->send_buffers[0])
                                  : so->stream.send(*r, std::span<const proact::const_buffer>(
                                                            r->send_buffers, dwBufferCount));
+  return started(r, lpOverlapped, ec);
+}
+
+int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+                       LPDWORD /*lpNumberOfBytesRecvd*/, LPDWORD lpFlags, struct sockaddr* lpFrom,
+                       LPINT lpFromlen, LPWSAOVERLAPPED lpOverlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  socket_object* so =
+      socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  if (so == nullptr) return SOCKET_ERROR;
+  if (lpBuffers == nullptr || (lpFrom != nullptr && lpFromlen == nullptr)) {
+    return fail_wsa(WSAEFAULT);
+  }
+  if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  op_record* r =
+      record_for(*so, so->udp, op_kind::recv_from, lpBuffers, dwBufferCount, lpOverlapped);
+  if (r == nullptr) return fail_wsa(WSAENOBUFS);
+  r->peer = proact::endpoint{};
+  r->from = lpFrom;
+  r->from_length = lpFromlen;
+  mark_pending(lpOverlapped, r);
+  const std::error_code ec =
+      dwBufferCount == 1
+          ? so->udp.recv_from(*r, r->buffers[0], &r->peer)
+          : so->udp.recv_from(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount),
+                              &r->peer);
+  return started(r, lpOverlapped, ec);
+}
+
+int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+                     LPDWORD /*lpNumberOfBytesSent*/, DWORD dwFlags, const struct sockaddr* lpTo,
+                     int iTolen, LPWSAOVERLAPPED lpOverlapped,
+                     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  socket_object* so =
+      socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  if (so == nullptr) return SOCKET_ERROR;
+  if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
+  if (dwFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  proact::endpoint to;
+  if (!endpoint_from(lpTo, iTolen, to))
+    return fail_wsa(lpTo == nullptr ? WSAEDESTADDRREQ : WSAEFAULT);
+  op_record* r = record_for(*so, so->udp, op_kind::send_to, lpBuffers, dwBufferCount, lpOverlapped);
+  if (r == nullptr) return fail_wsa(WSAENOBUFS);
+  for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
+  r->peer = to;
+  mark_pending(lpOverlapped, r);
+  const std::error_code ec =
+      dwBufferCount == 1
+          ? so->udp.send_to(*r, r->send_buffers[0], r->peer)
+          : so->udp.send_to(
+                *r, std::span<const proact::const_buffer>(r->send_buffers, dwBufferCount), r->peer);
   return started(r, lpOverlapped, ec);
 }
 

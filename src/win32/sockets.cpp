@@ -47,12 +47,25 @@ SOCKET WSAAPI WSASocketA(int af, int type, int protocol, void* /*lpProtocolInfo*
     WSASetLastError(WSAEAFNOSUPPORT);
     return INVALID_SOCKET;
   }
-  if (type != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
+  const bool stream = type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+  const bool datagram = type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+  if (!stream && !datagram) {
     WSASetLastError(WSAESOCKTNOSUPPORT);
     return INVALID_SOCKET;
   }
   // Every socket here is overlapped, as WSA_FLAG_OVERLAPPED asks.
-  return new_socket(af, type);
+  const SOCKET s = new_socket(af, type);
+  if (s == INVALID_SOCKET || stream) return s;
+  socket_object* so = find_socket(s);
+  std::lock_guard lock(so->mutex);
+  if (auto ec = so->udp.open(family_of(*so))) {
+    close_socket_locked(*so);
+    free_socket(so);
+    WSASetLastError(wsa_from(ec));
+    return INVALID_SOCKET;
+  }
+  so->role.store(socket_role::datagram, std::memory_order_release);
+  return s;
 }
 
 SOCKET WSAAPI WSASocketW(int af, int type, int protocol, void* lpProtocolInfo, unsigned g,
@@ -71,6 +84,12 @@ int WSAAPI bind(SOCKET s, const struct sockaddr* name, int namelen) {
   if (!endpoint_from(name, namelen, local)) return fail_wsa(WSAEFAULT);
   if (local.family() != family_of(*so)) return fail_wsa(WSAEAFNOSUPPORT);
   std::lock_guard lock(so->mutex);
+  if (so->role.load(std::memory_order_acquire) == socket_role::datagram) {
+    if (!so->bound.empty()) return fail_wsa(WSAEINVAL);
+    if (auto ec = so->udp.bind(local)) return fail_wsa(wsa_from(ec));
+    so->bound = local;
+    return 0;
+  }
   if (so->role.load(std::memory_order_acquire) != socket_role::unopened || !so->bound.empty()) {
     return fail_wsa(WSAEINVAL);
   }
@@ -88,6 +107,8 @@ int WSAAPI listen(SOCKET s, int backlog) {
       return 0;
     case socket_role::stream:
       return fail_wsa(WSAEISCONN);
+    case socket_role::datagram:
+      return fail_wsa(WSAEOPNOTSUPP);
     case socket_role::unopened:
       break;
   }
@@ -187,6 +208,9 @@ int WSAAPI getsockname(SOCKET s, struct sockaddr* name, int* namelen) {
       break;
     case socket_role::stream:
       local = so->stream.local_endpoint(ec);
+      break;
+    case socket_role::datagram:
+      local = so->udp.local_endpoint(ec);
       break;
     case socket_role::unopened:
       if (so->bound.empty()) return fail_wsa(WSAEINVAL);

@@ -17,8 +17,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 using namespace scenario;
 
@@ -71,9 +75,10 @@ int main() {
   constexpr int rounds = 1000;
   for (int i = 0; i < rounds; ++i) round_trip(port, server, client, recv_op, send_op, post_op);
   const long made = allocations.load() - before;
-  std::printf("allocations: %ld while setting up and warming up, %ld in %d rounds (recv + send "
-              "+ post, 3 dequeues each)\n",
-              warm_up, made, rounds);
+  std::printf(
+      "allocations: %ld while setting up and warming up, %ld in %d rounds (recv + send "
+      "+ post, 3 dequeues each)\n",
+      warm_up, made, rounds);
   closesocket(server);
   closesocket(client);
   closesocket(listener);
