@@ -24,8 +24,9 @@ std::atomic<slot*> chunks[max_chunks];
 std::mutex table_mutex;  // creating and freeing handles, never lookups
 std::vector<std::uint32_t> free_slots;
 std::uint32_t used_chunks = 0;
-// Every port shell ever made (they are never freed; see port_object).
-std::vector<port_object*> port_shells;
+// Every port shell ever made (they are never freed; see port_object), linked
+// through a plain global so that they stay reachable to the end.
+port_object* port_shells = nullptr;
 
 UINT_PTR value_of(std::uint32_t index) noexcept {
   return (UINT_PTR{index} + 1) * 4;
@@ -118,7 +119,8 @@ HANDLE new_port(port_object* p) {
   }
   {
     std::lock_guard lock(table_mutex);
-    port_shells.push_back(p);
+    p->next_shell = port_shells;
+    port_shells = p;
   }
   slot* s = find(value_of(index));
   s->port.store(p, std::memory_order_release);

@@ -28,6 +28,7 @@ struct port_object {
   std::optional<proact::port> port;
   std::atomic<int> refs{1};
   std::atomic<bool> closed{false};
+  port_object* next_shell = nullptr;  // the list of every shell (objects.cpp)
 };
 
 // Takes a reference on the port behind a HANDLE; empty if the value is not
