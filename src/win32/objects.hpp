@@ -86,9 +86,15 @@ struct socket_object {
   }
 };
 
+struct thread_object;  // threads.cpp
+
 // New objects; INVALID_SOCKET / nullptr (last error set) when out of slots.
 SOCKET new_socket(int family, int type);
 HANDLE new_port(port_object* p);
+HANDLE new_thread_handle(thread_object* t);
+// The thread behind a handle, or nullptr. Callers serialise with threads.cpp's lock.
+thread_object* find_thread(HANDLE h) noexcept;
+bool free_thread_slot(HANDLE h, thread_object*& t) noexcept;
 // The socket behind a value, or nullptr (no error set).
 socket_object* find_socket(UINT_PTR value) noexcept;
 // Frees the slot of a closed socket / port handle.
@@ -100,6 +106,9 @@ bool free_port_slot(HANDLE h, port_object*& p) noexcept;
 // Caller holds s.mutex.
 std::error_code open_as_stream(socket_object& s);
 std::error_code associate_with_port(socket_object& s, proact::handle& h);
+
+// CloseHandle of a thread handle (threads.cpp); false if `h` is not one.
+bool close_thread_handle(HANDLE h) noexcept;
 
 // Closes everything the socket holds. Caller holds s.mutex.
 void close_socket_locked(socket_object& s) noexcept;

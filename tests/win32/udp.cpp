@@ -42,8 +42,8 @@ void send_to(SOCKET s, const char* text, SOCKET to, op& o) {
   DWORD bytes = 0;
   o.reset();
   started("WSASendTo", o,
-          WSASendTo(s, &b, 1, &bytes, 0, reinterpret_cast<sockaddr*>(&target), sizeof target,
-                    &o.ov, nullptr) == 0);
+          WSASendTo(s, &b, 1, &bytes, 0, reinterpret_cast<sockaddr*>(&target), sizeof target, &o.ov,
+                    nullptr) == 0);
 }
 
 }  // namespace
