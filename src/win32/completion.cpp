@@ -100,6 +100,8 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
     case op_kind::accept_data:
       status = recv_status(c.error);
       break;
+    case op_kind::read_file:  // at or past the end: STATUS_END_OF_FILE
+    case op_kind::write_file:
     case op_kind::send:
     case op_kind::send_to:
     case op_kind::connect_data:

@@ -1,6 +1,9 @@
 #include "native_socket.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 namespace proact::win32 {
 
@@ -13,6 +16,11 @@ void set_linger(int fd, int seconds) noexcept {
 
 bool set_buffer_size(int fd, bool send, int bytes) noexcept {
   return ::setsockopt(fd, SOL_SOCKET, send ? SO_SNDBUF : SO_RCVBUF, &bytes, sizeof bytes) == 0;
+}
+
+std::error_code remove_file(const char* path) noexcept {
+  if (::unlink(path) == 0) return {};
+  return {errno, std::system_category()};
 }
 
 }  // namespace proact::win32

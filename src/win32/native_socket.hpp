@@ -1,7 +1,9 @@
-// The few socket options proact does not expose, set on the native socket.
-// (Its own file: it needs the POSIX socket headers, which proact/win32.h
-// replaces everywhere else in the layer.)
+// The few socket options proact does not expose, set on the native socket,
+// and removing a file. (Its own file: it needs the POSIX headers, which
+// proact/win32.h replaces everywhere else in the layer.)
 #pragma once
+
+#include <system_error>
 
 namespace proact::win32 {
 
@@ -10,5 +12,7 @@ namespace proact::win32 {
 void set_linger(int fd, int seconds) noexcept;
 // SO_SNDBUF / SO_RCVBUF; false if the kernel refused.
 bool set_buffer_size(int fd, bool send, int bytes) noexcept;
+// unlink(2); the errno as a std::error_code.
+std::error_code remove_file(const char* path) noexcept;
 
 }  // namespace proact::win32

@@ -9,13 +9,14 @@
 namespace proact::win32 {
 namespace {
 
-enum class slot_kind : std::uint8_t { free, port, socket, thread };
+enum class slot_kind : std::uint8_t { free, port, socket, thread, file };
 
 struct slot {
   std::atomic<slot_kind> kind{slot_kind::free};
   std::atomic<port_object*> port{nullptr};
   std::atomic<thread_object*> thread{nullptr};
   socket_object socket;
+  file_object file;
 };
 
 constexpr std::uint32_t chunk_slots = 1024;
@@ -155,6 +156,32 @@ bool free_thread_slot(HANDLE h, thread_object*& t) noexcept {
   s->kind.store(slot_kind::free, std::memory_order_release);
   release_index(reinterpret_cast<UINT_PTR>(h));
   return true;
+}
+
+file_object* new_file() {
+  std::uint32_t index = 0;
+  if (!allocate(index)) {
+    SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+    return nullptr;
+  }
+  slot* s = find(value_of(index));
+  s->file.value = value_of(index);
+  s->file.port = nullptr;
+  s->file.key = 0;
+  s->kind.store(slot_kind::file, std::memory_order_release);
+  return &s->file;
+}
+
+file_object* find_file(HANDLE h) noexcept {
+  slot* s = find(reinterpret_cast<UINT_PTR>(h));
+  if (s == nullptr || s->kind.load(std::memory_order_acquire) != slot_kind::file) return nullptr;
+  return &s->file;
+}
+
+void free_file(file_object* f) noexcept {
+  slot* s = find(f->value);
+  s->kind.store(slot_kind::free, std::memory_order_release);
+  release_index(f->value);
 }
 
 socket_object* find_socket(UINT_PTR value) noexcept {

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "proact/endpoint.hpp"
+#include "proact/file.hpp"
 #include "proact/port.hpp"
 #include "proact/socket.hpp"
 #include "proact/udp.hpp"
@@ -86,12 +87,26 @@ struct socket_object {
   }
 };
 
+// A file from CreateFileA/W, opened for overlapped positional I/O.
+struct file_object {
+  std::mutex mutex;    // associate, close
+  UINT_PTR value = 0;  // its HANDLE
+  proact::file file;
+  port_object* port = nullptr;  // the associated port (holds a reference)
+  ULONG_PTR key = 0;
+};
+
 struct thread_object;  // threads.cpp
 
 // New objects; INVALID_SOCKET / nullptr (last error set) when out of slots.
 SOCKET new_socket(int family, int type);
 HANDLE new_port(port_object* p);
 HANDLE new_thread_handle(thread_object* t);
+// A slot for a file (its file_object to open), or nullptr (last error set).
+file_object* new_file();
+file_object* find_file(HANDLE h) noexcept;
+// Frees the slot of a closed file.
+void free_file(file_object* f) noexcept;
 // The thread behind a handle, or nullptr. Callers serialise with threads.cpp's lock.
 thread_object* find_thread(HANDLE h) noexcept;
 bool free_thread_slot(HANDLE h, thread_object*& t) noexcept;

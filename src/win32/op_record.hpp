@@ -34,7 +34,9 @@ enum class op_kind : std::uint8_t {
   accept,
   accept_data,
   connect,
-  connect_data
+  connect_data,
+  read_file,
+  write_file
 };
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
@@ -44,7 +46,7 @@ struct op_record : proact::operation {
   OVERLAPPED* overlapped = nullptr;
   ULONG_PTR key = 0;
   DWORD posted_bytes = 0;
-  socket_object* owner = nullptr;        // the socket the call named (CancelIoEx checks it)
+  const void* owner = nullptr;           // the socket or file the call named (CancelIoEx checks it)
   proact::handle* started_on = nullptr;  // the proact handle the operation is on now
   // AcceptEx
   socket_object* target = nullptr;  // AcceptEx: sAcceptSocket; ConnectEx: the socket

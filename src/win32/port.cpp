@@ -78,6 +78,37 @@ bool associate_socket(socket_object& s, port_object& p, ULONG_PTR key) {
   return true;
 }
 
+bool associate_file(file_object& f, port_object& p, ULONG_PTR key) {
+  std::lock_guard lock(f.mutex);
+  if (f.port != nullptr) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return false;
+  }
+  if (auto ec = p.port->associate(f.file, 0)) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return false;
+  }
+  p.refs.fetch_add(1, std::memory_order_acq_rel);
+  f.port = &p;
+  f.key = key;
+  return true;
+}
+
+bool close_file(HANDLE h) {
+  file_object* f = find_file(h);
+  if (f == nullptr) return false;
+  {
+    std::lock_guard lock(f->mutex);
+    (void)f->file.close();
+    if (f->port != nullptr) {
+      release_port(f->port);
+      f->port = nullptr;
+    }
+  }
+  free_file(f);
+  return true;
+}
+
 }  // namespace
 }  // namespace proact::win32
 
@@ -93,7 +124,8 @@ HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletio
     return create_port(NumberOfConcurrentThreads);
   }
   socket_object* s = find_socket(reinterpret_cast<UINT_PTR>(FileHandle));
-  if (s == nullptr) {
+  file_object* f = s == nullptr ? find_file(FileHandle) : nullptr;
+  if (s == nullptr && f == nullptr) {
     SetLastError(ERROR_INVALID_HANDLE);
     return nullptr;
   }
@@ -107,7 +139,9 @@ HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletio
     SetLastError(ERROR_INVALID_PARAMETER);
     return nullptr;
   }
-  if (!associate_socket(*s, *p.get(), CompletionKey)) {
+  const bool associated = s != nullptr ? associate_socket(*s, *p.get(), CompletionKey)
+                                       : associate_file(*f, *p.get(), CompletionKey);
+  if (!associated) {
     if (ExistingCompletionPort == nullptr) (void)CloseHandle(port);
     return nullptr;
   }
@@ -201,7 +235,7 @@ BOOL WINAPI CloseHandle(HANDLE hObject) {
     return closesocket(reinterpret_cast<UINT_PTR>(hObject)) == 0 ? TRUE
                                                                  : fail_win32(ERROR_INVALID_HANDLE);
   }
-  if (close_thread_handle(hObject)) return TRUE;
+  if (close_thread_handle(hObject) || close_file(hObject)) return TRUE;
   port_object* p = nullptr;
   if (!free_port_slot(hObject, p)) return fail_win32(ERROR_INVALID_HANDLE);
   // Waiters wake with ERROR_ABANDONED_WAIT_0; what is still queued is dropped

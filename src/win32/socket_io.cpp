@@ -165,11 +165,31 @@ BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWO
   return TRUE;
 }
 
+namespace {
+
+// The proact handle behind a socket or file HANDLE, and its identity (what
+// op_record::owner holds); false if it is neither.
+bool io_handle_of(HANDLE h, proact::handle*& io, const void*& identity) {
+  if (socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(h))) {
+    io = so->active();
+    identity = so;
+    return true;
+  }
+  if (file_object* f = find_file(h)) {
+    io = f->file.is_open() ? &f->file : nullptr;
+    identity = f;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
-  socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(hFile));
-  if (so == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
+  proact::handle* h = nullptr;
+  const void* identity = nullptr;
+  if (!io_handle_of(hFile, h, identity)) return fail_win32(ERROR_INVALID_HANDLE);
   if (lpOverlapped == nullptr) {
-    proact::handle* h = so->active();
     if (h == nullptr) return fail_win32(ERROR_NOT_FOUND);
     if (auto ec = h->cancel()) {
       return fail_win32(ec == proact::errc::not_found ? ERROR_NOT_FOUND : ERROR_INVALID_HANDLE);
@@ -177,7 +197,8 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
     return TRUE;
   }
   op_record* r = read_status(lpOverlapped) == STATUS_PENDING ? record_of(lpOverlapped) : nullptr;
-  if (r == nullptr || r->overlapped != lpOverlapped || r->owner != so || r->started_on == nullptr) {
+  if (r == nullptr || r->overlapped != lpOverlapped || r->owner != identity ||
+      r->started_on == nullptr) {
     return fail_win32(ERROR_NOT_FOUND);
   }
   if (auto ec = r->started_on->cancel(*r)) {
@@ -187,10 +208,11 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
 }
 
 BOOL WINAPI CancelIo(HANDLE hFile) {
-  socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(hFile));
-  if (so == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
+  proact::handle* h = nullptr;
+  const void* identity = nullptr;
+  if (!io_handle_of(hFile, h, identity)) return fail_win32(ERROR_INVALID_HANDLE);
   // Every pending operation of the handle (not only this thread's: I/O here
   // belongs to no thread). Nothing pending is still success.
-  if (proact::handle* h = so->active()) (void)h->cancel();
+  if (h != nullptr) (void)h->cancel();
   return TRUE;
 }

@@ -49,9 +49,13 @@ void WINAPI DeleteCriticalSection(LPCRITICAL_SECTION lpCriticalSection) {
   mutex_of(lpCriticalSection).~recursive_mutex();
 }
 
-LONG WINAPI InterlockedIncrement(LONG volatile* Addend) { return ref(Addend).fetch_add(1) + 1; }
+LONG WINAPI InterlockedIncrement(LONG volatile* Addend) {
+  return ref(Addend).fetch_add(1) + 1;
+}
 
-LONG WINAPI InterlockedDecrement(LONG volatile* Addend) { return ref(Addend).fetch_sub(1) - 1; }
+LONG WINAPI InterlockedDecrement(LONG volatile* Addend) {
+  return ref(Addend).fetch_sub(1) - 1;
+}
 
 LONG WINAPI InterlockedExchange(LONG volatile* Target, LONG Value) {
   return ref(Target).exchange(Value);
@@ -61,8 +65,7 @@ LONG WINAPI InterlockedExchangeAdd(LONG volatile* Addend, LONG Value) {
   return ref(Addend).fetch_add(Value);
 }
 
-LONG WINAPI InterlockedCompareExchange(LONG volatile* Destination, LONG Exchange,
-                                       LONG Comperand) {
+LONG WINAPI InterlockedCompareExchange(LONG volatile* Destination, LONG Exchange, LONG Comperand) {
   LONG expected = Comperand;
   ref(Destination).compare_exchange_strong(expected, Exchange);
   return expected;

@@ -37,7 +37,9 @@ void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo) {
   lpSystemInfo->dwAllocationGranularity = 65536;  // Windows' value; nothing here depends on it
 }
 
-HANDLE WINAPI GetProcessHeap() { return process_heap(); }
+HANDLE WINAPI GetProcessHeap() {
+  return process_heap();
+}
 
 LPVOID WINAPI HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes) {
   if (hHeap != process_heap()) return nullptr;
@@ -54,9 +56,13 @@ BOOL WINAPI HeapFree(HANDLE hHeap, DWORD /*dwFlags*/, LPVOID lpMem) {
   return TRUE;
 }
 
-DWORD WINAPI GetTickCount() { return static_cast<DWORD>(since_boot().count()); }
+DWORD WINAPI GetTickCount() {
+  return static_cast<DWORD>(since_boot().count());
+}
 
-ULONGLONG WINAPI GetTickCount64() { return static_cast<ULONGLONG>(since_boot().count()); }
+ULONGLONG WINAPI GetTickCount64() {
+  return static_cast<ULONGLONG>(since_boot().count());
+}
 
 void WINAPI Sleep(DWORD dwMilliseconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
