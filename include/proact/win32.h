@@ -515,6 +515,10 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                       LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on a socket or file; call it before
+// starting I/O on the handle.
+BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags);
+DWORD WINAPI GetCurrentProcessId();
 
 // Modules: no DLLs here. GetModuleHandleA answers NULL (ERROR_MOD_NOT_FOUND),
 // so a program probing ntdll for wine_get_version learns it is not under Wine.

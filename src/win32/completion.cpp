@@ -76,7 +76,27 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
 
 }  // namespace
 
-void mark_pending(OVERLAPPED* ov, op_record* record) noexcept {
+void hold_for_start(op_record* r, bool skip) noexcept {
+  if (skip) r->holds.store(2, std::memory_order_relaxed);
+}
+
+bool completed_in_call(op_record* r, bool skip, port_object& port, packet& out) noexcept {
+  if (!skip) return false;
+  const bool done = r->completed_at_start();
+  // finish() may start a next step (AcceptEx's data), which then completes
+  // through the port: not done in the call after all.
+  const bool finished = done && finish(r->result(), port, out);
+  give_back(r);
+  return finished;
+}
+
+void drop_after_failed_start(op_record* r, bool skip) noexcept {
+  if (skip) give_back(r);
+  give_back(r);
+}
+
+void mark_pending(OVERLAPPED* ov, op_record* record, bool skip) noexcept {
+  hold_for_start(record, skip);
   ov->InternalHigh = reinterpret_cast<ULONG_PTR>(record);
   std::atomic_ref<ULONG_PTR>(ov->Internal).store(STATUS_PENDING, std::memory_order_release);
 }
@@ -129,11 +149,20 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       if (!c.error && r->buffer_count == 1) {
         r->kind = op_kind::connect_data;
         const proact::const_buffer data = r->buffers[0];
+        const bool skip = r->target->skip_on_success.load(std::memory_order_acquire);
+        hold_for_start(r, skip);
         if (auto ec = r->target->stream.send(*r, data)) {
+          if (skip) give_back(r);
           status = ntstatus_from(ec);
           break;
         }
-        return false;
+        if (!skip) return false;
+        const bool done = r->completed_at_start();
+        const proact::completion sent = r->result();
+        give_back(r);
+        if (!done) return false;
+        status = ntstatus_from(sent.error);
+        bytes = static_cast<DWORD>(sent.bytes);
       }
       break;
   }

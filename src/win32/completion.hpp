@@ -21,8 +21,19 @@ struct packet {
 // sending its buffer): no packet yet.
 bool finish(const proact::completion& c, port_object& port, packet& out) noexcept;
 
+// Skip mode (SetFileCompletionNotificationModes): before the start call the
+// caller takes a second hold on the record; after a successful one,
+// completed_in_call says whether the operation finished in the call (then no
+// packet comes and `out` holds its result; the OVERLAPPED is updated) and
+// drops that hold. `skip` false: nothing to do, false.
+void hold_for_start(op_record* r, bool skip) noexcept;
+bool completed_in_call(op_record* r, bool skip, port_object& port, packet& out) noexcept;
+
 // Marks an OVERLAPPED pending on `record` before its start call.
-void mark_pending(OVERLAPPED* ov, op_record* record) noexcept;
+// In skip mode it also takes the starting thread's hold (hold_for_start).
+void mark_pending(OVERLAPPED* ov, op_record* record, bool skip = false) noexcept;
+// Undoes mark_pending's holds after a start call that failed.
+void drop_after_failed_start(op_record* r, bool skip) noexcept;
 DWORD read_status(const OVERLAPPED* ov) noexcept;
 
 }  // namespace proact::win32

@@ -19,9 +19,18 @@ using namespace proact::win32;
 
 namespace {
 
+// AcceptEx's and ConnectEx's answer: pending, or in skip mode perhaps done in
+// the call (TRUE and the byte count, or FALSE and its error; no packet).
+BOOL answer(op_record* r, bool skip, port_object& port, LPDWORD bytes) {
+  packet out;
+  if (!completed_in_call(r, skip, port, out)) return refuse(WSA_IO_PENDING);
+  if (bytes != nullptr) *bytes = out.bytes;
+  if (out.status != STATUS_SUCCESS) return refuse(wsa_from_ntstatus(out.status));
+  return TRUE;
+}
+
 BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID lpSendBuffer,
-                       DWORD dwSendDataLength, LPDWORD /*lpdwBytesSent*/,
-                       LPOVERLAPPED lpOverlapped) {
+                       DWORD dwSendDataLength, LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return refuse(WSAENOTSOCK);
   if (lpOverlapped == nullptr) return refuse(WSAEINVAL);
@@ -50,18 +59,19 @@ BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID
     r->buffers[0] = proact::buffer{lpSendBuffer, dwSendDataLength};
     r->buffer_count = 1;
   }
-  mark_pending(lpOverlapped, r);
+  const bool skip = so->skip_on_success.load(std::memory_order_acquire);
+  mark_pending(lpOverlapped, r, skip);
   if (auto ec = so->stream.connect(*r, remote)) {
-    give_back(r);
+    drop_after_failed_start(r, skip);
     lpOverlapped->Internal = ntstatus_from(ec);
     return refuse(wsa_from(ec));
   }
-  return refuse(WSA_IO_PENDING);
+  return answer(r, skip, *so->port, lpdwBytesSent);
 }
 
 BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
                       DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
-                      DWORD dwRemoteAddressLength, LPDWORD /*lpdwBytesReceived*/,
+                      DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
                       LPOVERLAPPED lpOverlapped) {
   socket_object* listener = find_socket(sListenSocket);
   socket_object* target = find_socket(sAcceptSocket);
@@ -98,14 +108,15 @@ BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutput
   r->local_length = dwLocalAddressLength;
   r->remote_length = dwRemoteAddressLength;
   r->peer = proact::endpoint{};
-  mark_pending(lpOverlapped, r);
+  const bool skip = listener->skip_on_success.load(std::memory_order_acquire);
+  mark_pending(lpOverlapped, r, skip);
   if (auto ec = listener->listener.accept(*r, target->stream, &r->peer)) {
-    give_back(r);
+    drop_after_failed_start(r, skip);
     target->accept_target.store(false, std::memory_order_release);
     lpOverlapped->Internal = ntstatus_from(ec);
     return refuse(wsa_from(ec));
   }
-  return refuse(WSA_IO_PENDING);
+  return answer(r, skip, *listener->port, lpdwBytesReceived);
 }
 
 void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,

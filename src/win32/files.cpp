@@ -65,13 +65,26 @@ op_record* file_record(file_object& f, op_kind kind, LPOVERLAPPED ov) {
   return r;
 }
 
-BOOL file_started(op_record* r, LPOVERLAPPED ov, const std::error_code& ec) {
-  if (!ec) return fail_win32(ERROR_IO_PENDING);
-  give_back(r);
-  const DWORD status = ntstatus_from(ec);
-  ov->Internal = status;
-  ov->InternalHigh = 0;
-  return fail_win32(win32_from_ntstatus(status));
+bool skip_mode(const file_object& f) noexcept {
+  return f.port != nullptr && f.skip_on_success.load(std::memory_order_acquire);
+}
+
+// The answer of ReadFile/WriteFile: pending; in skip mode perhaps done in the
+// call (TRUE and the byte count, or its error; no packet comes); or refused.
+BOOL file_started(op_record* r, LPOVERLAPPED ov, const std::error_code& ec, file_object& f,
+                  bool skip, LPDWORD bytes) {
+  if (ec) {
+    drop_after_failed_start(r, skip);
+    const DWORD status = ntstatus_from(ec);
+    ov->Internal = status;
+    ov->InternalHigh = 0;
+    return fail_win32(win32_from_ntstatus(status));
+  }
+  packet out;
+  if (!completed_in_call(r, skip, *f.port, out)) return fail_win32(ERROR_IO_PENDING);
+  if (bytes != nullptr) *bytes = out.bytes;
+  if (out.status != STATUS_SUCCESS) return fail_win32(win32_from_ntstatus(out.status));
+  return TRUE;
 }
 
 std::uint64_t offset_of(const OVERLAPPED* ov) noexcept {
@@ -108,28 +121,32 @@ HANDLE WINAPI CreateFileA(LPCSTR lpFileName, DWORD dwDesiredAccess, DWORD /*dwSh
 }
 
 BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
-                     LPDWORD /*lpNumberOfBytesRead*/, LPOVERLAPPED lpOverlapped) {
+                     LPDWORD lpNumberOfBytesRead, LPOVERLAPPED lpOverlapped) {
   file_object* f = find_file(hFile);
   if (f == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
   if (lpOverlapped == nullptr) return fail_win32(ERROR_INVALID_PARAMETER);
   op_record* r = file_record(*f, op_kind::read_file, lpOverlapped);
   if (r == nullptr) return fail_win32(ERROR_NOT_ENOUGH_MEMORY);
   r->buffers[0] = proact::buffer{lpBuffer, nNumberOfBytesToRead};
-  mark_pending(lpOverlapped, r);
-  return file_started(r, lpOverlapped, f->file.read_at(*r, offset_of(lpOverlapped), r->buffers[0]));
+  const bool skip = skip_mode(*f);
+  mark_pending(lpOverlapped, r, skip);
+  return file_started(r, lpOverlapped, f->file.read_at(*r, offset_of(lpOverlapped), r->buffers[0]),
+                      *f, skip, lpNumberOfBytesRead);
 }
 
 BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrite,
-                      LPDWORD /*lpNumberOfBytesWritten*/, LPOVERLAPPED lpOverlapped) {
+                      LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped) {
   file_object* f = find_file(hFile);
   if (f == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
   if (lpOverlapped == nullptr) return fail_win32(ERROR_INVALID_PARAMETER);
   op_record* r = file_record(*f, op_kind::write_file, lpOverlapped);
   if (r == nullptr) return fail_win32(ERROR_NOT_ENOUGH_MEMORY);
   r->send_buffers[0] = proact::const_buffer{lpBuffer, nNumberOfBytesToWrite};
-  mark_pending(lpOverlapped, r);
+  const bool skip = skip_mode(*f);
+  mark_pending(lpOverlapped, r, skip);
   return file_started(r, lpOverlapped,
-                      f->file.write_at(*r, offset_of(lpOverlapped), r->send_buffers[0]));
+                      f->file.write_at(*r, offset_of(lpOverlapped), r->send_buffers[0]), *f, skip,
+                      lpNumberOfBytesWritten);
 }
 
 BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize) {
@@ -140,6 +157,36 @@ BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize) {
   if (auto ec = f->file.size(bytes)) return fail_win32(ERROR_INVALID_HANDLE);
   lpFileSize->QuadPart = static_cast<LONGLONG>(bytes);
   return TRUE;
+}
+
+BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags) {
+  // FILE_SKIP_SET_EVENT_ON_HANDLE: there are no events to skip here.
+  if ((Flags & ~(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE)) != 0) {
+    return fail_win32(ERROR_INVALID_PARAMETER);
+  }
+  if ((Flags & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) == 0) return TRUE;
+  // The flag first, then the mode: a start that sees the flag is ready for
+  // an operation that completes in its call. (Like Windows programs, set it
+  // before starting I/O on the handle.)
+  if (socket_object* so = find_socket(reinterpret_cast<UINT_PTR>(FileHandle))) {
+    std::lock_guard lock(so->mutex);
+    so->skip_on_success.store(true, std::memory_order_release);
+    proact::handle* h = so->active();
+    if (h != nullptr && h->is_associated()) {
+      if (auto ec = h->skip_completion_on_success()) return fail_win32(ERROR_INVALID_PARAMETER);
+    }
+    return TRUE;
+  }
+  if (file_object* f = find_file(FileHandle)) {
+    std::lock_guard lock(f->mutex);
+    f->skip_on_success.store(true, std::memory_order_release);
+    if (f->file.is_associated()) {
+      if (auto ec = f->file.skip_completion_on_success())
+        return fail_win32(ERROR_INVALID_PARAMETER);
+    }
+    return TRUE;
+  }
+  return fail_win32(ERROR_INVALID_HANDLE);
 }
 
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName) {

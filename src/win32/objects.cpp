@@ -108,6 +108,7 @@ SOCKET new_socket(int family, int type) {
   so.no_delay = false;
   so.linger_seconds = -1;
   so.close_deferred = false;
+  so.skip_on_success.store(false, std::memory_order_relaxed);
   so.role.store(socket_role::unopened, std::memory_order_release);
   s->kind.store(slot_kind::socket, std::memory_order_release);
   return value_of(index);
@@ -168,6 +169,7 @@ file_object* new_file() {
   s->file.value = value_of(index);
   s->file.port = nullptr;
   s->file.key = 0;
+  s->file.skip_on_success.store(false, std::memory_order_relaxed);
   s->kind.store(slot_kind::file, std::memory_order_release);
   return &s->file;
 }
@@ -208,7 +210,9 @@ bool free_port_slot(HANDLE h, port_object*& p) noexcept {
 
 std::error_code associate_with_port(socket_object& s, proact::handle& h) {
   if (s.port == nullptr || h.is_associated()) return {};
-  return s.port->port->associate(h, 0);
+  if (auto ec = s.port->port->associate(h, 0)) return ec;
+  if (s.skip_on_success.load(std::memory_order_acquire)) return h.skip_completion_on_success();
+  return {};
 }
 
 std::error_code open_as_stream(socket_object& s) {

@@ -71,7 +71,9 @@ struct socket_object {
   bool no_delay = false;
   int linger_seconds = -1;  // SO_LINGER to apply when the handle is opened (-1: none)
   std::atomic<bool> accept_target{false};  // the sAcceptSocket of a pending AcceptEx
-  bool close_deferred = false;             // closesocket while accept_target
+  // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (applied when the handle is associated)
+  std::atomic<bool> skip_on_success{false};
+  bool close_deferred = false;  // closesocket while accept_target
 
   proact::handle* active() noexcept {
     switch (role.load(std::memory_order_acquire)) {
@@ -94,6 +96,7 @@ struct file_object {
   proact::file file;
   port_object* port = nullptr;  // the associated port (holds a reference)
   ULONG_PTR key = 0;
+  std::atomic<bool> skip_on_success{false};
 };
 
 struct thread_object;  // threads.cpp

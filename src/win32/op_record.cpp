@@ -66,12 +66,16 @@ bool grow() noexcept {
 
 op_record* take_record() noexcept {
   for (;;) {
-    if (op_record* r = pop()) return r;
+    if (op_record* r = pop()) {
+      r->holds.store(1, std::memory_order_relaxed);
+      return r;
+    }
     if (!grow()) return nullptr;
   }
 }
 
 void give_back(op_record* r) noexcept {
+  if (r->holds.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   r->overlapped = nullptr;
   r->owner = nullptr;
   r->started_on = nullptr;

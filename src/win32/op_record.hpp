@@ -62,11 +62,16 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
+  // Who still needs the record: its packet's dequeuer, and during a start
+  // call on a handle in skip mode the starting thread too (it reads
+  // completed_at_start() after the call). The last one returns it.
+  std::atomic<int> holds{1};
   std::uint32_t index = 0;                  // in the pool
   std::atomic<std::uint32_t> next_free{0};  // pool link (index + 1; 0 = end)
 };
 
 op_record* take_record() noexcept;  // nullptr when memory is exhausted
+// Drops one hold; the last returns the record to the pool.
 void give_back(op_record* r) noexcept;
 // The record a pending OVERLAPPED points to, if it is one of the pool's.
 op_record* record_of(const OVERLAPPED* ov) noexcept;

@@ -88,6 +88,9 @@ bool associate_file(file_object& f, port_object& p, ULONG_PTR key) {
     SetLastError(ERROR_INVALID_PARAMETER);
     return false;
   }
+  if (f.skip_on_success.load(std::memory_order_acquire)) {
+    (void)f.file.skip_completion_on_success();
+  }
   p.refs.fetch_add(1, std::memory_order_acq_rel);
   f.port = &p;
   f.key = key;

@@ -49,18 +49,32 @@ op_record* record_for(socket_object& so, proact::handle& on, op_kind kind, LPWSA
   return r;
 }
 
-int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec) {
-  if (!ec) return fail_wsa(WSA_IO_PENDING);
-  give_back(r);
-  ov->Internal = ntstatus_from(ec);
-  ov->InternalHigh = 0;
-  return fail_wsa(wsa_from(ec));
+bool skip_mode(const socket_object& so) noexcept {
+  return so.port != nullptr && so.skip_on_success.load(std::memory_order_acquire);
+}
+
+// The answer of a start call: pending; in skip mode perhaps done in the call
+// (0 and the byte count, or its error; no packet comes); or refused.
+int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec, socket_object& so,
+            bool skip, LPDWORD bytes) {
+  if (ec) {
+    drop_after_failed_start(r, skip);
+    ov->Internal = ntstatus_from(ec);
+    ov->InternalHigh = 0;
+    return fail_wsa(wsa_from(ec));
+  }
+  packet out;
+  if (!completed_in_call(r, skip, *so.port, out)) return fail_wsa(WSA_IO_PENDING);
+  if (bytes != nullptr) *bytes = out.bytes;
+  if (out.status != STATUS_SUCCESS) return fail_wsa(wsa_from_ntstatus(out.status));
+  WSASetLastError(0);
+  return 0;
 }
 
 }  // namespace
 
-int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
-                   LPDWORD /*lpNumberOfBytesRecvd*/, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd,
+                   LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so =
       socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
@@ -69,16 +83,17 @@ int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
   if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);  // MSG_PEEK...
   op_record* r = record_for(*so, so->stream, op_kind::recv, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
-  mark_pending(lpOverlapped, r);
+  const bool skip = skip_mode(*so);
+  mark_pending(lpOverlapped, r, skip);
   const std::error_code ec =
       dwBufferCount == 1
           ? so->stream.recv(*r, r->buffers[0])
           : so->stream.recv(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount));
-  return started(r, lpOverlapped, ec);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd);
 }
 
-int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
-                   LPDWORD /*lpNumberOfBytesSent*/, DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
+int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
+                   DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so =
       socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
@@ -88,16 +103,17 @@ int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
   op_record* r = record_for(*so, so->stream, op_kind::send, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
-  mark_pending(lpOverlapped, r);
+  const bool skip = skip_mode(*so);
+  mark_pending(lpOverlapped, r, skip);
   const std::error_code ec = dwBufferCount == 1
                                  ? so->stream.send(*r, r->send_buffers[0])
                                  : so->stream.send(*r, std::span<const proact::const_buffer>(
                                                            r->send_buffers, dwBufferCount));
-  return started(r, lpOverlapped, ec);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesSent);
 }
 
 int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
-                       LPDWORD /*lpNumberOfBytesRecvd*/, LPDWORD lpFlags, struct sockaddr* lpFrom,
+                       LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, struct sockaddr* lpFrom,
                        LPINT lpFromlen, LPWSAOVERLAPPED lpOverlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so =
@@ -113,18 +129,19 @@ int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
   r->peer = proact::endpoint{};
   r->from = lpFrom;
   r->from_length = lpFromlen;
-  mark_pending(lpOverlapped, r);
+  const bool skip = skip_mode(*so);
+  mark_pending(lpOverlapped, r, skip);
   const std::error_code ec =
       dwBufferCount == 1
           ? so->udp.recv_from(*r, r->buffers[0], &r->peer)
           : so->udp.recv_from(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount),
                               &r->peer);
-  return started(r, lpOverlapped, ec);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd);
 }
 
-int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
-                     LPDWORD /*lpNumberOfBytesSent*/, DWORD dwFlags, const struct sockaddr* lpTo,
-                     int iTolen, LPWSAOVERLAPPED lpOverlapped,
+int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
+                     DWORD dwFlags, const struct sockaddr* lpTo, int iTolen,
+                     LPWSAOVERLAPPED lpOverlapped,
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so =
       socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped, lpCompletionRoutine);
@@ -138,13 +155,14 @@ int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
   r->peer = to;
-  mark_pending(lpOverlapped, r);
+  const bool skip = skip_mode(*so);
+  mark_pending(lpOverlapped, r, skip);
   const std::error_code ec =
       dwBufferCount == 1
           ? so->udp.send_to(*r, r->send_buffers[0], r->peer)
           : so->udp.send_to(
                 *r, std::span<const proact::const_buffer>(r->send_buffers, dwBufferCount), r->peer);
-  return started(r, lpOverlapped, ec);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesSent);
 }
 
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,

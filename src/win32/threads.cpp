@@ -156,6 +156,10 @@ BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode) {
   return TRUE;
 }
 
+DWORD WINAPI GetCurrentProcessId() {
+  return static_cast<DWORD>(getpid());
+}
+
 DWORD WINAPI GetCurrentThreadId() {
   // Small unique numbers, as Windows' are; CreateThread's lpThreadId agrees.
   DWORD& id = current_id();

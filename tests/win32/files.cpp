@@ -7,7 +7,8 @@ using namespace scenario;
 
 namespace {
 
-const char* const path = "proact_win32_files_scenario.tmp";
+// Per process: runs on several backends may overlap.
+char path[64];
 
 void at(op& o, DWORD offset) {
   o.reset();
@@ -34,6 +35,8 @@ void outcome(HANDLE port, const char* call, op& o, BOOL ok) {
 }  // namespace
 
 int main() {
+  std::snprintf(path, sizeof path, "proact_win32_files_%lu.tmp",
+                static_cast<unsigned long>(GetCurrentProcessId()));
   HANDLE port = open_port();
   HANDLE f = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
                          FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED, nullptr);
@@ -59,7 +62,8 @@ int main() {
   char buf[16];
   op read_1("read_1"), read_2("read_2"), read_3("read_3"), read_4("read_4");
   at(read_1, 6);
-  outcome(port, "ReadFile (offset 6, 16 bytes)", read_1, ReadFile(f, buf, sizeof buf, &n, &read_1.ov));
+  outcome(port, "ReadFile (offset 6, 16 bytes)", read_1,
+          ReadFile(f, buf, sizeof buf, &n, &read_1.ov));
   std::printf("read_1 data=\"%.5s\"\n", buf);
   at(read_2, 11);
   outcome(port, "ReadFile (at the end)", read_2, ReadFile(f, buf, sizeof buf, &n, &read_2.ov));
@@ -79,15 +83,16 @@ int main() {
   char gap[16];
   std::memset(gap, 'g', sizeof gap);
   at(read_5, 11);
-  outcome(port, "ReadFile (offset 11, 16 bytes)", read_5, ReadFile(f, gap, sizeof gap, &n, &read_5.ov));
+  outcome(port, "ReadFile (offset 11, 16 bytes)", read_5,
+          ReadFile(f, gap, sizeof gap, &n, &read_5.ov));
   int zeros = 0;
   for (int i = 0; i < 9; ++i) zeros += gap[i] == 0 ? 1 : 0;
   std::printf("read_5: zeros=%d last=%c\n", zeros, gap[9]);
 
   result("CloseHandle(file)", CloseHandle(f));
   result("DeleteFileA", DeleteFileA(path));
-  HANDLE gone = CreateFileA(path, GENERIC_READ, 0, nullptr, OPEN_EXISTING, FILE_FLAG_OVERLAPPED,
-                            nullptr);
+  HANDLE gone =
+      CreateFileA(path, GENERIC_READ, 0, nullptr, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
   std::printf("CreateFileA(OPEN_EXISTING, deleted): %s error=%lu\n",
               gone == INVALID_HANDLE_VALUE ? "INVALID_HANDLE_VALUE" : "a handle",
               static_cast<unsigned long>(GetLastError()));
