@@ -6,15 +6,9 @@
 using namespace scenario;
 
 int main() {
-  HANDLE port = open_port();
-  SOCKET listener = listen_on_loopback(port, 1);
-  const extensions x = load_extensions(listener);
-
-  SOCKET server = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  op accept_a("accept_a");
-  op connect_a("connect_a");
-  connect_pair(port, listener, x, 3, 2, server, client, accept_a, connect_a);
+  session s;
+  start(s);
+  auto& [port, listener, x, server, client, accept_a, connect_a] = s;
 
   // Where AcceptEx put the addresses (it was given no data space).
   static char addresses[2 * address_space];
@@ -24,15 +18,8 @@ int main() {
     SOCKET c2 = bound_client(port, 4);
     op accept_b("accept_b");
     op connect_b("connect_b");
-    DWORD bytes = 0;
-    started("AcceptEx", accept_b,
-            x.accept_ex(listener, s2, addresses, 0, address_space, address_space, &bytes,
-                        &accept_b.ov) != FALSE);
-    sockaddr_in to = loopback(port_of(listener));
-    started("ConnectEx", connect_b,
-            x.connect_ex(c2, reinterpret_cast<sockaddr*>(&to), sizeof to, nullptr, 0, &bytes,
-                         &connect_b.ov) != FALSE);
-    dequeue_group(port, 2, "second accept and connect");
+    accept_and_connect(port, listener, x, s2, c2, accept_b, connect_b, addresses, 0, nullptr,
+                       "second accept and connect");
     sockaddr* local = nullptr;
     sockaddr* remote = nullptr;
     int local_len = 0;
@@ -79,16 +66,9 @@ int main() {
     SOCKET c3 = bound_client(port, 5);
     op accept_c("accept_c");
     op connect_c("connect_c");
-    DWORD bytes = 0;
-    started("AcceptEx (16 data bytes)", accept_c,
-            x.accept_ex(listener, s3, out, 16, address_space, address_space, &bytes,
-                        &accept_c.ov) != FALSE);
-    sockaddr_in to = loopback(port_of(listener));
     char ping[] = "ping";
-    started("ConnectEx (4 bytes)", connect_c,
-            x.connect_ex(c3, reinterpret_cast<sockaddr*>(&to), sizeof to, ping, 4, &bytes,
-                         &connect_c.ov) != FALSE);
-    dequeue_group(port, 2, "accept with data, connect with data");
+    accept_and_connect(port, listener, x, s3, c3, accept_c, connect_c, out, 16, ping,
+                       "accept with data, connect with data");
     std::printf("accept_c data=\"%.4s\"\n", out);
     sockaddr* local = nullptr;
     sockaddr* remote = nullptr;
@@ -102,18 +82,11 @@ int main() {
     associate(port, s3, 6);
     char b5[8];
     op recv_5("recv_5"), send_5("send_5");
-    recv_into(s3, b5, sizeof b5, recv_5);
-    send_from(c3, "more", send_5);
-    dequeue_group(port, 2, "after accept with data");
-    print_received(s3, recv_5, b5);
+    exchange(port, s3, c3, b5, sizeof b5, "more", recv_5, send_5, "after accept with data");
     closesocket(s3);
     closesocket(c3);
   }
 
-  closesocket(server);
-  closesocket(client);
-  closesocket(listener);
-  result("CloseHandle(port)", CloseHandle(port));
-  WSACleanup();
+  end(s);
   return 0;
 }

@@ -5,14 +5,9 @@
 using namespace scenario;
 
 int main() {
-  HANDLE port = open_port();
-  SOCKET listener = listen_on_loopback(port, 1);
-  const extensions x = load_extensions(listener);
-
-  SOCKET server = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  op accept_a("accept_a"), connect_a("connect_a");
-  connect_pair(port, listener, x, 3, 2, server, client, accept_a, connect_a);
+  session s;
+  start(s);
+  auto& [port, listener, x, server, client, accept_a, connect_a] = s;
   HANDLE hserver = reinterpret_cast<HANDLE>(server);
 
   char a[8], b[8], c[8];
@@ -72,16 +67,9 @@ int main() {
 
   // The connection still works.
   op recv_e("recv_e"), send_e("send_e");
-  recv_into(server, a, sizeof a, recv_e);
-  send_from(client, "after", send_e);
-  dequeue_group(port, 2, "after the cancels");
-  print_received(server, recv_e, a);
+  exchange(port, server, client, a, sizeof a, "after", recv_e, send_e, "after the cancels");
 
   closesocket(spare);
-  closesocket(server);
-  closesocket(client);
-  closesocket(listener);
-  result("CloseHandle(port)", CloseHandle(port));
-  WSACleanup();
+  end(s);
   return 0;
 }

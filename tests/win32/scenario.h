@@ -209,23 +209,34 @@ inline SOCKET bound_client(HANDLE port, ULONG_PTR key) {
 
 constexpr DWORD address_space = sizeof(sockaddr_in) + 16;
 
+// AcceptEx of `server` on `listener` into `out` (with `receive_length`
+// bytes of initial data), ConnectEx of `client` (sending `data`), and their
+// two packets. Traced like any other step.
+inline void accept_and_connect(HANDLE port, SOCKET listener, const extensions& x, SOCKET server,
+                               SOCKET client, op& accept_op, op& connect_op, char* out,
+                               DWORD receive_length, char* data, const char* label) {
+  DWORD bytes = 0;
+  started(receive_length > 0 ? "AcceptEx (with data)" : "AcceptEx", accept_op,
+          x.accept_ex(listener, server, out, receive_length, address_space, address_space, &bytes,
+                      &accept_op.ov) != FALSE);
+  sockaddr_in to = loopback(port_of(listener));
+  const DWORD length = data == nullptr ? 0 : static_cast<DWORD>(std::strlen(data));
+  started(data != nullptr ? "ConnectEx (with data)" : "ConnectEx", connect_op,
+          x.connect_ex(client, reinterpret_cast<sockaddr*>(&to), sizeof to, data, length, &bytes,
+                       &connect_op.ov) != FALSE);
+  dequeue_group(port, 2, label);
+}
+
 // A connected pair: `server` accepted through AcceptEx on `listener`,
-// `client` connected through ConnectEx. Traced like any other step.
+// `client` connected through ConnectEx.
 inline void connect_pair(HANDLE port, SOCKET listener, const extensions& x, ULONG_PTR server_key,
                          ULONG_PTR client_key, SOCKET& server, SOCKET& client, op& accept_op,
                          op& connect_op) {
   static char addresses[2 * address_space];
   server = new_socket();
   client = bound_client(port, client_key);
-  DWORD bytes = 0;
-  started("AcceptEx", accept_op,
-          x.accept_ex(listener, server, addresses, 0, address_space, address_space, &bytes,
-                      &accept_op.ov) != FALSE);
-  sockaddr_in to = loopback(port_of(listener));
-  started("ConnectEx", connect_op,
-          x.connect_ex(client, reinterpret_cast<sockaddr*>(&to), sizeof to, nullptr, 0, &bytes,
-                       &connect_op.ov) != FALSE);
-  dequeue_group(port, 2, "accept and connect");
+  accept_and_connect(port, listener, x, server, client, accept_op, connect_op, addresses, 0,
+                     nullptr, "accept and connect");
   if (setsockopt(server, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
                  reinterpret_cast<const char*>(&listener), sizeof listener) != 0) {
     fail("SO_UPDATE_ACCEPT_CONTEXT");
@@ -234,6 +245,35 @@ inline void connect_pair(HANDLE port, SOCKET listener, const extensions& x, ULON
     fail("SO_UPDATE_CONNECT_CONTEXT");
   }
   associate(port, server, server_key);
+}
+
+// What most scenarios start from: a port, a listener (key 1) and its
+// extension functions, and a connected pair: `server` (key 3) accepted with
+// AcceptEx, `client` (key 2) connected with ConnectEx.
+struct session {
+  HANDLE port = nullptr;
+  SOCKET listener = INVALID_SOCKET;
+  extensions x;
+  SOCKET server = INVALID_SOCKET;
+  SOCKET client = INVALID_SOCKET;
+  op accept_a{"accept_a"};
+  op connect_a{"connect_a"};
+};
+
+inline void start(session& s) {
+  s.port = open_port();
+  s.listener = listen_on_loopback(s.port, 1);
+  s.x = load_extensions(s.listener);
+  connect_pair(s.port, s.listener, s.x, 3, 2, s.server, s.client, s.accept_a, s.connect_a);
+}
+
+// Closes what is still open of the session, then the port (traced).
+inline void end(session& s) {
+  if (s.server != INVALID_SOCKET) closesocket(s.server);
+  if (s.client != INVALID_SOCKET) closesocket(s.client);
+  closesocket(s.listener);
+  result("CloseHandle(port)", CloseHandle(s.port));
+  WSACleanup();
 }
 
 inline void recv_into(SOCKET s, char* buf, ULONG len, op& o) {
@@ -266,6 +306,16 @@ inline void print_received(SOCKET s, const op& o, const char* buf) {
       GetOverlappedResult(reinterpret_cast<HANDLE>(s), const_cast<OVERLAPPED*>(&o.ov), &n, FALSE);
   std::printf("%s: %s bytes=%lu data=\"%.*s\"\n", o.name, ok ? "TRUE" : "FALSE",
               static_cast<unsigned long>(n), ok ? static_cast<int>(n) : 0, buf);
+}
+
+// A recv on `to`, then a send of `text` from `from`: both packets (in no
+// defined order), then what arrived.
+inline void exchange(HANDLE port, SOCKET to, SOCKET from, char* buf, ULONG len, const char* text,
+                     op& recv_op, op& send_op, const char* label) {
+  recv_into(to, buf, len, recv_op);
+  send_from(from, text, send_op);
+  dequeue_group(port, 2, label);
+  print_received(to, recv_op, buf);
 }
 
 }  // namespace scenario

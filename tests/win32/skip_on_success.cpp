@@ -6,13 +6,9 @@
 using namespace scenario;
 
 int main() {
-  HANDLE port = open_port();
-  SOCKET listener = listen_on_loopback(port, 1);
-  const extensions x = load_extensions(listener);
-  SOCKET server = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  op accept_a("accept_a"), connect_a("connect_a");
-  connect_pair(port, listener, x, 3, 2, server, client, accept_a, connect_a);
+  session s;
+  start(s);
+  auto& [port, listener, x, server, client, accept_a, connect_a] = s;
 
   result("SetFileCompletionNotificationModes(server, SKIP_COMPLETION_PORT_ON_SUCCESS)",
          SetFileCompletionNotificationModes(reinterpret_cast<HANDLE>(server),
@@ -31,18 +27,17 @@ int main() {
   DWORD bytes = 0;
   op recv_1("recv_1");
   const int rc = WSARecv(server, &b, 1, &bytes, &flags, &recv_1.ov, nullptr);
-  std::printf("WSARecv recv_1 (data waiting): rc=%d bytes=%lu data=\"%.*s\" HasOverlappedIoCompleted=%d\n",
-              rc, static_cast<unsigned long>(bytes), rc == 0 ? static_cast<int>(bytes) : 0, buf,
-              HasOverlappedIoCompleted(&recv_1.ov) ? 1 : 0);
+  std::printf(
+      "WSARecv recv_1 (data waiting): rc=%d bytes=%lu data=\"%.*s\" HasOverlappedIoCompleted=%d\n",
+      rc, static_cast<unsigned long>(bytes), rc == 0 ? static_cast<int>(bytes) : 0, buf,
+      HasOverlappedIoCompleted(&recv_1.ov) ? 1 : 0);
   std::printf("GetQueuedCompletionStatus (100 ms, no packet for recv_1):\n");
   print(dequeue(port, 100));
 
   // Nothing waiting: pending, then through the port.
   op recv_2("recv_2"), send_2("send_2");
-  recv_into(server, buf, sizeof buf, recv_2);
-  send_from(client, "de", send_2);
-  dequeue_group(port, 2, "a pending recv in skip mode");
-  print_received(server, recv_2, buf);
+  exchange(port, server, client, buf, sizeof buf, "de", recv_2, send_2,
+           "a pending recv in skip mode");
 
   // A send that fits the socket buffer completes in the call.
   char xyz[] = "xyz";
@@ -72,10 +67,6 @@ int main() {
   std::printf("GetQueuedCompletionStatus (100 ms):\n");
   print(dequeue(port, 100));
 
-  closesocket(server);
-  closesocket(client);
-  closesocket(listener);
-  result("CloseHandle(port)", CloseHandle(port));
-  WSACleanup();
+  end(s);
   return 0;
 }

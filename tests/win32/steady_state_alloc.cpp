@@ -60,13 +60,9 @@ void round_trip(HANDLE port, SOCKET server, SOCKET client, op& recv_op, op& send
 }  // namespace
 
 int main() {
-  HANDLE port = open_port();
-  SOCKET listener = listen_on_loopback(port, 1);
-  const extensions x = load_extensions(listener);
-  SOCKET server = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  op accept_a("accept_a"), connect_a("connect_a");
-  connect_pair(port, listener, x, 3, 2, server, client, accept_a, connect_a);
+  session s;
+  start(s);
+  auto& [port, listener, x, server, client, accept_a, connect_a] = s;
   op recv_op("recv"), send_op("send"), post_op("post");
 
   for (int i = 0; i < 100; ++i) round_trip(port, server, client, recv_op, send_op, post_op);
@@ -79,9 +75,6 @@ int main() {
       "allocations: %ld while setting up and warming up, %ld in %d rounds (recv + send "
       "+ post, 3 dequeues each)\n",
       warm_up, made, rounds);
-  closesocket(server);
-  closesocket(client);
-  closesocket(listener);
-  CloseHandle(port);
+  end(s);
   return made == 0 ? 0 : 1;
 }

@@ -7,14 +7,9 @@
 using namespace scenario;
 
 int main() {
-  HANDLE port = open_port();
-  SOCKET listener = listen_on_loopback(port, 1);
-  const extensions x = load_extensions(listener);
-
-  SOCKET server = INVALID_SOCKET;
-  SOCKET client = INVALID_SOCKET;
-  op accept_a("accept_a"), connect_a("connect_a");
-  connect_pair(port, listener, x, 3, 2, server, client, accept_a, connect_a);
+  session s;
+  start(s);
+  auto& [port, listener, x, server, client, accept_a, connect_a] = s;
 
   // A zero-byte recv waits for data.
   char none[1];
@@ -43,6 +38,7 @@ int main() {
   dequeue_one(port, "zero-byte recv after the FIN");
   closesocket(server);
   closesocket(client);
+  server = client = INVALID_SOCKET;
 
   // Reset: linger on with 0 seconds, then close.
   SOCKET server_r = INVALID_SOCKET;
@@ -69,8 +65,6 @@ int main() {
   std::printf("recv_r Internal=0x%08lx\n", static_cast<unsigned long>(recv_r.ov.Internal));
   closesocket(server_r);
 
-  closesocket(listener);
-  result("CloseHandle(port)", CloseHandle(port));
-  WSACleanup();
+  end(s);
   return 0;
 }
