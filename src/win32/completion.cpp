@@ -76,6 +76,21 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
 
 }  // namespace
 
+start_outcome after_start(op_record* r, OVERLAPPED* ov, const std::error_code& ec, bool skip,
+                          port_object* port) noexcept {
+  start_outcome o;
+  if (ec) {
+    drop_after_failed_start(r, skip);
+    ov->Internal = ntstatus_from(ec);
+    ov->InternalHigh = 0;
+    o.what = start_outcome::refused;
+    o.refusal = ec;
+    return o;
+  }
+  if (port != nullptr && completed_in_call(r, skip, *port, o.result)) o.what = start_outcome::done;
+  return o;
+}
+
 void hold_for_start(op_record* r, bool skip) noexcept {
   if (skip) r->holds.store(2, std::memory_order_relaxed);
 }

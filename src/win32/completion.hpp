@@ -29,6 +29,17 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
 void hold_for_start(op_record* r, bool skip) noexcept;
 bool completed_in_call(op_record* r, bool skip, port_object& port, packet& out) noexcept;
 
+// What a start call ended in: pending (a packet will come); done in the call
+// (skip mode; `result` holds it, no packet comes); or refused (`refusal`,
+// the OVERLAPPED says so, no packet).
+struct start_outcome {
+  enum { pending, done, refused } what = pending;
+  packet result;
+  std::error_code refusal;
+};
+start_outcome after_start(op_record* r, OVERLAPPED* ov, const std::error_code& ec, bool skip,
+                          port_object* port) noexcept;
+
 // Marks an OVERLAPPED pending on `record` before its start call.
 // In skip mode it also takes the starting thread's hold (hold_for_start).
 void mark_pending(OVERLAPPED* ov, op_record* record, bool skip = false) noexcept;

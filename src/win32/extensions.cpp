@@ -21,11 +21,17 @@ namespace {
 
 // AcceptEx's and ConnectEx's answer: pending, or in skip mode perhaps done in
 // the call (TRUE and the byte count, or FALSE and its error; no packet).
-BOOL answer(op_record* r, bool skip, port_object& port, LPDWORD bytes) {
-  packet out;
-  if (!completed_in_call(r, skip, port, out)) return refuse(WSA_IO_PENDING);
-  if (bytes != nullptr) *bytes = out.bytes;
-  if (out.status != STATUS_SUCCESS) return refuse(wsa_from_ntstatus(out.status));
+BOOL answer(const start_outcome& o, LPDWORD bytes) {
+  switch (o.what) {
+    case start_outcome::pending:
+      return refuse(WSA_IO_PENDING);
+    case start_outcome::refused:
+      return refuse(wsa_from(o.refusal));
+    case start_outcome::done:
+      break;
+  }
+  if (bytes != nullptr) *bytes = o.result.bytes;
+  if (o.result.status != STATUS_SUCCESS) return refuse(wsa_from_ntstatus(o.result.status));
   return TRUE;
 }
 
@@ -46,14 +52,9 @@ BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID
     }
     if (auto ec = open_as_stream(*so)) return refuse(wsa_from(ec));
   }
-  op_record* r = take_record();
+  op_record* r = take_record(op_kind::connect, lpOverlapped, so->key, so, &so->stream);
   if (r == nullptr) return refuse(WSAENOBUFS);
-  r->kind = op_kind::connect;
-  r->overlapped = lpOverlapped;
-  r->key = so->key;
-  r->owner = so;
   r->target = so;
-  r->started_on = &so->stream;
   r->buffer_count = 0;
   if (lpSendBuffer != nullptr && dwSendDataLength > 0) {
     r->buffers[0] = proact::buffer{lpSendBuffer, dwSendDataLength};
@@ -61,12 +62,8 @@ BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID
   }
   const bool skip = so->skip_on_success.load(std::memory_order_acquire);
   mark_pending(lpOverlapped, r, skip);
-  if (auto ec = so->stream.connect(*r, remote)) {
-    drop_after_failed_start(r, skip);
-    lpOverlapped->Internal = ntstatus_from(ec);
-    return refuse(wsa_from(ec));
-  }
-  return answer(r, skip, *so->port, lpdwBytesSent);
+  return answer(after_start(r, lpOverlapped, so->stream.connect(*r, remote), skip, so->port),
+                lpdwBytesSent);
 }
 
 BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
@@ -92,17 +89,13 @@ BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutput
       target->accept_target.exchange(true, std::memory_order_acq_rel)) {
     return refuse(WSAEINVAL);
   }
-  op_record* r = take_record();
+  op_record* r =
+      take_record(op_kind::accept, lpOverlapped, listener->key, listener, &listener->listener);
   if (r == nullptr) {
     target->accept_target.store(false, std::memory_order_release);
     return refuse(WSAENOBUFS);
   }
-  r->kind = op_kind::accept;
-  r->overlapped = lpOverlapped;
-  r->key = listener->key;
-  r->owner = listener;
   r->target = target;
-  r->started_on = &listener->listener;
   r->output = static_cast<char*>(lpOutputBuffer);
   r->receive_length = dwReceiveDataLength;
   r->local_length = dwLocalAddressLength;
@@ -110,13 +103,13 @@ BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutput
   r->peer = proact::endpoint{};
   const bool skip = listener->skip_on_success.load(std::memory_order_acquire);
   mark_pending(lpOverlapped, r, skip);
-  if (auto ec = listener->listener.accept(*r, target->stream, &r->peer)) {
-    drop_after_failed_start(r, skip);
+  const start_outcome o =
+      after_start(r, lpOverlapped, listener->listener.accept(*r, target->stream, &r->peer), skip,
+                  listener->port);
+  if (o.what == start_outcome::refused) {
     target->accept_target.store(false, std::memory_order_release);
-    lpOverlapped->Internal = ntstatus_from(ec);
-    return refuse(wsa_from(ec));
   }
-  return answer(r, skip, *listener->port, lpdwBytesReceived);
+  return answer(o, lpdwBytesReceived);
 }
 
 void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,

@@ -55,14 +55,7 @@ bool mode_for(DWORD access, DWORD disposition, proact::file_mode& mode) noexcept
 
 // What ReadFile and WriteFile share: the file, the record, the offset.
 op_record* file_record(file_object& f, op_kind kind, LPOVERLAPPED ov) {
-  op_record* r = take_record();
-  if (r == nullptr) return nullptr;
-  r->kind = kind;
-  r->overlapped = ov;
-  r->key = f.key;
-  r->owner = &f;
-  r->started_on = &f.file;
-  return r;
+  return take_record(kind, ov, f.key, &f, &f.file);
 }
 
 bool skip_mode(const file_object& f) noexcept {
@@ -73,17 +66,17 @@ bool skip_mode(const file_object& f) noexcept {
 // call (TRUE and the byte count, or its error; no packet comes); or refused.
 BOOL file_started(op_record* r, LPOVERLAPPED ov, const std::error_code& ec, file_object& f,
                   bool skip, LPDWORD bytes) {
-  if (ec) {
-    drop_after_failed_start(r, skip);
-    const DWORD status = ntstatus_from(ec);
-    ov->Internal = status;
-    ov->InternalHigh = 0;
-    return fail_win32(win32_from_ntstatus(status));
+  const start_outcome o = after_start(r, ov, ec, skip, f.port);
+  switch (o.what) {
+    case start_outcome::pending:
+      return fail_win32(ERROR_IO_PENDING);
+    case start_outcome::refused:
+      return fail_win32(win32_from_ntstatus(ntstatus_from(o.refusal)));
+    case start_outcome::done:
+      break;
   }
-  packet out;
-  if (!completed_in_call(r, skip, *f.port, out)) return fail_win32(ERROR_IO_PENDING);
-  if (bytes != nullptr) *bytes = out.bytes;
-  if (out.status != STATUS_SUCCESS) return fail_win32(win32_from_ntstatus(out.status));
+  if (bytes != nullptr) *bytes = o.result.bytes;
+  if (o.result.status != STATUS_SUCCESS) return fail_win32(win32_from_ntstatus(o.result.status));
   return TRUE;
 }
 

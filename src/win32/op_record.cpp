@@ -74,6 +74,18 @@ op_record* take_record() noexcept {
   }
 }
 
+op_record* take_record(op_kind kind, OVERLAPPED* ov, ULONG_PTR key, const void* owner,
+                       proact::handle* on) noexcept {
+  op_record* r = take_record();
+  if (r == nullptr) return nullptr;
+  r->kind = kind;
+  r->overlapped = ov;
+  r->key = key;
+  r->owner = owner;
+  r->started_on = on;
+  return r;
+}
+
 void give_back(op_record* r) noexcept {
   if (r->holds.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   r->overlapped = nullptr;

@@ -71,6 +71,9 @@ struct op_record : proact::operation {
 };
 
 op_record* take_record() noexcept;  // nullptr when memory is exhausted
+// take_record, with what every started call records.
+op_record* take_record(op_kind kind, OVERLAPPED* ov, ULONG_PTR key, const void* owner,
+                       proact::handle* on) noexcept;
 // Drops one hold; the last returns the record to the pool.
 void give_back(op_record* r) noexcept;
 // The record a pending OVERLAPPED points to, if it is one of the pool's.

@@ -219,11 +219,8 @@ BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBy
                                        ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped) {
   port_ref p(CompletionPort);
   if (!p) return fail_win32(ERROR_INVALID_HANDLE);
-  op_record* r = take_record();
+  op_record* r = take_record(op_kind::post, lpOverlapped, dwCompletionKey, nullptr, nullptr);
   if (r == nullptr) return fail_win32(ERROR_NOT_ENOUGH_MEMORY);
-  r->kind = op_kind::post;
-  r->key = dwCompletionKey;
-  r->overlapped = lpOverlapped;
   r->posted_bytes = dwNumberOfBytesTransferred;
   if (auto ec = p.get()->port->post(0, 0, r)) {
     give_back(r);

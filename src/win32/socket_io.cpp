@@ -37,13 +37,8 @@ socket_object* socket_for_io(SOCKET s, socket_role role, DWORD count, LPWSAOVERL
 
 op_record* record_for(socket_object& so, proact::handle& on, op_kind kind, LPWSABUF buffers,
                       DWORD count, LPWSAOVERLAPPED ov) {
-  op_record* r = take_record();
+  op_record* r = take_record(kind, ov, so.key, &so, &on);
   if (r == nullptr) return nullptr;
-  r->kind = kind;
-  r->overlapped = ov;
-  r->key = so.key;
-  r->owner = &so;
-  r->started_on = &on;
   r->buffer_count = count;
   for (DWORD i = 0; i < count; ++i) r->buffers[i] = proact::buffer{buffers[i].buf, buffers[i].len};
   return r;
@@ -57,16 +52,17 @@ bool skip_mode(const socket_object& so) noexcept {
 // (0 and the byte count, or its error; no packet comes); or refused.
 int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec, socket_object& so,
             bool skip, LPDWORD bytes) {
-  if (ec) {
-    drop_after_failed_start(r, skip);
-    ov->Internal = ntstatus_from(ec);
-    ov->InternalHigh = 0;
-    return fail_wsa(wsa_from(ec));
+  const start_outcome o = after_start(r, ov, ec, skip, so.port);
+  switch (o.what) {
+    case start_outcome::pending:
+      return fail_wsa(WSA_IO_PENDING);
+    case start_outcome::refused:
+      return fail_wsa(wsa_from(o.refusal));
+    case start_outcome::done:
+      break;
   }
-  packet out;
-  if (!completed_in_call(r, skip, *so.port, out)) return fail_wsa(WSA_IO_PENDING);
-  if (bytes != nullptr) *bytes = out.bytes;
-  if (out.status != STATUS_SUCCESS) return fail_wsa(wsa_from_ntstatus(out.status));
+  if (bytes != nullptr) *bytes = o.result.bytes;
+  if (o.result.status != STATUS_SUCCESS) return fail_wsa(wsa_from_ntstatus(o.result.status));
   WSASetLastError(0);
   return 0;
 }
