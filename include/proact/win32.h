@@ -408,6 +408,22 @@ typedef void(WINAPI* LPFN_GETACCEPTEXSOCKADDRS)(
       0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e \
     }                                                \
   }
+typedef struct _TRANSMIT_FILE_BUFFERS {
+  LPVOID Head;
+  DWORD HeadLength;
+  LPVOID Tail;
+  DWORD TailLength;
+} TRANSMIT_FILE_BUFFERS, *PTRANSMIT_FILE_BUFFERS, *LPTRANSMIT_FILE_BUFFERS;
+typedef BOOL(WINAPI* LPFN_TRANSMITFILE)(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                                        DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
+                                        LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers,
+                                        DWORD dwReserved);
+#define WSAID_TRANSMITFILE                           \
+  {                                                  \
+    0xb5367df0, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
 #define WSAID_GETACCEPTEXSOCKADDRS                   \
   {                                                  \
     0xb5367df2, 0xcbac, 0x11cf, {                    \
@@ -485,6 +501,11 @@ BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputB
                      DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
                      DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
                      LPOVERLAPPED lpOverlapped);
+// TransmitFile: the file from the OVERLAPPED's offset, nNumberOfBytesToWrite
+// bytes (0: to the end); no head/tail buffers, no TF_* flags yet.
+BOOL WINAPI TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                         DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
+                         LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved);
 void WINAPI GetAcceptExSockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
                                  DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
                                  struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,

@@ -133,6 +133,7 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       return true;
     case op_kind::recv:
     case op_kind::accept_data:
+    case op_kind::transmit_file:  // the file ended first: what was there went, success
       status = recv_status(c.error);
       break;
     case op_kind::read_file:  // at or past the end: STATUS_END_OF_FILE

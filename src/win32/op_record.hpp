@@ -36,7 +36,8 @@ enum class op_kind : std::uint8_t {
   connect,
   connect_data,
   read_file,
-  write_file
+  write_file,
+  transmit_file
 };
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
