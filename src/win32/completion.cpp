@@ -53,10 +53,13 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
   }
   accepted.role.store(socket_role::stream, std::memory_order_release);
   write_accept_addresses(r, accepted);
-  if (r.receive_length == 0) return true;
   {
     std::lock_guard lock(accepted.mutex);
-    if (accepted.port == nullptr) {
+    // To receive its initial data the connection must be associated: with
+    // the listener's port (the caller's own association later only sets
+    // the key). A socket the caller associated before its AcceptEx, as
+    // Windows allows, is associated now.
+    if (accepted.port == nullptr && r.receive_length > 0) {
       port.refs.fetch_add(1, std::memory_order_acq_rel);
       accepted.port = &port;
     }
@@ -65,6 +68,7 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
       return true;
     }
   }
+  if (r.receive_length == 0) return true;
   r.kind = op_kind::accept_data;
   r.started_on = &accepted.stream;
   if (auto ec = accepted.stream.recv(r, proact::buffer{r.output, r.receive_length})) {

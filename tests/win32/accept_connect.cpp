@@ -87,6 +87,22 @@ int main() {
     closesocket(c3);
   }
 
+  // An accept socket associated before its AcceptEx: its packets come with
+  // its own key.
+  {
+    SOCKET s4 = new_socket();
+    associate(port, s4, 7);
+    SOCKET c4 = bound_client(port, 8);
+    op accept_d("accept_d"), connect_d("connect_d"), recv_6("recv_6"), send_6("send_6");
+    accept_and_connect(port, listener, x, s4, c4, accept_d, connect_d, addresses, 0, nullptr,
+                       "accept into a socket associated first");
+    char b6[8];
+    exchange(port, s4, c4, b6, sizeof b6, "early", recv_6, send_6,
+             "on the socket associated first");
+    closesocket(s4);
+    closesocket(c4);
+  }
+
   end(s);
   return 0;
 }

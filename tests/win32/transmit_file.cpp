@@ -53,7 +53,8 @@ int main() {
   if (CreateIoCompletionPort(f, port, 4, 0) != port) fail("CreateIoCompletionPort(file)");
   op write_1("write_1");
   DWORD n = 0;
-  if (!WriteFile(f, content, sizeof content, &n, &write_1.ov) && GetLastError() != ERROR_IO_PENDING) {
+  if (!WriteFile(f, content, sizeof content, &n, &write_1.ov) &&
+      GetLastError() != ERROR_IO_PENDING) {
     fail("WriteFile");
   }
   dequeue_one(port, "the file's 100 bytes written");
