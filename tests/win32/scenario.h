@@ -276,10 +276,15 @@ inline void end(session& s) {
   WSACleanup();
 }
 
-inline void recv_into(SOCKET s, char* buf, ULONG len, op& o) {
+inline WSABUF wsabuf(char* data, ULONG length) {
   WSABUF b;
-  b.len = len;
-  b.buf = buf;
+  b.len = length;
+  b.buf = data;
+  return b;
+}
+
+inline void recv_into(SOCKET s, char* buf, ULONG len, op& o) {
+  WSABUF b = wsabuf(buf, len);
   DWORD flags = 0;
   DWORD bytes = 0;
   o.reset();
@@ -287,9 +292,7 @@ inline void recv_into(SOCKET s, char* buf, ULONG len, op& o) {
 }
 
 inline void send_from(SOCKET s, const char* text, op& o) {
-  WSABUF b;
-  b.len = static_cast<ULONG>(std::strlen(text));
-  b.buf = const_cast<char*>(text);
+  WSABUF b = wsabuf(const_cast<char*>(text), static_cast<ULONG>(std::strlen(text)));
   DWORD bytes = 0;
   o.reset();
   started("WSASend", o, WSASend(s, &b, 1, &bytes, 0, &o.ov, nullptr) == 0);

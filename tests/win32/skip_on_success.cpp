@@ -20,9 +20,7 @@ int main() {
   dequeue_one(port, "the client's send (its socket queues packets)");
   Sleep(100);
   char buf[16];
-  WSABUF b;
-  b.len = sizeof buf;
-  b.buf = buf;
+  WSABUF b = wsabuf(buf, sizeof buf);
   DWORD flags = 0;
   DWORD bytes = 0;
   op recv_1("recv_1");
@@ -41,9 +39,7 @@ int main() {
 
   // A send that fits the socket buffer completes in the call.
   char xyz[] = "xyz";
-  WSABUF out;
-  out.len = 3;
-  out.buf = xyz;
+  WSABUF out = wsabuf(xyz, 3);
   op send_3("send_3");
   bytes = 0;
   const int sent = WSASend(server, &out, 1, &bytes, 0, &send_3.ov, nullptr);

@@ -31,9 +31,7 @@ namespace {
 // One round: a recv and a send on the pair, a posted packet; all dequeued.
 void round_trip(HANDLE port, SOCKET server, SOCKET client, op& recv_op, op& send_op, op& post_op) {
   char buf[64];
-  WSABUF in;
-  in.len = sizeof buf;
-  in.buf = buf;
+  WSABUF in = wsabuf(buf, sizeof buf);
   DWORD flags = 0;
   DWORD bytes = 0;
   recv_op.reset();
@@ -42,9 +40,7 @@ void round_trip(HANDLE port, SOCKET server, SOCKET client, op& recv_op, op& send
     fail("WSARecv");
   }
   char text[] = "0123456789";
-  WSABUF out;
-  out.len = 10;
-  out.buf = text;
+  WSABUF out = wsabuf(text, 10);
   send_op.reset();
   if (WSASend(client, &out, 1, &bytes, 0, &send_op.ov, nullptr) != 0 &&
       WSAGetLastError() != WSA_IO_PENDING) {

@@ -15,9 +15,7 @@ void receive_all(HANDLE port, SOCKET s, const char* want, DWORD expected) {
   DWORD total = 0;
   op recv_op("recv");
   while (total < expected) {
-    WSABUF b;
-    b.len = expected - total;
-    b.buf = got + total;
+    WSABUF b = wsabuf(got + total, expected - total);
     DWORD flags = 0;
     DWORD bytes = 0;
     recv_op.reset();

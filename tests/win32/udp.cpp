@@ -21,9 +21,7 @@ sockaddr_in source;
 int source_length = sizeof source;
 
 void recv_from(SOCKET s, char* buf, ULONG len, op& o) {
-  WSABUF b;
-  b.len = len;
-  b.buf = buf;
+  WSABUF b = wsabuf(buf, len);
   DWORD flags = 0;
   DWORD bytes = 0;
   o.reset();
@@ -35,9 +33,7 @@ void recv_from(SOCKET s, char* buf, ULONG len, op& o) {
 }
 
 void send_to(SOCKET s, const char* text, SOCKET to, op& o) {
-  WSABUF b;
-  b.len = static_cast<ULONG>(std::strlen(text));
-  b.buf = const_cast<char*>(text);
+  WSABUF b = wsabuf(const_cast<char*>(text), static_cast<ULONG>(std::strlen(text)));
   sockaddr_in target = loopback(port_of(to));
   DWORD bytes = 0;
   o.reset();
