@@ -150,6 +150,9 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 
 #define STATUS_SUCCESS 0x00000000u
 #define STATUS_PENDING 0x00000103u
+// The record that holds `address` as its member `field`.
+#define CONTAINING_RECORD(address, type, field) \
+  (reinterpret_cast<type*>(reinterpret_cast<char*>(address) - offsetof(type, field)))
 #define HasOverlappedIoCompleted(lpOverlapped) \
   ((static_cast<DWORD>((lpOverlapped)->Internal)) != STATUS_PENDING)
 
