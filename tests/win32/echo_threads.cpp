@@ -191,8 +191,8 @@ int main() {
   const DWORD waited = WaitForMultipleObjects(workers, threads, TRUE, 60000);
   std::printf("workers stopped: %s\n", waited == WAIT_OBJECT_0 ? "all" : "NOT ALL (timeout)");
   std::printf("clients done=%ld echoes verified=%ld of %d mismatches=%ld failures=%ld\n",
-              static_cast<long>(clients_done), static_cast<long>(verified),
-              connections * messages, static_cast<long>(mismatches), static_cast<long>(failures));
+              static_cast<long>(clients_done), static_cast<long>(verified), connections * messages,
+              static_cast<long>(mismatches), static_cast<long>(failures));
   for (DWORD i = 0; i < workers; ++i) CloseHandle(threads[i]);
   for (int i = 0; i < connections; ++i) {
     closesocket(servers[i].s);
