@@ -1,0 +1,621 @@
+// The Win32 I/O completion port API on Linux, over proact's port: a legacy
+// server written against CreateIoCompletionPort, AcceptEx, WSARecv... builds
+// unchanged with include/proact/win32/compat on its include path (its
+// <windows.h>, <winsock2.h>, <mswsock.h> and <ws2tcpip.h> include this file).
+//
+// Types, constants and error values are Windows' own (x64 layout: DWORD and
+// LONG are 32 bits, ULONG_PTR and SOCKET pointer-sized). Which functions
+// exist and where they differ from Windows: docs/win32.md.
+//
+// This header declares the Windows socket names (socket, bind, listen...)
+// and its own sockaddr types, so a file that includes it must not include
+// the POSIX socket headers (<sys/socket.h>, <netinet/in.h>, <arpa/inet.h>),
+// exactly as a Windows source never does.
+#pragma once
+
+#if defined(_WIN32)
+#error "proact/win32.h is the Win32 API for Linux; on Windows include <windows.h>"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+// glibc declares BSD names that Windows gives other sizes (u_long is 64 bits
+// there, socklen_t unsigned): its headers come first, then the Windows
+// types take those names over by macro.
+#include <sys/types.h>
+#include <unistd.h>
+
+// Everything below is spelled as Windows spells it (typedef struct, macros,
+// C types), so clang-tidy's modern-C++ advice does not apply.
+// NOLINTBEGIN
+
+// ---- Basic types -----------------------------------------------------------
+
+#define WINAPI
+#define CALLBACK
+#define WSAAPI
+#define VOID void
+#define CONST const
+#ifndef FALSE
+#define FALSE 0
+#endif
+#ifndef TRUE
+#define TRUE 1
+#endif
+
+typedef int BOOL;
+typedef BOOL* LPBOOL;
+typedef unsigned char BYTE;
+typedef BYTE* LPBYTE;
+typedef unsigned short WORD;
+typedef std::uint32_t DWORD;
+typedef DWORD* LPDWORD;
+typedef DWORD* PDWORD;
+typedef std::int32_t LONG;
+typedef std::uint32_t ULONG;
+typedef ULONG* PULONG;
+typedef std::int64_t LONGLONG;
+typedef std::uint64_t ULONGLONG;
+typedef std::uint64_t DWORD64;
+typedef int INT;
+typedef int* LPINT;
+typedef unsigned int UINT;
+typedef unsigned short USHORT;
+typedef short SHORT;
+typedef char CHAR;
+typedef unsigned char UCHAR;
+typedef char* LPSTR;
+typedef const char* LPCSTR;
+typedef void* PVOID;
+typedef void* LPVOID;
+typedef const void* LPCVOID;
+typedef std::uintptr_t ULONG_PTR;
+typedef ULONG_PTR* PULONG_PTR;
+typedef std::intptr_t LONG_PTR;
+typedef std::uintptr_t UINT_PTR;
+typedef std::uintptr_t DWORD_PTR;
+typedef std::size_t SIZE_T;
+typedef void* HANDLE;
+typedef HANDLE* PHANDLE;
+typedef HANDLE* LPHANDLE;
+typedef LONG NTSTATUS;
+
+typedef union _LARGE_INTEGER {
+  struct {
+    DWORD LowPart;
+    LONG HighPart;
+  } u;
+  LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef struct _GUID {
+  std::uint32_t Data1;
+  std::uint16_t Data2;
+  std::uint16_t Data3;
+  std::uint8_t Data4[8];
+} GUID, *LPGUID;
+
+inline bool operator==(const GUID& a, const GUID& b) noexcept {
+  if (a.Data1 != b.Data1 || a.Data2 != b.Data2 || a.Data3 != b.Data3) return false;
+  for (int i = 0; i < 8; ++i) {
+    if (a.Data4[i] != b.Data4[i]) return false;
+  }
+  return true;
+}
+
+#define MAKEWORD(low, high) \
+  static_cast<WORD>((static_cast<BYTE>(low)) | (static_cast<WORD>(static_cast<BYTE>(high)) << 8))
+#define LOBYTE(w) static_cast<BYTE>(static_cast<DWORD_PTR>(w) & 0xff)
+#define HIBYTE(w) static_cast<BYTE>((static_cast<DWORD_PTR>(w) >> 8) & 0xff)
+
+// ---- OVERLAPPED and the completion port -------------------------------------
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // Windows' anonymous struct in a union
+typedef struct _OVERLAPPED {
+  ULONG_PTR Internal;      // the status (an NTSTATUS; STATUS_PENDING while pending)
+  ULONG_PTR InternalHigh;  // bytes transferred, once complete
+  union {
+    struct {
+      DWORD Offset;
+      DWORD OffsetHigh;
+    };
+    PVOID Pointer;
+  };
+  HANDLE hEvent;
+} OVERLAPPED, *LPOVERLAPPED;
+#pragma GCC diagnostic pop
+typedef OVERLAPPED WSAOVERLAPPED;
+typedef OVERLAPPED* LPWSAOVERLAPPED;
+
+typedef struct _OVERLAPPED_ENTRY {
+  ULONG_PTR lpCompletionKey;
+  LPOVERLAPPED lpOverlapped;
+  ULONG_PTR Internal;  // the status of the dequeued packet (an NTSTATUS)
+  DWORD dwNumberOfBytesTransferred;
+} OVERLAPPED_ENTRY, *LPOVERLAPPED_ENTRY;
+
+typedef void(WINAPI* LPOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwErrorCode,
+                                                      DWORD dwNumberOfBytesTransfered,
+                                                      LPOVERLAPPED lpOverlapped);
+typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD cbTransferred,
+                                                           LPWSAOVERLAPPED lpOverlapped,
+                                                           DWORD dwFlags);
+
+#define INVALID_HANDLE_VALUE (reinterpret_cast<HANDLE>(static_cast<LONG_PTR>(-1)))
+#define INFINITE 0xFFFFFFFFu
+#define WAIT_OBJECT_0 0x00000000u
+#define WAIT_TIMEOUT 258u
+#define WAIT_FAILED 0xFFFFFFFFu
+
+#define STATUS_SUCCESS 0x00000000u
+#define STATUS_PENDING 0x00000103u
+// The record that holds `address` as its member `field`.
+#define CONTAINING_RECORD(address, type, field) \
+  (reinterpret_cast<type*>(reinterpret_cast<char*>(address) - offsetof(type, field)))
+#define HasOverlappedIoCompleted(lpOverlapped) \
+  ((static_cast<DWORD>((lpOverlapped)->Internal)) != STATUS_PENDING)
+
+#define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
+#define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2
+
+// ---- Error values (winerror.h) ---------------------------------------------
+
+#define ERROR_SUCCESS 0L
+#define NO_ERROR 0L
+#define ERROR_FILE_NOT_FOUND 2L
+#define ERROR_PATH_NOT_FOUND 3L
+#define ERROR_TOO_MANY_OPEN_FILES 4L
+#define ERROR_ACCESS_DENIED 5L
+#define ERROR_INVALID_HANDLE 6L
+#define ERROR_NOT_ENOUGH_MEMORY 8L
+#define ERROR_GEN_FAILURE 31L
+#define ERROR_HANDLE_EOF 38L
+#define ERROR_NOT_SUPPORTED 50L
+#define ERROR_NETNAME_DELETED 64L
+#define ERROR_FILE_EXISTS 80L
+#define ERROR_INVALID_PARAMETER 87L
+#define ERROR_CALL_NOT_IMPLEMENTED 120L
+#define ERROR_SEM_TIMEOUT 121L
+#define ERROR_INSUFFICIENT_BUFFER 122L
+#define ERROR_MOD_NOT_FOUND 126L
+#define ERROR_PROC_NOT_FOUND 127L
+#define ERROR_ALREADY_EXISTS 183L
+#define ERROR_MORE_DATA 234L
+#define ERROR_ABANDONED_WAIT_0 735L
+#define ERROR_OPERATION_ABORTED 995L
+#define ERROR_IO_INCOMPLETE 996L
+#define ERROR_IO_PENDING 997L
+#define ERROR_NOT_FOUND 1168L
+#define ERROR_CONNECTION_REFUSED 1225L
+#define ERROR_NETWORK_UNREACHABLE 1231L
+#define ERROR_HOST_UNREACHABLE 1232L
+#define ERROR_CONNECTION_ABORTED 1236L
+
+#define WSABASEERR 10000
+#define WSAEINTR 10004L
+#define WSAEBADF 10009L
+#define WSAEACCES 10013L
+#define WSAEFAULT 10014L
+#define WSAEINVAL 10022L
+#define WSAEMFILE 10024L
+#define WSAEWOULDBLOCK 10035L
+#define WSAEINPROGRESS 10036L
+#define WSAEALREADY 10037L
+#define WSAENOTSOCK 10038L
+#define WSAEDESTADDRREQ 10039L
+#define WSAEMSGSIZE 10040L
+#define WSAEPROTOTYPE 10041L
+#define WSAENOPROTOOPT 10042L
+#define WSAEPROTONOSUPPORT 10043L
+#define WSAESOCKTNOSUPPORT 10044L
+#define WSAEOPNOTSUPP 10045L
+#define WSAEPFNOSUPPORT 10046L
+#define WSAEAFNOSUPPORT 10047L
+#define WSAEADDRINUSE 10048L
+#define WSAEADDRNOTAVAIL 10049L
+#define WSAENETDOWN 10050L
+#define WSAENETUNREACH 10051L
+#define WSAENETRESET 10052L
+#define WSAECONNABORTED 10053L
+#define WSAECONNRESET 10054L
+#define WSAENOBUFS 10055L
+#define WSAEISCONN 10056L
+#define WSAENOTCONN 10057L
+#define WSAESHUTDOWN 10058L
+#define WSAETIMEDOUT 10060L
+#define WSAECONNREFUSED 10061L
+#define WSAEHOSTUNREACH 10065L
+#define WSASYSNOTREADY 10091L
+#define WSAVERNOTSUPPORTED 10092L
+#define WSANOTINITIALISED 10093L
+#define WSAEDISCON 10101L
+#define WSA_IO_PENDING ERROR_IO_PENDING
+#define WSA_IO_INCOMPLETE ERROR_IO_INCOMPLETE
+#define WSA_INVALID_HANDLE ERROR_INVALID_HANDLE
+#define WSA_INVALID_PARAMETER ERROR_INVALID_PARAMETER
+#define WSA_NOT_ENOUGH_MEMORY ERROR_NOT_ENOUGH_MEMORY
+#define WSA_OPERATION_ABORTED ERROR_OPERATION_ABORTED
+
+// ---- Sockets (winsock2.h, ws2def.h, ws2ipdef.h) ----------------------------
+
+typedef UINT_PTR SOCKET;
+#define INVALID_SOCKET (static_cast<SOCKET>(~static_cast<SOCKET>(0)))
+#define SOCKET_ERROR (-1)
+
+typedef unsigned char u_char;
+typedef unsigned short u_short;
+typedef unsigned int u_int;
+typedef std::uint32_t proact_win32_u_long;
+#define u_long proact_win32_u_long
+typedef USHORT ADDRESS_FAMILY;
+typedef int proact_win32_socklen_t;
+#define socklen_t proact_win32_socklen_t
+
+#define AF_UNSPEC 0
+#define AF_INET 2
+#define AF_INET6 23
+#define PF_UNSPEC AF_UNSPEC
+#define PF_INET AF_INET
+#define PF_INET6 AF_INET6
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define IPPROTO_IP 0
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_IPV6 41
+
+#define SOL_SOCKET 0xffff
+#define SO_REUSEADDR 0x0004
+#define SO_KEEPALIVE 0x0008
+#define SO_LINGER 0x0080
+#define SO_SNDBUF 0x1001
+#define SO_RCVBUF 0x1002
+#define SO_ERROR 0x1007
+#define SO_TYPE 0x1008
+#define SO_EXCLUSIVEADDRUSE (static_cast<int>(~SO_REUSEADDR))
+#define SO_UPDATE_ACCEPT_CONTEXT 0x700B
+#define SO_UPDATE_CONNECT_CONTEXT 0x7010
+#define TCP_NODELAY 0x0001
+#define IPV6_V6ONLY 27
+
+#define SD_RECEIVE 0x00
+#define SD_SEND 0x01
+#define SD_BOTH 0x02
+
+#define SOMAXCONN 0x7fffffff
+#define INADDR_ANY static_cast<u_long>(0x00000000)
+#define INADDR_LOOPBACK 0x7f000001
+#define INADDR_NONE 0xffffffff
+
+#define WSA_FLAG_OVERLAPPED 0x01
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#define MSG_PEEK 0x2
+#define MSG_PARTIAL 0x8000
+
+#define WSADESCRIPTION_LEN 256
+#define WSASYS_STATUS_LEN 128
+
+typedef struct WSAData {
+  WORD wVersion;
+  WORD wHighVersion;
+  unsigned short iMaxSockets;
+  unsigned short iMaxUdpDg;
+  char* lpVendorInfo;
+  char szDescription[WSADESCRIPTION_LEN + 1];
+  char szSystemStatus[WSASYS_STATUS_LEN + 1];
+} WSADATA, *LPWSADATA;
+
+typedef struct _WSABUF {
+  ULONG len;
+  CHAR* buf;
+} WSABUF, *LPWSABUF;
+
+typedef struct in_addr {
+  union {
+    struct {
+      UCHAR s_b1, s_b2, s_b3, s_b4;
+    } S_un_b;
+    struct {
+      USHORT s_w1, s_w2;
+    } S_un_w;
+    ULONG S_addr;
+  } S_un;
+} IN_ADDR, *PIN_ADDR;
+#define s_addr S_un.S_addr
+
+typedef struct sockaddr {
+  ADDRESS_FAMILY sa_family;
+  CHAR sa_data[14];
+} SOCKADDR, *PSOCKADDR, *LPSOCKADDR;
+
+typedef struct sockaddr_in {
+  ADDRESS_FAMILY sin_family;
+  USHORT sin_port;
+  IN_ADDR sin_addr;
+  CHAR sin_zero[8];
+} SOCKADDR_IN, *PSOCKADDR_IN;
+
+typedef struct in6_addr {
+  union {
+    UCHAR Byte[16];
+    USHORT Word[8];
+  } u;
+} IN6_ADDR, *PIN6_ADDR;
+#define s6_addr u.Byte
+
+typedef struct sockaddr_in6 {
+  ADDRESS_FAMILY sin6_family;
+  USHORT sin6_port;
+  ULONG sin6_flowinfo;
+  IN6_ADDR sin6_addr;
+  ULONG sin6_scope_id;
+} SOCKADDR_IN6, *PSOCKADDR_IN6;
+
+typedef struct sockaddr_storage {
+  ADDRESS_FAMILY ss_family;
+  CHAR ss_pad1[6];
+  LONGLONG ss_align;
+  CHAR ss_pad2[112];
+} SOCKADDR_STORAGE, *PSOCKADDR_STORAGE;
+
+typedef struct linger {
+  u_short l_onoff;
+  u_short l_linger;
+} LINGER, *PLINGER;
+
+inline u_short htons(u_short v) noexcept {
+  return static_cast<u_short>((v << 8) | (v >> 8));
+}
+inline u_short ntohs(u_short v) noexcept {
+  return htons(v);
+}
+inline u_long htonl(u_long v) noexcept {
+  return ((v & 0xffu) << 24) | ((v & 0xff00u) << 8) | ((v >> 8) & 0xff00u) | (v >> 24);
+}
+inline u_long ntohl(u_long v) noexcept {
+  return htonl(v);
+}
+
+// WSAIoctl codes.
+#define IOC_IN 0x80000000u
+#define IOC_OUT 0x40000000u
+#define IOC_INOUT (IOC_IN | IOC_OUT)
+#define IOC_WS2 0x08000000u
+#define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
+#define SIO_GET_EXTENSION_FUNCTION_POINTER _WSAIORW(IOC_WS2, 6)
+
+// ---- Extension functions (mswsock.h) ----------------------------------------
+
+typedef BOOL(WINAPI* LPFN_ACCEPTEX)(SOCKET sListenSocket, SOCKET sAcceptSocket,
+                                    PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                    DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
+                                    LPDWORD lpdwBytesReceived, LPOVERLAPPED lpOverlapped);
+typedef BOOL(WINAPI* LPFN_CONNECTEX)(SOCKET s, const struct sockaddr* name, int namelen,
+                                     PVOID lpSendBuffer, DWORD dwSendDataLength,
+                                     LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped);
+typedef void(WINAPI* LPFN_GETACCEPTEXSOCKADDRS)(
+    PVOID lpOutputBuffer, DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+    DWORD dwRemoteAddressLength, struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+    struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength);
+
+#define WSAID_ACCEPTEX                               \
+  {                                                  \
+    0xb5367df1, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
+#define WSAID_CONNECTEX                              \
+  {                                                  \
+    0x25a207b9, 0xddf3, 0x4660, {                    \
+      0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e \
+    }                                                \
+  }
+typedef struct _TRANSMIT_FILE_BUFFERS {
+  LPVOID Head;
+  DWORD HeadLength;
+  LPVOID Tail;
+  DWORD TailLength;
+} TRANSMIT_FILE_BUFFERS, *PTRANSMIT_FILE_BUFFERS, *LPTRANSMIT_FILE_BUFFERS;
+typedef BOOL(WINAPI* LPFN_TRANSMITFILE)(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                                        DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
+                                        LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers,
+                                        DWORD dwReserved);
+#define WSAID_TRANSMITFILE                           \
+  {                                                  \
+    0xb5367df0, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
+#define WSAID_GETACCEPTEXSOCKADDRS                   \
+  {                                                  \
+    0xb5367df2, 0xcbac, 0x11cf, {                    \
+      0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
+
+// ---- Functions ---------------------------------------------------------------
+
+// Errors: one thread-local value, shared by GetLastError and WSAGetLastError
+// as on Windows.
+DWORD WINAPI GetLastError();
+void WINAPI SetLastError(DWORD dwErrCode);
+int WSAAPI WSAGetLastError();
+void WSAAPI WSASetLastError(int iError);
+
+// The completion port. The backend is proact's default, or PROACT_BACKEND
+// (epoll, io_uring) read when the port is created.
+HANDLE WINAPI CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort,
+                                     ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads);
+BOOL WINAPI GetQueuedCompletionStatus(HANDLE CompletionPort, LPDWORD lpNumberOfBytesTransferred,
+                                      PULONG_PTR lpCompletionKey, LPOVERLAPPED* lpOverlapped,
+                                      DWORD dwMilliseconds);
+BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE CompletionPort,
+                                        LPOVERLAPPED_ENTRY lpCompletionPortEntries, ULONG ulCount,
+                                        PULONG ulNumEntriesRemoved, DWORD dwMilliseconds,
+                                        BOOL fAlertable);
+BOOL WINAPI PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBytesTransferred,
+                                       ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped);
+BOOL WINAPI CloseHandle(HANDLE hObject);
+BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
+                                LPDWORD lpNumberOfBytesTransferred, BOOL bWait);
+BOOL WINAPI CancelIo(HANDLE hFile);
+BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
+
+// Winsock.
+int WSAAPI WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData);
+int WSAAPI WSACleanup();
+SOCKET WSAAPI WSASocketA(int af, int type, int protocol, void* lpProtocolInfo, unsigned g,
+                         DWORD dwFlags);
+SOCKET WSAAPI WSASocketW(int af, int type, int protocol, void* lpProtocolInfo, unsigned g,
+                         DWORD dwFlags);
+#define WSASocket WSASocketA
+SOCKET WSAAPI socket(int af, int type, int protocol);
+int WSAAPI bind(SOCKET s, const struct sockaddr* name, int namelen);
+int WSAAPI listen(SOCKET s, int backlog);
+int WSAAPI closesocket(SOCKET s);
+int WSAAPI shutdown(SOCKET s, int how);
+int WSAAPI setsockopt(SOCKET s, int level, int optname, const char* optval, int optlen);
+int WSAAPI getsockname(SOCKET s, struct sockaddr* name, int* namelen);
+int WSAAPI getpeername(SOCKET s, struct sockaddr* name, int* namelen);
+int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+                    LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+                    LPWSAOVERLAPPED lpOverlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd,
+                   LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+                   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
+                   DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
+                   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+                       LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, struct sockaddr* lpFrom,
+                       LPINT lpFromlen, LPWSAOVERLAPPED lpOverlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
+                     DWORD dwFlags, const struct sockaddr* lpTo, int iTolen,
+                     LPWSAOVERLAPPED lpOverlapped,
+                     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
+                                   BOOL fWait, LPDWORD lpdwFlags);
+
+// The extension functions, also callable directly as mswsock exports them.
+BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+                     DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+                     DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
+                     LPOVERLAPPED lpOverlapped);
+// TransmitFile: the file from the OVERLAPPED's offset, nNumberOfBytesToWrite
+// bytes (0: to the end); no head/tail buffers, no TF_* flags yet.
+BOOL WINAPI TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                         DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
+                         LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved);
+void WINAPI GetAcceptExSockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                 DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
+                                 struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+                                 struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength);
+
+// Files: overlapped only (FILE_FLAG_OVERLAPPED), positional I/O at the
+// OVERLAPPED's Offset/OffsetHigh.
+#define GENERIC_READ 0x80000000u
+#define GENERIC_WRITE 0x40000000u
+#define GENERIC_ALL 0x10000000u
+#define FILE_SHARE_READ 0x00000001
+#define FILE_SHARE_WRITE 0x00000002
+#define FILE_SHARE_DELETE 0x00000004
+#define CREATE_NEW 1
+#define CREATE_ALWAYS 2
+#define OPEN_EXISTING 3
+#define OPEN_ALWAYS 4
+#define TRUNCATE_EXISTING 5
+#define FILE_ATTRIBUTE_READONLY 0x00000001
+#define FILE_ATTRIBUTE_NORMAL 0x00000080
+#define FILE_FLAG_OVERLAPPED 0x40000000
+HANDLE WINAPI CreateFileA(LPCSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
+                          LPVOID lpSecurityAttributes, DWORD dwCreationDisposition,
+                          DWORD dwFlagsAndAttributes, HANDLE hTemplateFile);
+BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer, DWORD nNumberOfBytesToRead,
+                     LPDWORD lpNumberOfBytesRead, LPOVERLAPPED lpOverlapped);
+BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrite,
+                      LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped);
+BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize);
+BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on a socket or file; call it before
+// starting I/O on the handle.
+BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags);
+DWORD WINAPI GetCurrentProcessId();
+
+// Modules: no DLLs here. GetModuleHandleA answers NULL (ERROR_MOD_NOT_FOUND),
+// so a program probing ntdll for wine_get_version learns it is not under Wine.
+typedef struct HINSTANCE__* HMODULE;
+typedef int(WINAPI* FARPROC)();
+HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
+FARPROC WINAPI GetProcAddress(HMODULE hModule, LPCSTR lpProcName);
+
+// Threads (waits work on thread handles only).
+typedef DWORD(WINAPI* LPTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
+#define CREATE_SUSPENDED 0x00000004
+#define STILL_ACTIVE 259
+#define MAXIMUM_WAIT_OBJECTS 64
+HANDLE WINAPI CreateThread(LPVOID lpThreadAttributes, SIZE_T dwStackSize,
+                           LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
+                           DWORD dwCreationFlags, LPDWORD lpThreadId);
+DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
+DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
+                                    DWORD dwMilliseconds);
+BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
+DWORD WINAPI GetCurrentThreadId();
+void WINAPI Sleep(DWORD dwMilliseconds);
+DWORD WINAPI GetTickCount();
+ULONGLONG WINAPI GetTickCount64();
+
+// CRITICAL_SECTION: Windows' size (40 bytes on x64), holding a recursive
+// mutex.
+typedef struct _RTL_CRITICAL_SECTION {
+  alignas(8) unsigned char opaque[40];
+} CRITICAL_SECTION, *LPCRITICAL_SECTION;
+void WINAPI InitializeCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
+BOOL WINAPI InitializeCriticalSectionAndSpinCount(LPCRITICAL_SECTION lpCriticalSection,
+                                                  DWORD dwSpinCount);
+void WINAPI EnterCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
+BOOL WINAPI TryEnterCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
+void WINAPI LeaveCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
+void WINAPI DeleteCriticalSection(LPCRITICAL_SECTION lpCriticalSection);
+
+// Interlocked operations (full barriers, as Windows').
+LONG WINAPI InterlockedIncrement(LONG volatile* Addend);
+LONG WINAPI InterlockedDecrement(LONG volatile* Addend);
+LONG WINAPI InterlockedExchange(LONG volatile* Target, LONG Value);
+LONG WINAPI InterlockedExchangeAdd(LONG volatile* Addend, LONG Value);
+LONG WINAPI InterlockedCompareExchange(LONG volatile* Destination, LONG Exchange, LONG Comperand);
+
+// The system and the process heap.
+#define PROCESSOR_ARCHITECTURE_AMD64 9
+#define PROCESSOR_ARCHITECTURE_ARM64 12
+#define HEAP_ZERO_MEMORY 0x00000008
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // Windows' anonymous struct in a union
+typedef struct _SYSTEM_INFO {
+  union {
+    DWORD dwOemId;
+    struct {
+      WORD wProcessorArchitecture;
+      WORD wReserved;
+    };
+  };
+  DWORD dwPageSize;
+  LPVOID lpMinimumApplicationAddress;
+  LPVOID lpMaximumApplicationAddress;
+  DWORD_PTR dwActiveProcessorMask;
+  DWORD dwNumberOfProcessors;
+  DWORD dwProcessorType;
+  DWORD dwAllocationGranularity;
+  WORD wProcessorLevel;
+  WORD wProcessorRevision;
+} SYSTEM_INFO, *LPSYSTEM_INFO;
+#pragma GCC diagnostic pop
+void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
+HANDLE WINAPI GetProcessHeap();
+LPVOID WINAPI HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes);
+BOOL WINAPI HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
+
+// NOLINTEND

@@ -1,0 +1,223 @@
+// The Microsoft extensions: WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER),
+// AcceptEx (with initial data), ConnectEx (with a send buffer),
+// GetAcceptExSockaddrs, TransmitFile.
+//
+// AcceptEx's output buffer: the initial data, then the local address in
+// dwLocalAddressLength bytes, then the remote one in dwRemoteAddressLength
+// bytes, each a Windows sockaddr (Windows' own layout inside those areas is
+// undocumented; GetAcceptExSockaddrs is the only reader).
+#include <cstring>
+#include <mutex>
+
+#include "completion.hpp"
+#include "objects.hpp"
+#include "op_record.hpp"
+#include "sockaddr.hpp"
+#include "status.hpp"
+
+using namespace proact::win32;
+
+namespace {
+
+// AcceptEx's and ConnectEx's answer: pending, or in skip mode perhaps done in
+// the call (TRUE and the byte count, or FALSE and its error; no packet).
+BOOL answer(const start_outcome& o, LPDWORD bytes) {
+  switch (o.what) {
+    case start_outcome::pending:
+      return refuse(WSA_IO_PENDING);
+    case start_outcome::refused:
+      return refuse(wsa_from(o.refusal));
+    case start_outcome::done:
+      break;
+  }
+  if (bytes != nullptr) *bytes = o.result.bytes;
+  if (o.result.status != STATUS_SUCCESS) return refuse(wsa_from_ntstatus(o.result.status));
+  return TRUE;
+}
+
+BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID lpSendBuffer,
+                       DWORD dwSendDataLength, LPDWORD lpdwBytesSent, LPOVERLAPPED lpOverlapped) {
+  socket_object* so = find_socket(s);
+  if (so == nullptr) return refuse(WSAENOTSOCK);
+  if (lpOverlapped == nullptr) return refuse(WSAEINVAL);
+  proact::endpoint remote;
+  if (!endpoint_from(name, namelen, remote)) return refuse(WSAEFAULT);
+  {
+    std::lock_guard lock(so->mutex);
+    const socket_role role = so->role.load(std::memory_order_acquire);
+    if (role == socket_role::stream) return refuse(WSAEISCONN);
+    // ConnectEx wants a bound socket, and (here) one associated with a port.
+    if (role == socket_role::listener || so->bound.empty() || so->port == nullptr) {
+      return refuse(WSAEINVAL);
+    }
+    if (auto ec = open_as_stream(*so)) return refuse(wsa_from(ec));
+  }
+  op_record* r = take_record(op_kind::connect, lpOverlapped, so->key, so, &so->stream);
+  if (r == nullptr) return refuse(WSAENOBUFS);
+  r->target = so;
+  r->buffer_count = 0;
+  if (lpSendBuffer != nullptr && dwSendDataLength > 0) {
+    r->buffers[0] = proact::buffer{lpSendBuffer, dwSendDataLength};
+    r->buffer_count = 1;
+  }
+  const bool skip = so->skip_on_success.load(std::memory_order_acquire);
+  mark_pending(lpOverlapped, r, skip);
+  return answer(after_start(r, lpOverlapped, so->stream.connect(*r, remote), skip, so->port),
+                lpdwBytesSent);
+}
+
+BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+                      DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+                      DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
+                      LPOVERLAPPED lpOverlapped) {
+  socket_object* listener = find_socket(sListenSocket);
+  socket_object* target = find_socket(sAcceptSocket);
+  if (listener == nullptr || target == nullptr) return refuse(WSAENOTSOCK);
+  if (lpOverlapped == nullptr || lpOutputBuffer == nullptr) return refuse(WSAEFAULT);
+  if (listener->role.load(std::memory_order_acquire) != socket_role::listener ||
+      listener->port == nullptr) {
+    return refuse(WSAEINVAL);
+  }
+  // "at least 16 bytes more than the maximum address length for the
+  // transport protocol in use" (AcceptEx).
+  const DWORD least =
+      (listener->family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in)) + 16;
+  if (dwLocalAddressLength < least || dwRemoteAddressLength < least) {
+    return refuse(WSAEINVAL);
+  }
+  if (target->role.load(std::memory_order_acquire) != socket_role::unopened ||
+      target->accept_target.exchange(true, std::memory_order_acq_rel)) {
+    return refuse(WSAEINVAL);
+  }
+  op_record* r =
+      take_record(op_kind::accept, lpOverlapped, listener->key, listener, &listener->listener);
+  if (r == nullptr) {
+    target->accept_target.store(false, std::memory_order_release);
+    return refuse(WSAENOBUFS);
+  }
+  r->target = target;
+  r->output = static_cast<char*>(lpOutputBuffer);
+  r->receive_length = dwReceiveDataLength;
+  r->local_length = dwLocalAddressLength;
+  r->remote_length = dwRemoteAddressLength;
+  r->peer = proact::endpoint{};
+  const bool skip = listener->skip_on_success.load(std::memory_order_acquire);
+  mark_pending(lpOverlapped, r, skip);
+  const start_outcome o =
+      after_start(r, lpOverlapped, listener->listener.accept(*r, target->stream, &r->peer), skip,
+                  listener->port);
+  if (o.what == start_outcome::refused) {
+    target->accept_target.store(false, std::memory_order_release);
+  }
+  return answer(o, lpdwBytesReceived);
+}
+
+BOOL WINAPI transmit_file(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                          DWORD /*nNumberOfBytesPerSend*/, LPOVERLAPPED lpOverlapped,
+                          LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved) {
+  socket_object* so = find_socket(hSocket);
+  if (so == nullptr) return refuse(WSAENOTSOCK);
+  file_object* f = find_file(hFile);
+  if (f == nullptr) return refuse(WSAEINVAL);
+  if (lpOverlapped == nullptr || lpTransmitBuffers != nullptr || dwReserved != 0) {
+    return refuse(WSAEOPNOTSUPP);
+  }
+  if (so->role.load(std::memory_order_acquire) != socket_role::stream) return refuse(WSAENOTCONN);
+  const std::uint64_t offset =
+      (std::uint64_t{lpOverlapped->OffsetHigh} << 32) | lpOverlapped->Offset;
+  std::uint64_t count = nNumberOfBytesToWrite;
+  if (count == 0) {
+    // 0: the rest of the file from the offset.
+    std::uint64_t size = 0;
+    if (auto ec = f->file.size(size)) return refuse(WSAEINVAL);
+    count = size > offset ? size - offset : 0;
+  }
+  op_record* r = take_record(op_kind::transmit_file, lpOverlapped, so->key, so, &so->stream);
+  if (r == nullptr) return refuse(WSAENOBUFS);
+  const bool skip = so->port != nullptr && so->skip_on_success.load(std::memory_order_acquire);
+  mark_pending(lpOverlapped, r, skip);
+  return answer(
+      after_start(r, lpOverlapped,
+                  so->stream.send_file(*r, f->file, offset, static_cast<std::size_t>(count)), skip,
+                  so->port),
+      nullptr);
+}
+
+void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                    DWORD dwLocalAddressLength, DWORD /*dwRemoteAddressLength*/,
+                                    struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+                                    struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
+  auto* local =
+      reinterpret_cast<sockaddr*>(static_cast<char*>(lpOutputBuffer) + dwReceiveDataLength);
+  auto* remote = reinterpret_cast<sockaddr*>(reinterpret_cast<char*>(local) + dwLocalAddressLength);
+  const auto length = [](const sockaddr* sa) {
+    return sa->sa_family == AF_INET6 ? static_cast<int>(sizeof(sockaddr_in6))
+                                     : static_cast<int>(sizeof(sockaddr_in));
+  };
+  if (LocalSockaddr != nullptr) *LocalSockaddr = local;
+  if (LocalSockaddrLength != nullptr) *LocalSockaddrLength = length(local);
+  if (RemoteSockaddr != nullptr) *RemoteSockaddr = remote;
+  if (RemoteSockaddrLength != nullptr) *RemoteSockaddrLength = length(remote);
+}
+
+}  // namespace
+
+BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
+                     DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
+                     DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
+                     LPOVERLAPPED lpOverlapped) {
+  return accept_ex(sListenSocket, sAcceptSocket, lpOutputBuffer, dwReceiveDataLength,
+                   dwLocalAddressLength, dwRemoteAddressLength, lpdwBytesReceived, lpOverlapped);
+}
+
+BOOL WINAPI TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
+                         DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
+                         LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved) {
+  return transmit_file(hSocket, hFile, nNumberOfBytesToWrite, nNumberOfBytesPerSend, lpOverlapped,
+                       lpTransmitBuffers, dwReserved);
+}
+
+void WINAPI GetAcceptExSockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
+                                 DWORD dwLocalAddressLength, DWORD dwRemoteAddressLength,
+                                 struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
+                                 struct sockaddr** RemoteSockaddr, LPINT RemoteSockaddrLength) {
+  get_accept_ex_sockaddrs(lpOutputBuffer, dwReceiveDataLength, dwLocalAddressLength,
+                          dwRemoteAddressLength, LocalSockaddr, LocalSockaddrLength, RemoteSockaddr,
+                          RemoteSockaddrLength);
+}
+
+int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+                    LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+                    LPWSAOVERLAPPED lpOverlapped,
+                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
+  if (find_socket(s) == nullptr) return fail_wsa(WSAENOTSOCK);
+  if (dwIoControlCode != SIO_GET_EXTENSION_FUNCTION_POINTER) return fail_wsa(WSAEOPNOTSUPP);
+  if (lpOverlapped != nullptr || lpCompletionRoutine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
+  if (lpvInBuffer == nullptr || cbInBuffer < sizeof(GUID) || lpvOutBuffer == nullptr ||
+      cbOutBuffer < sizeof(void*) || lpcbBytesReturned == nullptr) {
+    return fail_wsa(WSAEFAULT);
+  }
+  GUID id{};
+  std::memcpy(&id, lpvInBuffer, sizeof id);
+  const GUID accept_id = WSAID_ACCEPTEX;
+  const GUID connect_id = WSAID_CONNECTEX;
+  const GUID sockaddrs_id = WSAID_GETACCEPTEXSOCKADDRS;
+  const GUID transmit_id = WSAID_TRANSMITFILE;
+  if (id == accept_id) {
+    const LPFN_ACCEPTEX f = accept_ex;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == connect_id) {
+    const LPFN_CONNECTEX f = connect_ex;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == transmit_id) {
+    const LPFN_TRANSMITFILE f = transmit_file;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == sockaddrs_id) {
+    const LPFN_GETACCEPTEXSOCKADDRS f = get_accept_ex_sockaddrs;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else {
+    return fail_wsa(WSAEINVAL);
+  }
+  *lpcbBytesReturned = sizeof(void*);
+  return 0;
+}

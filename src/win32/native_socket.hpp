@@ -1,0 +1,18 @@
+// The few socket options proact does not expose, set on the native socket,
+// and removing a file. (Its own file: it needs the POSIX headers, which
+// proact/win32.h replaces everywhere else in the layer.)
+#pragma once
+
+#include <system_error>
+
+namespace proact::win32 {
+
+// SO_LINGER on (with `seconds`), or off when seconds < 0. Closing a socket
+// with linger on and 0 seconds resets the connection.
+void set_linger(int fd, int seconds) noexcept;
+// SO_SNDBUF / SO_RCVBUF; false if the kernel refused.
+bool set_buffer_size(int fd, bool send, int bytes) noexcept;
+// unlink(2); the errno as a std::error_code.
+std::error_code remove_file(const char* path) noexcept;
+
+}  // namespace proact::win32

@@ -1,0 +1,134 @@
+// The layer's kernel objects: ports and sockets behind HANDLE/SOCKET values,
+// and the table that turns a value back into its object.
+//
+// A value is (slot index + 1) * 4, as small and aligned as Windows' own
+// handle values. Slots live in chunks that are never freed, so a lookup
+// needs no lock: a stale or forged value finds a free slot (or another
+// object of the wrong kind) and is refused, as Windows refuses it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include "proact/endpoint.hpp"
+#include "proact/file.hpp"
+#include "proact/port.hpp"
+#include "proact/socket.hpp"
+#include "proact/udp.hpp"
+#include "proact/win32.h"
+
+namespace proact::win32 {
+
+// A completion port. Its shell is never freed (a closed port keeps these few
+// bytes); the proact::port inside is destroyed when the last reference goes:
+// the handle's own, one per thread inside a call on it, one per socket
+// associated with it.
+struct port_object {
+  std::optional<proact::port> port;
+  std::atomic<int> refs{1};
+  std::atomic<bool> closed{false};
+  port_object* next_shell = nullptr;  // the list of every shell (objects.cpp)
+};
+
+// Takes a reference on the port behind a HANDLE; empty if the value is not
+// an open port. Releases it on destruction.
+class port_ref {
+ public:
+  port_ref() noexcept = default;
+  explicit port_ref(HANDLE h) noexcept;
+  port_ref(const port_ref&) = delete;
+  port_ref& operator=(const port_ref&) = delete;
+  ~port_ref();
+  explicit operator bool() const noexcept { return port_ != nullptr; }
+  port_object* get() const noexcept { return port_; }
+
+ private:
+  port_object* port_ = nullptr;
+};
+void release_port(port_object* p) noexcept;
+
+// A socket created with WSASocket/socket. Winsock decides what a TCP socket
+// is by what is done with it (listen, AcceptEx target, ConnectEx); proact has
+// one type per role, so the proact handle is opened when the role is known.
+// A UDP socket has one role from the start.
+enum class socket_role : std::uint8_t { unopened, listener, stream, datagram };
+
+struct socket_object {
+  std::mutex mutex;    // bind, listen, associate, connect setup, close
+  UINT_PTR value = 0;  // its SOCKET
+  std::atomic<socket_role> role{socket_role::unopened};
+  int family = AF_INET;  // the Windows value
+  int type = SOCK_STREAM;
+  proact::endpoint bound;  // bind() before the role is known
+  proact::tcp_socket stream;
+  proact::tcp_listener listener;
+  proact::udp_socket udp;
+  port_object* port = nullptr;  // the associated port (holds a reference)
+  ULONG_PTR key = 0;
+  bool key_set = false;  // false while associated only by AcceptEx (initial data)
+  bool no_delay = false;
+  int linger_seconds = -1;  // SO_LINGER to apply when the handle is opened (-1: none)
+  std::atomic<bool> accept_target{false};  // the sAcceptSocket of a pending AcceptEx
+  // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (applied when the handle is associated)
+  std::atomic<bool> skip_on_success{false};
+  bool close_deferred = false;  // closesocket while accept_target
+
+  proact::handle* active() noexcept {
+    switch (role.load(std::memory_order_acquire)) {
+      case socket_role::listener:
+        return &listener;
+      case socket_role::stream:
+        return &stream;
+      case socket_role::datagram:
+        return &udp;
+      default:
+        return nullptr;
+    }
+  }
+};
+
+// A file from CreateFileA/W, opened for overlapped positional I/O.
+struct file_object {
+  std::mutex mutex;    // associate, close
+  UINT_PTR value = 0;  // its HANDLE
+  proact::file file;
+  port_object* port = nullptr;  // the associated port (holds a reference)
+  ULONG_PTR key = 0;
+  std::atomic<bool> skip_on_success{false};
+};
+
+struct thread_object;  // threads.cpp
+
+// New objects; INVALID_SOCKET / nullptr (last error set) when out of slots.
+SOCKET new_socket(int family, int type);
+HANDLE new_port(port_object* p);
+HANDLE new_thread_handle(thread_object* t);
+// A slot for a file (its file_object to open), or nullptr (last error set).
+file_object* new_file();
+file_object* find_file(HANDLE h) noexcept;
+// Frees the slot of a closed file.
+void free_file(file_object* f) noexcept;
+// The thread behind a handle, or nullptr. Callers serialise with threads.cpp's lock.
+thread_object* find_thread(HANDLE h) noexcept;
+bool free_thread_slot(HANDLE h, thread_object*& t) noexcept;
+// The socket behind a value, or nullptr (no error set).
+socket_object* find_socket(UINT_PTR value) noexcept;
+// Frees the slot of a closed socket / port handle.
+void free_socket(socket_object* s) noexcept;
+bool free_port_slot(HANDLE h, port_object*& p) noexcept;
+
+// Opens the proact handle for the socket's role, binds it to `bound` when
+// set, applies pending options, associates it with the socket's port.
+// Caller holds s.mutex.
+std::error_code open_as_stream(socket_object& s);
+std::error_code associate_with_port(socket_object& s, proact::handle& h);
+
+// CloseHandle of a thread handle (threads.cpp); false if `h` is not one.
+bool close_thread_handle(HANDLE h) noexcept;
+
+// Closes everything the socket holds. Caller holds s.mutex.
+void close_socket_locked(socket_object& s) noexcept;
+
+}  // namespace proact::win32

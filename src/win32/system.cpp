@@ -1,0 +1,69 @@
+// The system and process: GetSystemInfo, the process heap, ticks, Sleep.
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "proact/win32.h"
+
+namespace {
+
+// GetProcessHeap's handle: odd, so never one of the handle table's values.
+HANDLE process_heap() noexcept {
+  return reinterpret_cast<HANDLE>(std::uintptr_t{0x11});  // NOLINT(performance-no-int-to-ptr)
+}
+
+std::chrono::milliseconds since_boot() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+
+}  // namespace
+
+void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo) {
+  if (lpSystemInfo == nullptr) return;
+  std::memset(lpSystemInfo, 0, sizeof *lpSystemInfo);
+#if defined(__aarch64__)
+  lpSystemInfo->wProcessorArchitecture = PROCESSOR_ARCHITECTURE_ARM64;
+#else
+  lpSystemInfo->wProcessorArchitecture = PROCESSOR_ARCHITECTURE_AMD64;
+#endif
+  const long page = sysconf(_SC_PAGESIZE);
+  lpSystemInfo->dwPageSize = page > 0 ? static_cast<DWORD>(page) : 4096;
+  const unsigned n = std::thread::hardware_concurrency();
+  lpSystemInfo->dwNumberOfProcessors = n == 0 ? 1 : n;
+  lpSystemInfo->dwActiveProcessorMask =
+      n >= 64 ? ~DWORD_PTR{0} : (DWORD_PTR{1} << lpSystemInfo->dwNumberOfProcessors) - 1;
+  lpSystemInfo->dwAllocationGranularity = 65536;  // Windows' value; nothing here depends on it
+}
+
+HANDLE WINAPI GetProcessHeap() {
+  return process_heap();
+}
+
+LPVOID WINAPI HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes) {
+  if (hHeap != process_heap()) return nullptr;
+  const SIZE_T n = dwBytes == 0 ? 1 : dwBytes;
+  return (dwFlags & HEAP_ZERO_MEMORY) != 0 ? std::calloc(1, n) : std::malloc(n);
+}
+
+BOOL WINAPI HeapFree(HANDLE hHeap, DWORD /*dwFlags*/, LPVOID lpMem) {
+  if (hHeap != process_heap()) {
+    SetLastError(ERROR_INVALID_HANDLE);
+    return FALSE;
+  }
+  std::free(lpMem);
+  return TRUE;
+}
+
+DWORD WINAPI GetTickCount() {
+  return static_cast<DWORD>(since_boot().count());
+}
+
+ULONGLONG WINAPI GetTickCount64() {
+  return static_cast<ULONGLONG>(since_boot().count());
+}
+
+void WINAPI Sleep(DWORD dwMilliseconds) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
+}
