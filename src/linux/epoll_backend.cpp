@@ -236,7 +236,7 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   // connection's state decides, or a speculative attempt. A handle that
   // skips completions on success always tries: data already there
   // completes such a recv in its start call, as on Windows.
-  if (q.empty() && (decided_without_trying(s, op, r) ||
+  if (q.empty() && (decided_without_trying(s, op, r) || pool_empty_at_turn(op, r) ||
                     ((&q != &s.input || s.input_may_be_ready || s.skip_on_success) &&
                      try_io(s, op, 0, r) == io_status::done)))
     return finish_at_start(s, op, r);
@@ -311,7 +311,8 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
       return try_disconnect(s, op, r);
     case op_kind::recv: {
       bool drained = false;
-      const io_status status = try_recv_noting_drain(s.fd, op, r, drained);
+      const io_status status = pool_of(op) != nullptr ? try_recv_pooled(s.fd, op, r, drained)
+                                                      : try_recv_noting_drain(s.fd, op, r, drained);
       if (drained) s.input_may_be_ready = false;
       return status;
     }
@@ -337,12 +338,15 @@ io_status epoll_backend::try_disconnect(epoll_handle& s, operation& op, io_resul
 
 void epoll_backend::run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll,
                               completion_batch& out) noexcept {
+  bool turn = false;  // the operation at the front has just become the active one
   while (operation* op = q.front()) {
     io_result r;
-    if (!decided_without_trying(s, *op, r) && ((&q == &s.input && !s.input_may_be_ready) ||
-                                               try_io(s, *op, poll, r) == io_status::would_block))
+    if (!decided_without_trying(s, *op, r) && !(turn && pool_empty_at_turn(*op, r)) &&
+        ((&q == &s.input && !s.input_may_be_ready) ||
+         try_io(s, *op, poll, r) == io_status::would_block))
       break;
     q.pop();
+    turn = true;
     operation_done();
     settle(s, *op, r);
     out.push(completion_for(*op, r.bytes, r.error));

@@ -1,0 +1,312 @@
+// Item 28: a pooled recv holds no buffer while it waits; it takes one from
+// the buffer_pool when data arrives and hands it over in the completion.
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fixture.hpp"
+
+namespace proact_test {
+namespace {
+
+class Item28_PooledRecv : public PairTest {
+ protected:
+  void SetUp() override {
+    PairTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    ASSERT_OK(pool_.open(port_, 4, 64));
+  }
+
+  // The text that the completion `c` of `op` carries in its pooled buffer.
+  static std::string pooled_text(const proact::operation& op, const proact::completion& c) {
+    const proact::pooled_buffer b = op.pooled();
+    if (!b) return "<no buffer>";
+    return text(b.data.data, c.bytes);
+  }
+
+  // Waits for the pooled recv `op` alone; `c` gets its completion.
+  ::testing::AssertionResult wait_pooled(const proact::operation& op, proact::completion& c) {
+    if (::testing::AssertionResult got = wait_one(port_, c); !got) return got;
+    if (c.op != &op) return ::testing::AssertionFailure() << "another operation completed";
+    return ::testing::AssertionSuccess();
+  }
+
+  proact::buffer_pool pool_;
+};
+
+TEST_F(Item28_PooledRecv, DataArrivesInABufferTakenFromThePool) {
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  EXPECT_EQ(pool_.available(), 4u) << "a waiting pooled recv holds no buffer";
+  ASSERT_TRUE(send_all(port_, pair_.client, "hello", 5));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(c.key, server_key);
+  ASSERT_EQ(c.bytes, 5u);
+  const proact::pooled_buffer b = op.pooled();
+  ASSERT_TRUE(b);
+  EXPECT_LT(b.id, 4u);
+  EXPECT_EQ(b.data.size, 64u);
+  EXPECT_EQ(pooled_text(op, c), "hello");
+  EXPECT_EQ(pool_.available(), 3u);
+  ASSERT_OK(pool_.release(b.id));
+  EXPECT_EQ(pool_.available(), 4u);
+  EXPECT_ERRC(pool_.release(b.id), invalid_argument) << "released twice";
+  EXPECT_ERRC(pool_.release(4), invalid_argument) << "no such buffer";
+  EXPECT_TRUE(stays_idle(port_));
+}
+
+TEST_F(Item28_PooledRecv, DataAlreadyWaitingCompletesThroughThePortEvenWithSkipOnSuccess) {
+  ASSERT_OK(pair_.server.skip_completion_on_success());
+  ASSERT_TRUE(send_all(port_, pair_.client, "early", 5));
+  std::this_thread::sleep_for(20ms);
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  EXPECT_FALSE(op.completed_at_start());
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(pooled_text(op, c), "early");
+  ASSERT_OK(pool_.release(op.pooled().id));
+}
+
+TEST_F(Item28_PooledRecv, EachCompletionHasItsOwnBufferUntilReleased) {
+  std::vector<std::uint32_t> held;
+  for (int i = 0; i < 4; ++i) {
+    proact::operation op;
+    ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+    const std::string piece = "piece" + std::to_string(i);
+    ASSERT_TRUE(send_all(port_, pair_.client, piece.data(), piece.size()));
+    proact::completion c;
+    ASSERT_TRUE(wait_pooled(op, c));
+    ASSERT_FALSE(c.error) << describe(c.error);
+    EXPECT_EQ(pooled_text(op, c), piece);
+    for (std::uint32_t id : held) EXPECT_NE(id, op.pooled().id);
+    held.push_back(op.pooled().id);
+  }
+  EXPECT_EQ(pool_.available(), 0u);
+  for (std::uint32_t id : held) EXPECT_OK(pool_.release(id));
+  EXPECT_EQ(pool_.available(), 4u);
+}
+
+TEST_F(Item28_PooledRecv, OrderlyShutdownIsEofWithoutABuffer) {
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  ASSERT_OK(pair_.client.shutdown_send());
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_ERRC(c.error, eof);
+  EXPECT_EQ(c.bytes, 0u);
+  EXPECT_FALSE(op.pooled());
+  EXPECT_EQ(pool_.available(), 4u);
+  // And again at start.
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_ERRC(c.error, eof);
+  EXPECT_FALSE(op.pooled());
+  EXPECT_EQ(pool_.available(), 4u);
+}
+
+TEST_F(Item28_PooledRecv, AnEmptyPoolLeavesTheDataForALaterRecv) {
+  proact::buffer_pool one;
+  ASSERT_OK(one.open(port_, 1, 16));
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, one));
+  ASSERT_TRUE(send_all(port_, pair_.client, "a", 1));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  ASSERT_EQ(pooled_text(op, c), "a");
+  const std::uint32_t kept = op.pooled().id;
+  // The pool is empty, data is waiting: pool_empty, nothing consumed.
+  ASSERT_TRUE(send_all(port_, pair_.client, "bcd", 3));
+  std::this_thread::sleep_for(20ms);
+  proact::operation second;
+  ASSERT_OK(pair_.server.recv_pooled(second, one));
+  ASSERT_TRUE(wait_pooled(second, c));
+  EXPECT_ERRC(c.error, pool_empty);
+  EXPECT_EQ(c.bytes, 0u);
+  EXPECT_FALSE(second.pooled());
+  // With the buffer back, the data is all there.
+  ASSERT_OK(one.release(kept));
+  ASSERT_OK(pair_.server.recv_pooled(second, one));
+  ASSERT_TRUE(wait_pooled(second, c));
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(pooled_text(second, c), "bcd");
+  ASSERT_OK(one.release(second.pooled().id));
+  EXPECT_TRUE(stays_idle(port_));
+}
+
+TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
+  proact::buffer_pool one;
+  ASSERT_OK(one.open(port_, 1, 16));
+  proact::operation first;
+  ASSERT_OK(pair_.server.recv_pooled(first, one));
+  ASSERT_TRUE(send_all(port_, pair_.client, "x", 1));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(first, c));
+  ASSERT_FALSE(c.error) << describe(c.error);
+  proact::operation second;
+  ASSERT_OK(pair_.server.recv_pooled(second, one));
+  ASSERT_TRUE(wait_pooled(second, c));
+  EXPECT_ERRC(c.error, pool_empty);
+  EXPECT_FALSE(second.pooled());
+  ASSERT_OK(one.release(first.pooled().id));
+}
+
+TEST_F(Item28_PooledRecv, APoolEmptiedWhileItWaitsEndsItWhenDataArrives) {
+  tcp_pair other;
+  ASSERT_TRUE(connect_pair(port_, other, proact::address_family::ipv4, client_key + 100,
+                           server_key + 100));
+  proact::buffer_pool one;
+  ASSERT_OK(one.open(port_, 1, 16));
+  proact::operation here;
+  proact::operation there;
+  ASSERT_OK(pair_.server.recv_pooled(here, one));
+  ASSERT_OK(other.server.recv_pooled(there, one));
+  ASSERT_TRUE(stays_idle(port_, proact::timeout{50}));
+  // The other connection takes the only buffer.
+  ASSERT_TRUE(send_all(port_, other.client, "T", 1));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(there, c));
+  ASSERT_EQ(pooled_text(there, c), "T");
+  // Data for this one: nothing to put it in.
+  ASSERT_TRUE(send_all(port_, pair_.client, "H", 1));
+  ASSERT_TRUE(wait_pooled(here, c));
+  EXPECT_ERRC(c.error, pool_empty);
+  EXPECT_FALSE(here.pooled());
+  ASSERT_OK(one.release(there.pooled().id));
+  ASSERT_OK(pair_.server.recv_pooled(here, one));
+  ASSERT_TRUE(wait_pooled(here, c));
+  EXPECT_EQ(pooled_text(here, c), "H");
+  ASSERT_OK(one.release(here.pooled().id));
+}
+
+TEST_F(Item28_PooledRecv, KeepsItsPlaceAmongOtherRecvs) {
+  char first[2] = {};
+  char last[8] = {};
+  proact::operation a;
+  proact::operation b;
+  proact::operation d;
+  ASSERT_OK(pair_.server.recv(a, proact::make_buffer(first)));
+  ASSERT_OK(pair_.server.recv_pooled(b, pool_));
+  ASSERT_OK(pair_.server.recv(d, proact::make_buffer(last)));
+  ASSERT_TRUE(send_all(port_, pair_.client, "abcdef", 6));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_n(port_, 2, got));
+  EXPECT_EQ(got[0].op, &a);
+  EXPECT_EQ(text(first, got[0].bytes), "ab");
+  EXPECT_EQ(got[1].op, &b);
+  EXPECT_EQ(pooled_text(b, got[1]), "cdef");
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  ASSERT_TRUE(send_all(port_, pair_.client, "g", 1));
+  proact::completion c;
+  ASSERT_TRUE(wait_one(port_, c));
+  EXPECT_EQ(c.op, &d);
+  EXPECT_EQ(text(last, c.bytes), "g");
+  ASSERT_OK(pool_.release(b.pooled().id));
+}
+
+TEST_F(Item28_PooledRecv, CancelAndCloseEndItWithoutABuffer) {
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  ASSERT_OK(pair_.server.cancel(op));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_FALSE(op.pooled());
+  EXPECT_EQ(pool_.available(), 4u);
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  ASSERT_OK(pair_.server.close());
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_FALSE(op.pooled());
+  EXPECT_EQ(pool_.available(), 4u);
+}
+
+TEST_F(Item28_PooledRecv, PortCloseEndsItWithoutABuffer) {
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, pool_));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  ASSERT_OK(port_.close());
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  EXPECT_ERRC(c.error, operation_aborted);
+  EXPECT_FALSE(op.pooled());
+  EXPECT_EQ(pool_.available(), 4u);
+}
+
+TEST_F(Item28_PooledRecv, OnALocalStreamToo) {
+  proact::local_stream a;
+  proact::local_stream b;
+  ASSERT_OK(proact::local_stream::pair(a, b));
+  ASSERT_OK(port_.associate(a, local_key_a));
+  ASSERT_OK(port_.associate(b, local_key_b));
+  proact::operation op;
+  ASSERT_OK(b.recv_pooled(op, pool_));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  proact::operation send_op;
+  ASSERT_OK(a.send(send_op, proact::make_buffer("pipe", 4)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &op}, got));
+  const proact::completion c = completion_of(got, &op);
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(pooled_text(op, c), "pipe");
+  ASSERT_OK(pool_.release(op.pooled().id));
+  ASSERT_OK(a.close());
+  ASSERT_OK(b.recv_pooled(op, pool_));
+  proact::completion end;
+  ASSERT_TRUE(wait_pooled(op, end));
+  EXPECT_ERRC(end.error, eof);
+  EXPECT_FALSE(op.pooled());
+}
+
+TEST_F(Item28_PooledRecv, BadInputIsRefused) {
+  proact::operation op;
+  proact::buffer_pool closed;
+  EXPECT_ERRC(pair_.server.recv_pooled(op, closed), invalid_argument);
+  proact::port other_port;
+  ASSERT_OK(other_port.open(options()));
+  proact::buffer_pool foreign;
+  ASSERT_OK(foreign.open(other_port, 1, 16));
+  EXPECT_ERRC(pair_.server.recv_pooled(op, foreign), invalid_argument);
+  EXPECT_FALSE(op.in_flight());
+  proact::tcp_socket unopened;
+  EXPECT_ERRC(unopened.recv_pooled(op, pool_), bad_handle);
+
+  proact::buffer_pool p;
+  EXPECT_ERRC(p.open(port_, 0, 16), invalid_argument);
+  EXPECT_ERRC(p.open(port_, 16, 0), invalid_argument);
+  EXPECT_ERRC(p.open(port_, proact::buffer_pool::max_count + 1, 16), invalid_argument);
+  EXPECT_ERRC(p.open(port_, std::span<std::byte>{}, 16), invalid_argument);
+  proact::port never_opened;
+  EXPECT_ERRC(p.open(never_opened, 1, 16), bad_handle);
+  EXPECT_ERRC(p.release(0), bad_handle);
+  ASSERT_OK(p.open(port_, 1, 16));
+  EXPECT_ERRC(p.open(port_, 1, 16), already_associated);
+  EXPECT_ERRC(p.release(0), invalid_argument) << "not lent";
+}
+
+TEST_F(Item28_PooledRecv, CallerSuppliedMemory) {
+  std::vector<std::byte> memory(3 * 32 + 5);
+  proact::buffer_pool mine;
+  ASSERT_OK(mine.open(port_, memory, 32));
+  EXPECT_EQ(mine.buffer_count(), 3u);
+  EXPECT_EQ(mine.buffer_size(), 32u);
+  proact::operation op;
+  ASSERT_OK(pair_.server.recv_pooled(op, mine));
+  ASSERT_TRUE(send_all(port_, pair_.client, "mine", 4));
+  proact::completion c;
+  ASSERT_TRUE(wait_pooled(op, c));
+  ASSERT_EQ(pooled_text(op, c), "mine");
+  const auto* start = static_cast<const std::byte*>(op.pooled().data.data);
+  EXPECT_TRUE(start >= memory.data() && start + 32 <= memory.data() + memory.size());
+  ASSERT_OK(mine.release(op.pooled().id));
+}
+
+}  // namespace
+}  // namespace proact_test
