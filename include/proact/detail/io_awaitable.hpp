@@ -192,9 +192,9 @@ class pooled_recv_awaitable final : public io_awaitable<Start> {
   pooled_recv_awaitable& operator=(pooled_recv_awaitable&&) = delete;
   ~pooled_recv_awaitable() = default;
 
-  pooled_recv_result await_resume() const noexcept {
+  proact::pooled_recv_result await_resume() const noexcept {
     const io_result r = io_awaitable_base::await_resume();
-    return pooled_recv_result{r.error, r.bytes, this->pooled()};
+    return proact::pooled_recv_result{r.error, r.bytes, this->pooled()};
   }
   [[nodiscard]] pooled_recv_awaitable with_timeout(std::chrono::steady_clock::duration after) && noexcept {
     this->set_deadline(std::chrono::steady_clock::now() + after);
