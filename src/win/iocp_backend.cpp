@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/op_access.hpp"
+#include "common/pool_state.hpp"
 #include "iocp_io.hpp"
 #include "proact/error.hpp"
 #include "winsock.hpp"
@@ -88,6 +89,16 @@ std::size_t requested_bytes(const operation& op) noexcept {
 
 bool is_read(op_kind kind) noexcept {
   return kind == op_kind::recv || kind == op_kind::recv_from || kind == op_kind::accept;
+}
+
+// A pooled recv with no read pending ahead of it (its turn is now) and its
+// pool empty.
+bool pool_empty_at_start(const iocp_handle& h, const operation& op) noexcept {
+  const pool_state* pool = pool_of(op);
+  if (pool == nullptr || pool->available() != 0) return false;
+  for (iocp_op* s = h.first; s != nullptr; s = s->next)
+    if (is_read(op_access::kind(*op_access::from_backend(s)))) return false;
+  return true;
 }
 
 DWORD to_milliseconds(timeout t) noexcept {
@@ -219,6 +230,10 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       unpromise(h);
       op_access::complete_at_start(op, 0, {});
       op_access::end(op);
+    } else if (pool_empty_at_start(h, op)) {
+      // As io_uring's kernel ends a recv whose turn comes with its
+      // provided-buffer ring empty.
+      ec = deliver_now(h, op, s, pool_empty_code, 0);
     } else if (kind == op_kind::flush) {
       ec = start_flush(h, op, s);
     } else if (kind == op_kind::send && h.kind == handle_kind::local_stream &&
@@ -293,7 +308,9 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s, 
 
 std::error_code iocp_backend::deliver_now(iocp_handle& h, operation& op, iocp_op& s, int code,
                                           std::size_t bytes) noexcept {
-  if (h.skip_on_success) {
+  // A pooled recv's buffer is taken when its packet is handled: it never
+  // completes at start.
+  if (h.skip_on_success && pool_of(op) == nullptr) {
     finish_at_start(h, op, s, code, bytes);
     return {};
   }

@@ -88,6 +88,10 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
 // when its result is known, or when its start is refused.
 void release_io(iocp_op& s) noexcept;
 
+// The code of a pooled recv's result posted because its pool was empty
+// (no native code means that; native codes are positive).
+inline constexpr int pool_empty_code = -1;
+
 // What an operation ended by cancel, close or port close reports.
 inline std::error_code aborted() noexcept {
   return make_error_code(error::operation_aborted);
