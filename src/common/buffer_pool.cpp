@@ -13,8 +13,8 @@
 namespace proact {
 namespace detail {
 
-pool_state::pool_state(port_backend& backend, std::byte* memory,
-                       std::unique_ptr<std::byte[]> owned, std::size_t size, std::uint16_t count)
+pool_state::pool_state(port_backend& backend, std::byte* memory, std::unique_ptr<std::byte[]> owned,
+                       std::size_t size, std::uint16_t count)
     : backend_(backend),
       memory_(memory),
       owned_(std::move(owned)),
@@ -26,7 +26,8 @@ pool_state::pool_state(port_backend& backend, std::byte* memory,
   if (!allocated()) return;
   for (std::uint32_t i = 0; i < count_; ++i) lent_[i].store(0, std::memory_order_relaxed);
   // Lowest ids on top: taken first.
-  for (std::uint32_t i = count_; i > 0; --i) free_[free_count_++] = static_cast<std::uint16_t>(i - 1);
+  for (std::uint32_t i = count_; i > 0; --i)
+    free_[free_count_++] = static_cast<std::uint16_t>(i - 1);
 }
 
 pool_state::~pool_state() {
@@ -108,8 +109,8 @@ std::error_code no_memory() noexcept {
 std::error_code open_pool(detail::port_backend* backend, std::byte* memory,
                           std::unique_ptr<std::byte[]> owned, std::size_t count, std::size_t size,
                           detail::pool_state*& out) {
-  auto* state = new (std::nothrow)
-      detail::pool_state(*backend, memory, std::move(owned), size, static_cast<std::uint16_t>(count));
+  auto* state = new (std::nothrow) detail::pool_state(*backend, memory, std::move(owned), size,
+                                                      static_cast<std::uint16_t>(count));
   if (state == nullptr || !state->allocated()) {
     delete state;
     return no_memory();
@@ -124,7 +125,8 @@ std::error_code open_pool(detail::port_backend* backend, std::byte* memory,
 
 }  // namespace
 
-buffer_pool::buffer_pool(buffer_pool&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+buffer_pool::buffer_pool(buffer_pool&& other) noexcept
+    : state_(std::exchange(other.state_, nullptr)) {}
 
 buffer_pool& buffer_pool::operator=(buffer_pool&& other) noexcept {
   if (this != &other) {

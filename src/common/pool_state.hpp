@@ -26,11 +26,12 @@ class pool_state;
 // A backend that keeps a pool's free buffers itself.
 class pool_keeper {
  public:
+  pool_keeper() noexcept = default;
+  pool_keeper(const pool_keeper&) = delete;
+  pool_keeper& operator=(const pool_keeper&) = delete;
+  virtual ~pool_keeper() = default;
   // Buffer `id` is free again (any thread).
   virtual void give_back(pool_state& pool, std::uint16_t id) noexcept = 0;
-
- protected:
-  ~pool_keeper() = default;
 };
 
 class pool_state {

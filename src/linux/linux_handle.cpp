@@ -91,8 +91,7 @@ io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexc
   switch (op_access::kind(op)) {
     case op_kind::recv: {
       bool drained = false;
-      return pool_of(op) != nullptr ? try_recv_pooled(h.fd, op, r, drained)
-                                    : try_recv(h.fd, op, r);
+      return pool_of(op) != nullptr ? try_recv_pooled(h.fd, op, r, drained) : try_recv(h.fd, op, r);
     }
     case op_kind::send:
       return try_send(h.fd, op, done, r);

@@ -107,8 +107,8 @@ class uring_backend final : public linux_backend {
   begun begin(uring_handle& s, operation& op, activation why, sqe_timing timing, io_result& result,
               submission& sub) noexcept;
   io_status disconnect_step(uring_handle& s, operation& op, io_result& r, submission& sub) noexcept;
-  outcome interpret(uring_handle& s, operation& op, int res, std::uint32_t flags,
-                    io_result& result, submission& sub) noexcept;
+  outcome interpret(uring_handle& s, operation& op, int res, std::uint32_t flags, io_result& result,
+                    submission& sub) noexcept;
   void finish(uring_handle& s, operation& op, op_queue& q, io_result result,
               completion_batch& out) noexcept;
   void advance(uring_handle& s, op_queue& q, completion_batch& out) noexcept;

@@ -223,7 +223,7 @@ void give_back_kernel_buffer(operation& op, std::uint32_t flags) noexcept {
 }
 
 outcome pooled_recv_outcome(operation& op, int res, std::uint32_t flags,
-                           io_result& result) noexcept {
+                            io_result& result) noexcept {
   if (res > 0 && (flags & IORING_CQE_F_BUFFER) != 0)
     lend_pool_buffer(op, static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
   else

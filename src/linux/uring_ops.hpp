@@ -102,7 +102,7 @@ outcome recv_result(operation& op, int res, io_result& result) noexcept;
 // (the ring was empty) is pool_empty; a buffer the CQE names (`flags`) goes
 // to the caller with the bytes, or back to the ring if none arrived.
 outcome pooled_recv_outcome(operation& op, int res, std::uint32_t flags,
-                           io_result& result) noexcept;
+                            io_result& result) noexcept;
 // A CQE that names a buffer the operation does not hand out (`flags`): it
 // goes back to the pool's ring.
 void give_back_kernel_buffer(operation& op, std::uint32_t flags) noexcept;

@@ -28,14 +28,14 @@ class uring_pool final : public pool_keeper {
 
   uring_pool(const uring_pool&) = delete;
   uring_pool& operator=(const uring_pool&) = delete;
+  ~uring_pool() override = default;
 
  private:
   uring_pool() noexcept = default;
-  ~uring_pool() = default;
 
   io_uring_buf_ring* ring_ = nullptr;
   std::size_t ring_bytes_ = 0;
-  unsigned mask_ = 0;
+  int mask_ = 0;  // liburing's type for it
   std::uint16_t group_ = 0;
   std::mutex lock_;  // the ring's tail: one producer at a time
 };

@@ -308,11 +308,22 @@ std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
 
 // A read of `size` bytes that the pipe holds already: it completes during
 // the call. Its event's low bit set keeps its completion off the port.
+// One event per thread that reads so, made on first use.
+struct thread_event {
+  HANDLE handle = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  thread_event() noexcept = default;
+  thread_event(const thread_event&) = delete;
+  thread_event& operator=(const thread_event&) = delete;
+  ~thread_event() {
+    if (handle != nullptr) CloseHandle(handle);
+  }
+};
+
 bool read_pipe_now(HANDLE pipe, void* data, DWORD size, DWORD& got) noexcept {
-  thread_local HANDLE event = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (event == nullptr) return false;
+  thread_local thread_event event;
+  if (event.handle == nullptr) return false;
   OVERLAPPED ov{};
-  ov.hEvent = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(event) | 1);
+  ov.hEvent = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(event.handle) | 1);
   if (ReadFile(pipe, data, size, &got, &ov) != FALSE) return true;
   return GetLastError() == ERROR_IO_PENDING && GetOverlappedResult(pipe, &ov, &got, TRUE) != FALSE;
 }

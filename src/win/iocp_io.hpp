@@ -33,6 +33,7 @@ struct iocp_op {
   int from_length;           // recv_from: length of the source address
   bool posted;               // the packet was posted by the backend with posted_code
   bool tracked;              // on h's list (and counted in h.sends if a TCP send)
+  bool held;                 // a recv waiting behind a pooled recv, not yet issued
   std::uint8_t phase;        // disconnect: see iocp_disconnect.cpp
   SOCKET accepted;           // accept: the socket AcceptEx connects
   union {

@@ -25,6 +25,22 @@ class Item28_PooledRecv : public PairTest {
     return text(b.data.data, c.bytes);
   }
 
+  // The client sends `data` while `op` is pending on the server: waits for
+  // both (in either order: on IOCP the data may complete the recv before
+  // the send's own packet is queued); `c` gets op's completion.
+  ::testing::AssertionResult send_and_wait(const proact::operation& op, const std::string& data,
+                                           proact::completion& c, tcp_pair* pair = nullptr) {
+    tcp_pair& p = pair != nullptr ? *pair : pair_;
+    proact::operation send_op;
+    if (std::error_code ec = p.client.send(send_op, proact::make_buffer(data)))
+      return ::testing::AssertionFailure() << "send: " << describe(ec);
+    std::vector<proact::completion> got;
+    if (::testing::AssertionResult r = wait_for(port_, {&send_op, &op}, got); !r) return r;
+    if (completion_of(got, &send_op).error) return ::testing::AssertionFailure() << "send failed";
+    c = completion_of(got, &op);
+    return ::testing::AssertionSuccess();
+  }
+
   // Waits for the pooled recv `op` alone; `c` gets its completion.
   ::testing::AssertionResult wait_pooled(const proact::operation& op, proact::completion& c) {
     if (::testing::AssertionResult got = wait_one(port_, c); !got) return got;
@@ -40,9 +56,8 @@ TEST_F(Item28_PooledRecv, DataArrivesInABufferTakenFromThePool) {
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
   EXPECT_EQ(pool_.available(), 4u) << "a waiting pooled recv holds no buffer";
-  ASSERT_TRUE(send_all(port_, pair_.client, "hello", 5));
   proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
+  ASSERT_TRUE(send_and_wait(op, "hello", c));
   EXPECT_FALSE(c.error) << describe(c.error);
   EXPECT_EQ(c.key, server_key);
   ASSERT_EQ(c.bytes, 5u);
@@ -79,9 +94,8 @@ TEST_F(Item28_PooledRecv, EachCompletionHasItsOwnBufferUntilReleased) {
     proact::operation op;
     ASSERT_OK(pair_.server.recv_pooled(op, pool_));
     const std::string piece = "piece" + std::to_string(i);
-    ASSERT_TRUE(send_all(port_, pair_.client, piece.data(), piece.size()));
     proact::completion c;
-    ASSERT_TRUE(wait_pooled(op, c));
+    ASSERT_TRUE(send_and_wait(op, piece, c));
     ASSERT_FALSE(c.error) << describe(c.error);
     EXPECT_EQ(pooled_text(op, c), piece);
     for (std::uint32_t id : held) EXPECT_NE(id, op.pooled().id);
@@ -115,9 +129,8 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolLeavesTheDataForALaterRecv) {
   ASSERT_OK(one.open(port_, 1, 16));
   proact::operation op;
   ASSERT_OK(pair_.server.recv_pooled(op, one));
-  ASSERT_TRUE(send_all(port_, pair_.client, "a", 1));
   proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
+  ASSERT_TRUE(send_and_wait(op, "a", c));
   ASSERT_EQ(pooled_text(op, c), "a");
   const std::uint32_t kept = op.pooled().id;
   // The pool is empty, data is waiting: pool_empty, nothing consumed.
@@ -144,9 +157,8 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
   ASSERT_OK(one.open(port_, 1, 16));
   proact::operation first;
   ASSERT_OK(pair_.server.recv_pooled(first, one));
-  ASSERT_TRUE(send_all(port_, pair_.client, "x", 1));
   proact::completion c;
-  ASSERT_TRUE(wait_pooled(first, c));
+  ASSERT_TRUE(send_and_wait(first, "x", c));
   ASSERT_FALSE(c.error) << describe(c.error);
   proact::operation second;
   ASSERT_OK(pair_.server.recv_pooled(second, one));
@@ -158,8 +170,8 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
 
 TEST_F(Item28_PooledRecv, APoolEmptiedWhileItWaitsEndsItWhenDataArrives) {
   tcp_pair other;
-  ASSERT_TRUE(connect_pair(port_, other, proact::address_family::ipv4, client_key + 100,
-                           server_key + 100));
+  ASSERT_TRUE(
+      connect_pair(port_, other, proact::address_family::ipv4, client_key + 100, server_key + 100));
   proact::buffer_pool one;
   ASSERT_OK(one.open(port_, 1, 16));
   proact::operation here;
@@ -168,13 +180,11 @@ TEST_F(Item28_PooledRecv, APoolEmptiedWhileItWaitsEndsItWhenDataArrives) {
   ASSERT_OK(other.server.recv_pooled(there, one));
   ASSERT_TRUE(stays_idle(port_, proact::timeout{50}));
   // The other connection takes the only buffer.
-  ASSERT_TRUE(send_all(port_, other.client, "T", 1));
   proact::completion c;
-  ASSERT_TRUE(wait_pooled(there, c));
+  ASSERT_TRUE(send_and_wait(there, "T", c, &other));
   ASSERT_EQ(pooled_text(there, c), "T");
   // Data for this one: nothing to put it in.
-  ASSERT_TRUE(send_all(port_, pair_.client, "H", 1));
-  ASSERT_TRUE(wait_pooled(here, c));
+  ASSERT_TRUE(send_and_wait(here, "H", c));
   EXPECT_ERRC(c.error, pool_empty);
   EXPECT_FALSE(here.pooled());
   ASSERT_OK(one.release(there.pooled().id));
@@ -193,17 +203,19 @@ TEST_F(Item28_PooledRecv, KeepsItsPlaceAmongOtherRecvs) {
   ASSERT_OK(pair_.server.recv(a, proact::make_buffer(first)));
   ASSERT_OK(pair_.server.recv_pooled(b, pool_));
   ASSERT_OK(pair_.server.recv(d, proact::make_buffer(last)));
-  ASSERT_TRUE(send_all(port_, pair_.client, "abcdef", 6));
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("abcdef", 6)));
   std::vector<proact::completion> got;
-  ASSERT_TRUE(wait_n(port_, 2, got));
-  EXPECT_EQ(got[0].op, &a);
-  EXPECT_EQ(text(first, got[0].bytes), "ab");
-  EXPECT_EQ(got[1].op, &b);
-  EXPECT_EQ(pooled_text(b, got[1]), "cdef");
+  ASSERT_TRUE(wait_for(port_, {&send_op, &a, &b}, got));
+  std::vector<const proact::operation*> recvs;
+  for (const proact::completion& c : got)
+    if (c.op != &send_op) recvs.push_back(c.op);
+  EXPECT_EQ(recvs, (std::vector<const proact::operation*>{&a, &b})) << "in start order";
+  EXPECT_EQ(text(first, completion_of(got, &a).bytes), "ab");
+  EXPECT_EQ(pooled_text(b, completion_of(got, &b)), "cdef");
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
-  ASSERT_TRUE(send_all(port_, pair_.client, "g", 1));
   proact::completion c;
-  ASSERT_TRUE(wait_one(port_, c));
+  ASSERT_TRUE(send_and_wait(d, "g", c));
   EXPECT_EQ(c.op, &d);
   EXPECT_EQ(text(last, c.bytes), "g");
   ASSERT_OK(pool_.release(b.pooled().id));
@@ -299,9 +311,8 @@ TEST_F(Item28_PooledRecv, CallerSuppliedMemory) {
   EXPECT_EQ(mine.buffer_size(), 32u);
   proact::operation op;
   ASSERT_OK(pair_.server.recv_pooled(op, mine));
-  ASSERT_TRUE(send_all(port_, pair_.client, "mine", 4));
   proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
+  ASSERT_TRUE(send_and_wait(op, "mine", c));
   ASSERT_EQ(pooled_text(op, c), "mine");
   const auto* start = static_cast<const std::byte*>(op.pooled().data.data);
   EXPECT_TRUE(start >= memory.data() && start + 32 <= memory.data() + memory.size());

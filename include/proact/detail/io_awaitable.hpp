@@ -196,11 +196,13 @@ class pooled_recv_awaitable final : public io_awaitable<Start> {
     const io_result r = io_awaitable_base::await_resume();
     return proact::pooled_recv_result{r.error, r.bytes, this->pooled()};
   }
-  [[nodiscard]] pooled_recv_awaitable with_timeout(std::chrono::steady_clock::duration after) && noexcept {
+  [[nodiscard]] pooled_recv_awaitable with_timeout(
+      std::chrono::steady_clock::duration after) && noexcept {
     this->set_deadline(std::chrono::steady_clock::now() + after);
     return std::move(*this);
   }
-  [[nodiscard]] pooled_recv_awaitable with_deadline(std::chrono::steady_clock::time_point at) && noexcept {
+  [[nodiscard]] pooled_recv_awaitable with_deadline(
+      std::chrono::steady_clock::time_point at) && noexcept {
     this->set_deadline(at);
     return std::move(*this);
   }
