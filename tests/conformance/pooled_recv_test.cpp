@@ -1,6 +1,9 @@
 // Item 28: a pooled recv holds no buffer while it waits; it takes one from
 // the buffer_pool when data arrives and hands it over in the completion.
+#include <array>
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -317,6 +320,89 @@ TEST_F(Item28_PooledRecv, CallerSuppliedMemory) {
   const auto* start = static_cast<const std::byte*>(op.pooled().data.data);
   EXPECT_TRUE(start >= memory.data() && start + 32 <= memory.data() + memory.size());
   ASSERT_OK(mine.release(op.pooled().id));
+}
+
+// Several threads wait on the port; connections share a pool too small for
+// all of them, so some recvs find it empty and start again. Every byte
+// arrives once, in order, and every buffer goes back.
+TEST_F(Item28_PooledRecv, ManyConnectionsShareASmallPoolAcrossThreads) {
+  constexpr std::size_t connections = 6;
+  constexpr int messages = 40;
+  proact::port peers;
+  ASSERT_OK(peers.open(options()));
+  std::array<tcp_pair, connections> pairs;
+  for (std::size_t i = 0; i < connections; ++i)
+    ASSERT_TRUE(connect_split_pair(peers, port_, pairs[i], 100 + i, 200 + i));
+  proact::buffer_pool small;
+  ASSERT_OK(small.open(port_, 2, 16));
+
+  struct conn_op : proact::operation {
+    std::size_t index = 0;
+  };
+  std::array<conn_op, connections> ops;
+  std::array<std::string, connections> received;
+  std::atomic<std::size_t> ended{0};
+  std::mutex failure_lock;
+  std::string failure;
+  auto fail = [&](const std::string& why) {
+    std::lock_guard guard(failure_lock);
+    if (failure.empty()) failure = why;
+  };
+  for (std::size_t i = 0; i < connections; ++i) {
+    ops[i].index = i;
+    ASSERT_OK(pairs[i].server.recv_pooled(ops[i], small));
+  }
+  std::vector<std::thread> waiters;
+  for (int t = 0; t < 3; ++t) {
+    waiters.emplace_back([&] {
+      for (;;) {
+        proact::completion c;
+        if (std::error_code ec = port_.wait(c, must_happen_within)) {
+          fail("wait: " + describe(ec));
+          return;
+        }
+        if (c.op == nullptr) return;  // the end
+        auto& op = static_cast<conn_op&>(*c.op);
+        const std::size_t i = op.index;
+        if (c.error == proact::errc::eof) {
+          if (op.pooled()) fail("eof with a buffer");
+          ended.fetch_add(1);
+          continue;
+        }
+        if (c.error && c.error != proact::errc::pool_empty) {
+          fail("recv: " + describe(c.error));
+          ended.fetch_add(1);
+          continue;
+        }
+        if (!c.error) {
+          const proact::pooled_buffer b = op.pooled();
+          if (!b || c.bytes == 0) fail("data without a buffer");
+          received[i].append(static_cast<const char*>(b.data.data), c.bytes);
+          if (std::error_code ec = small.release(b.id)) fail("release: " + describe(ec));
+        } else {
+          std::this_thread::yield();  // pool_empty: another thread releases soon
+        }
+        if (std::error_code ec = pairs[i].server.recv_pooled(op, small))
+          fail("restart: " + describe(ec));
+      }
+    });
+  }
+  std::array<std::string, connections> sent;
+  for (int m = 0; m < messages; ++m) {
+    for (std::size_t i = 0; i < connections; ++i) {
+      const std::string piece = std::to_string(i) + ":" + std::to_string(m) + ";";
+      sent[i] += piece;
+      ASSERT_TRUE(send_all(peers, pairs[i].client, piece.data(), piece.size()));
+    }
+  }
+  for (std::size_t i = 0; i < connections; ++i) ASSERT_OK(pairs[i].client.shutdown_send());
+  const bool all_ended = spin_until([&] { return ended.load() == connections; });
+  for (std::size_t t = 0; t < waiters.size(); ++t) ASSERT_OK(port_.post(0, 0, nullptr));
+  for (std::thread& w : waiters) w.join();
+  ASSERT_TRUE(all_ended) << ended.load() << " of " << connections << " connections ended";
+  EXPECT_EQ(failure, "");
+  for (std::size_t i = 0; i < connections; ++i) EXPECT_EQ(received[i], sent[i]) << "connection " << i;
+  EXPECT_EQ(small.available(), 2u);
 }
 
 }  // namespace
