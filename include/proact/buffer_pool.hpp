@@ -25,6 +25,7 @@
 namespace proact {
 
 class port;
+class loop;
 namespace detail {
 class pool_state;
 }
@@ -49,6 +50,9 @@ class PROACT_API buffer_pool {
   // Buffers of `size` bytes carved from the caller's memory (memory.size() /
   // size of them, the rest unused); the memory must outlive the pool.
   [[nodiscard]] std::error_code open(port& p, std::span<std::byte> memory, std::size_t size);
+  // The same on the port of a loop (whose sockets await recv_pooled).
+  [[nodiscard]] std::error_code open(loop& l, std::size_t count, std::size_t size);
+  [[nodiscard]] std::error_code open(loop& l, std::span<std::byte> memory, std::size_t size);
   bool is_open() const noexcept { return state_ != nullptr; }
   // Frees the pool (no pooled recv may be using it). Idempotent.
   void close() noexcept;

@@ -7,6 +7,7 @@
 #include "common/handle_access.hpp"
 #include "common/pool_state.hpp"
 #include "common/start.hpp"
+#include "proact/loop.hpp"
 #include "proact/port.hpp"
 #include "proact/stream.hpp"
 
@@ -160,6 +161,14 @@ std::error_code buffer_pool::open(port& p, std::span<std::byte> memory, std::siz
   const std::size_t count = memory.size() / size;
   if (count == 0 || count > max_count) return make_error_code(error::invalid_argument);
   return open_pool(p.backend_, memory.data(), nullptr, count, size, state_);
+}
+
+std::error_code buffer_pool::open(loop& l, std::size_t count, std::size_t size) {
+  return open(l.port_, count, size);
+}
+
+std::error_code buffer_pool::open(loop& l, std::span<std::byte> memory, std::size_t size) {
+  return open(l.port_, memory, size);
 }
 
 void buffer_pool::close() noexcept {
