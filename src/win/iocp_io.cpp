@@ -281,27 +281,35 @@ bool never_connected(const iocp_handle& h) noexcept {
          WSAGetLastError() == WSAENOTCONN;
 }
 
-// A zero-length recv completes when the stream becomes readable: data waits
-// (left unconsumed: success) or the peer ended the stream (eof).
-std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
-  if (!h.gate.enter()) return aborted();
-  std::error_code ec;
+// How many bytes a stream whose zero-length read completed holds (the
+// caller is inside h.gate): eof (or the reset Wine hides) once the peer
+// ended it and nothing is left.
+std::error_code bytes_waiting(const iocp_handle& h, std::size_t& waiting) noexcept {
+  waiting = 0;
   if (h.kind == handle_kind::local_stream) {
     // PeekNamedPipe fails with ERROR_BROKEN_PIPE once the other end is
     // closed and nothing is left to read.
     DWORD available = 0;
     if (!PeekNamedPipe(h.native(), nullptr, 0, nullptr, &available, nullptr)) {
       const DWORD code = GetLastError();
-      ec = code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
-                                     : native_error(static_cast<int>(code));
+      return code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
+                                       : native_error(static_cast<int>(code));
     }
-  } else {
-    u_long waiting = 0;
-    if (ioctlsocket(h.socket(), FIONREAD, &waiting) != 0)
-      ec = winsock::last_error();
-    else if (waiting == 0)
-      ec = end_of_stream(h);
+    waiting = available;
+    return {};
   }
+  u_long count = 0;
+  if (ioctlsocket(h.socket(), FIONREAD, &count) != 0) return winsock::last_error();
+  waiting = count;
+  return count == 0 ? end_of_stream(h) : std::error_code{};
+}
+
+// A zero-length recv completes when the stream becomes readable: data waits
+// (left unconsumed: success) or the peer ended the stream (eof).
+std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
+  if (!h.gate.enter()) return aborted();
+  std::size_t waiting = 0;
+  const std::error_code ec = bytes_waiting(h, waiting);
   h.gate.leave();
   return ec;
 }
@@ -335,26 +343,9 @@ bool read_pipe_now(HANDLE pipe, void* data, DWORD size, DWORD& got) noexcept {
 std::error_code pooled_recv_result(iocp_handle& h, operation& op, std::size_t& bytes) noexcept {
   bytes = 0;
   if (!h.gate.enter()) return aborted();
-  std::error_code ec;
   std::size_t waiting = 0;
-  if (h.kind == handle_kind::local_stream) {
-    DWORD available = 0;
-    if (!PeekNamedPipe(h.native(), nullptr, 0, nullptr, &available, nullptr)) {
-      const DWORD code = GetLastError();
-      ec = code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
-                                     : native_error(static_cast<int>(code));
-    } else if (available == 0) {
-      ec = make_error_code(error::eof);
-    }
-    waiting = available;
-  } else {
-    u_long count = 0;
-    if (ioctlsocket(h.socket(), FIONREAD, &count) != 0)
-      ec = winsock::last_error();
-    else if (count == 0)
-      ec = end_of_stream(h);
-    waiting = count;
-  }
+  std::error_code ec = bytes_waiting(h, waiting);
+  if (!ec && waiting == 0) ec = make_error_code(error::eof);  // a pipe read by another recv
   if (!ec && !take_pool_buffer(op)) ec = pool_empty();
   if (!ec) {
     const buffer b = op_access::buffers(op)[0];

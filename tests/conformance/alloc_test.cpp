@@ -6,6 +6,21 @@
 namespace proact_test {
 namespace {
 
+// Heap allocations during `rounds` calls of round(i) (after 50 warm-up
+// rounds); `completed` counts the rounds that succeeded.
+template <class Round>
+std::size_t allocations_over(int rounds, Round&& round, int& completed) {
+  completed = 0;
+  for (int i = 0; i < 50; ++i)
+    if (!round(i)) return 0;
+  start_counting_allocations();
+  for (int i = 0; i < rounds; ++i) {
+    if (!round(i)) break;
+    ++completed;
+  }
+  return stop_counting_allocations();
+}
+
 class Alloc : public PairTest {
  protected:
   // One round: a recv pending on the server, a send from the client, both
@@ -58,17 +73,10 @@ TEST_F(Alloc, SteadyStateRecvSendAllocatesNothing) {
   delete probe;
   ASSERT_EQ(probe_allocations, 1u) << "the counting operator new is not in use";
 
-  for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(round(i)) << "warm-up round " << i;
-  }
   constexpr int rounds = 1000;
   int completed_rounds = 0;
-  start_counting_allocations();
-  for (int i = 0; i < rounds; ++i) {
-    if (!round(i)) break;
-    ++completed_rounds;
-  }
-  const std::size_t allocations = stop_counting_allocations();
+  const std::size_t allocations = allocations_over(
+      rounds, [this](int i) { return round(i); }, completed_rounds);
   EXPECT_EQ(completed_rounds, rounds);
   EXPECT_EQ(allocations, 0u) << "heap allocations during " << rounds
                              << " rounds of recv + send + wait";
@@ -100,15 +108,9 @@ TEST_F(Alloc, SteadyStatePooledRecvAllocatesNothing) {
     return received == sizeof(out) ||
            recv_exactly(port_, pair_.server, rest, sizeof(out) - received);
   };
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(round(i)) << "warm-up round " << i;
   constexpr int rounds = 1000;
   int completed_rounds = 0;
-  start_counting_allocations();
-  for (int i = 0; i < rounds; ++i) {
-    if (!round(i)) break;
-    ++completed_rounds;
-  }
-  const std::size_t allocations = stop_counting_allocations();
+  const std::size_t allocations = allocations_over(rounds, round, completed_rounds);
   EXPECT_EQ(completed_rounds, rounds);
   EXPECT_EQ(allocations, 0u) << "heap allocations during " << rounds
                              << " rounds of pooled recv + send + wait + release";

@@ -401,7 +401,8 @@ TEST_F(Item28_PooledRecv, ManyConnectionsShareASmallPoolAcrossThreads) {
   for (std::thread& w : waiters) w.join();
   ASSERT_TRUE(all_ended) << ended.load() << " of " << connections << " connections ended";
   EXPECT_EQ(failure, "");
-  for (std::size_t i = 0; i < connections; ++i) EXPECT_EQ(received[i], sent[i]) << "connection " << i;
+  for (std::size_t i = 0; i < connections; ++i)
+    EXPECT_EQ(received[i], sent[i]) << "connection " << i;
   EXPECT_EQ(small.available(), 2u);
 }
 
