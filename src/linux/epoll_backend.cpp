@@ -84,6 +84,7 @@ class epoll_backend final : public linux_backend {
   void run_queues(epoll_handle& s, bool input, bool output, std::uint64_t poll,
                   completion_batch& out) noexcept;
   void catch_up_input(epoll_handle& s, completion_batch& out) noexcept;
+  void pooled_turn_after_cancel(epoll_handle& s, completion_batch& out) noexcept;
   std::size_t abort_queue(op_queue& q, completion_batch& out) noexcept;
   std::size_t abort_all(epoll_handle& s, completion_batch& out) noexcept;
   void enqueue(op_queue& q, operation& op) noexcept {
@@ -376,6 +377,20 @@ void epoll_backend::catch_up_input(epoll_handle& s, completion_batch& out) noexc
   run_queue(s, s.input, 0, out);
 }
 
+// The recv at the head of the input queue was cancelled: the pooled recvs
+// whose turn comes now with their pool empty end (run_queue's rule; the
+// recvs behind them wait for readiness as before).
+void epoll_backend::pooled_turn_after_cancel(epoll_handle& s, completion_batch& out) noexcept {
+  while (operation* next = s.input.front()) {
+    io_result r;
+    if (!pool_empty_at_turn(*next, r)) return;
+    s.input.pop();
+    operation_done();
+    settle(s, *next, r);
+    out.push(completion_for(*next, r.bytes, r.error));
+  }
+}
+
 std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexcept {
   std::size_t n = 0;
   while (operation* op = q.pop()) {
@@ -406,10 +421,12 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
     if (files_.cancel(s.file, op, aborted_ops) == 0) return make_error_code(error::not_found);
   } else {
     if (s.input.contains(*op)) catch_up_input(s, aborted_ops);
+    const bool input_head = s.input.front() == op;
     if (!s.input.remove(*op) && !s.output.remove(*op)) return make_error_code(error::not_found);
     operation_done();
     note_ended(s, op_access::kind(*op));
     aborted_ops.push(completion_for(*op, linux_state_of(*op).done, aborted()));
+    if (input_head) pooled_turn_after_cancel(s, aborted_ops);
     shutdown_if_output_done(s);
   }
   aborted_ops.flush();

@@ -612,7 +612,7 @@ bool iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
     }
     out.error = io_outcome(h, *op, s, code, bytes);
     if (is_stream(h)) h.connection.observe(op_access::kind(*op), out.error, bytes);
-    if (is_stream(h)) pooled_recv_done(h, *op);
+    if (is_stream(h)) recv_done(h, *op);
     out.bytes = bytes;
   }
   drop_ref(h);  // its packet is out: the handle may go

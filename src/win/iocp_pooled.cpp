@@ -2,7 +2,8 @@
 // there are read into a pool buffer (iocp_io.cpp). The kernel would hand
 // data that arrives meanwhile to a recv started after the pooled one, so
 // such recvs are held here until the pooled recv has taken its bytes, then
-// issued in start order (item 3).
+// issued in start order (item 3). A pooled recv itself is held until the
+// recvs ahead of it are done: its turn, when an empty pool ends it.
 #include "common/pool_state.hpp"
 #include "iocp_backend.hpp"
 #include "iocp_io.hpp"
@@ -15,10 +16,21 @@ bool is_stream_recv(const iocp_handle& h, const operation& op) noexcept {
          op_access::kind(op) == op_kind::recv;
 }
 
+// A recv of h is in the kernel (started and not held, its packet not handled).
+bool recv_in_kernel(const iocp_handle& h) noexcept {
+  for (iocp_op* s = h.first; s != nullptr; s = s->next)
+    if (!s->held && op_access::kind(*op_access::from_backend(s)) == op_kind::recv) return true;
+  return false;
+}
+
 }  // namespace
 
 bool iocp_backend::hold_behind_pooled(iocp_handle& h, operation& op, iocp_op& s) noexcept {
-  if (!is_stream_recv(h, op) || (h.pooled_waiting == nullptr && h.held == 0)) return false;
+  if (!is_stream_recv(h, op)) return false;
+  // A pooled recv waits for its turn (the recvs ahead of it done), as on
+  // the other backends: an empty pool ends it then.
+  const bool pooled_behind_recv = pool_of(op) != nullptr && recv_in_kernel(h);
+  if (h.pooled_waiting == nullptr && h.held == 0 && !pooled_behind_recv) return false;
   track(h, op, s);  // cancel and close find it in start order
   s.held = true;
   ++h.held;
@@ -38,20 +50,21 @@ void iocp_backend::note_issued_recv(iocp_handle& h, operation& op,
   if (!started && is_stream_recv(h, op) && pool_of(op) != nullptr) h.pooled_waiting = &op;
 }
 
-void iocp_backend::pooled_recv_done(iocp_handle& h, operation& op) noexcept {
-  if (&op != h.pooled_waiting) return;
-  h.pooled_waiting = nullptr;
-  if (h.held == 0) return;
+void iocp_backend::recv_done(iocp_handle& h, operation& op) noexcept {
+  if (&op == h.pooled_waiting) h.pooled_waiting = nullptr;
+  if (h.held == 0 || h.pooled_waiting != nullptr) return;
   // Closed (cancel_each withdrew what was held) or disconnecting: the held
   // recvs end aborted, as those in the kernel do.
   const bool open = h.gate.enter();
   for (iocp_op* r = h.first; r != nullptr && h.held != 0 && h.pooled_waiting == nullptr;) {
     iocp_op* next = r->next;  // r may leave the list
     if (r->held) {
-      r->held = false;
-      --h.held;
       operation& held_op = *op_access::from_backend(r);
       const pool_state* pool = pool_of(held_op);
+      // A pooled recv's turn comes when no recv ahead of it is in the kernel.
+      if (pool != nullptr && open && h.disconnecting == nullptr && recv_in_kernel(h)) break;
+      r->held = false;
+      --h.held;
       int code = 0;
       if (!open || h.disconnecting != nullptr) {
         code = ERROR_OPERATION_ABORTED;

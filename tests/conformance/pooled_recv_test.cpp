@@ -171,6 +171,41 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
   ASSERT_OK(one.release(first.pooled().id));
 }
 
+TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvWhenTheRecvAheadOfItIsDone) {
+  proact::buffer_pool one;
+  ASSERT_OK(one.open(port_, 1, 16));
+  proact::operation taker;
+  ASSERT_OK(pair_.server.recv_pooled(taker, one));
+  proact::completion c;
+  ASSERT_TRUE(send_and_wait(taker, "t", c));
+  ASSERT_TRUE(taker.pooled());  // the pool is empty from here on
+  // Behind a plain recv: its turn comes when that recv completes.
+  char in[8];
+  proact::operation plain;
+  proact::operation pooled;
+  ASSERT_OK(pair_.server.recv(plain, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.recv_pooled(pooled, one));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  proact::operation send_op;
+  ASSERT_OK(pair_.client.send(send_op, proact::make_buffer("p", 1)));
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_for(port_, {&send_op, &plain, &pooled}, got));
+  EXPECT_EQ(text(in, completion_of(got, &plain).bytes), "p");
+  EXPECT_ERRC(completion_of(got, &pooled).error, pool_empty);
+  // Behind a recv that is cancelled: the same.
+  ASSERT_OK(pair_.server.recv(plain, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.recv_pooled(pooled, one));
+  EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
+  ASSERT_OK(pair_.server.cancel(plain));
+  got.clear();
+  ASSERT_TRUE(wait_for(port_, {&plain, &pooled}, got));
+  EXPECT_EQ(got[0].op, &plain);
+  EXPECT_ERRC(completion_of(got, &plain).error, operation_aborted);
+  EXPECT_ERRC(completion_of(got, &pooled).error, pool_empty);
+  EXPECT_FALSE(pooled.pooled());
+  ASSERT_OK(one.release(taker.pooled().id));
+}
+
 TEST_F(Item28_PooledRecv, APoolEmptiedWhileItWaitsEndsItWhenDataArrives) {
   tcp_pair other;
   ASSERT_TRUE(
