@@ -51,6 +51,17 @@ class Item28_PooledRecv : public PairTest {
     return ::testing::AssertionSuccess();
   }
 
+  // Waits for the pooled recv `op`, which must end with `expected`, 0 bytes
+  // and no buffer, every buffer of pool_ back.
+  void expect_ends_without_buffer(const proact::operation& op, proact::errc expected) {
+    proact::completion c;
+    ASSERT_TRUE(wait_pooled(op, c));
+    EXPECT_TRUE(is(c.error, expected));
+    EXPECT_EQ(c.bytes, 0u);
+    EXPECT_FALSE(op.pooled());
+    EXPECT_EQ(pool_.available(), 4u);
+  }
+
   proact::buffer_pool pool_;
 };
 
@@ -113,18 +124,10 @@ TEST_F(Item28_PooledRecv, OrderlyShutdownIsEofWithoutABuffer) {
   proact::operation op;
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
   ASSERT_OK(pair_.client.shutdown_send());
-  proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
-  EXPECT_ERRC(c.error, eof);
-  EXPECT_EQ(c.bytes, 0u);
-  EXPECT_FALSE(op.pooled());
-  EXPECT_EQ(pool_.available(), 4u);
+  expect_ends_without_buffer(op, proact::errc::eof);
   // And again at start.
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
-  ASSERT_TRUE(wait_pooled(op, c));
-  EXPECT_ERRC(c.error, eof);
-  EXPECT_FALSE(op.pooled());
-  EXPECT_EQ(pool_.available(), 4u);
+  expect_ends_without_buffer(op, proact::errc::eof);
 }
 
 TEST_F(Item28_PooledRecv, AnEmptyPoolLeavesTheDataForALaterRecv) {
@@ -264,18 +267,11 @@ TEST_F(Item28_PooledRecv, CancelAndCloseEndItWithoutABuffer) {
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
   ASSERT_OK(pair_.server.cancel(op));
-  proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
-  EXPECT_ERRC(c.error, operation_aborted);
-  EXPECT_FALSE(op.pooled());
-  EXPECT_EQ(pool_.available(), 4u);
+  expect_ends_without_buffer(op, proact::errc::operation_aborted);
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
   ASSERT_OK(pair_.server.close());
-  ASSERT_TRUE(wait_pooled(op, c));
-  EXPECT_ERRC(c.error, operation_aborted);
-  EXPECT_FALSE(op.pooled());
-  EXPECT_EQ(pool_.available(), 4u);
+  expect_ends_without_buffer(op, proact::errc::operation_aborted);
 }
 
 TEST_F(Item28_PooledRecv, PortCloseEndsItWithoutABuffer) {
@@ -283,11 +279,7 @@ TEST_F(Item28_PooledRecv, PortCloseEndsItWithoutABuffer) {
   ASSERT_OK(pair_.server.recv_pooled(op, pool_));
   EXPECT_TRUE(stays_idle(port_, proact::timeout{50}));
   ASSERT_OK(port_.close());
-  proact::completion c;
-  ASSERT_TRUE(wait_pooled(op, c));
-  EXPECT_ERRC(c.error, operation_aborted);
-  EXPECT_FALSE(op.pooled());
-  EXPECT_EQ(pool_.available(), 4u);
+  expect_ends_without_buffer(op, proact::errc::operation_aborted);
 }
 
 TEST_F(Item28_PooledRecv, OnALocalStreamToo) {
