@@ -63,8 +63,9 @@ class PROACT_API buffer_pool {
 
   std::size_t buffer_count() const noexcept;
   std::size_t buffer_size() const noexcept;
-  // Buffers in the pool right now (neither lent out nor being filled); a
-  // snapshot, for tests and statistics.
+  // Buffers in the pool right now, not lent out: a snapshot, for tests and
+  // statistics (on io_uring a buffer the kernel filled counts until its
+  // completion is reaped).
   std::size_t available() const noexcept;
 
  private:
