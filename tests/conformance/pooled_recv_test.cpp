@@ -44,6 +44,22 @@ class Item28_PooledRecv : public PairTest {
     return ::testing::AssertionSuccess();
   }
 
+  // Opens `one` with a single 16-byte buffer and lends it: `taker` receives
+  // `data` into it. The pool is empty from then on, until it is released.
+  ::testing::AssertionResult lend_the_only_buffer(proact::buffer_pool& one,
+                                                  proact::operation& taker,
+                                                  const std::string& data) {
+    if (std::error_code ec = one.open(port_, 1, 16))
+      return ::testing::AssertionFailure() << "open: " << describe(ec);
+    if (std::error_code ec = pair_.server.recv_pooled(taker, one))
+      return ::testing::AssertionFailure() << "recv_pooled: " << describe(ec);
+    proact::completion c;
+    if (::testing::AssertionResult r = send_and_wait(taker, data, c); !r) return r;
+    if (c.error || pooled_text(taker, c) != data)
+      return ::testing::AssertionFailure() << "received " << describe(c.error);
+    return ::testing::AssertionSuccess();
+  }
+
   // Waits for the pooled recv `op` alone; `c` gets its completion.
   ::testing::AssertionResult wait_pooled(const proact::operation& op, proact::completion& c) {
     if (::testing::AssertionResult got = wait_one(port_, c); !got) return got;
@@ -132,13 +148,10 @@ TEST_F(Item28_PooledRecv, OrderlyShutdownIsEofWithoutABuffer) {
 
 TEST_F(Item28_PooledRecv, AnEmptyPoolLeavesTheDataForALaterRecv) {
   proact::buffer_pool one;
-  ASSERT_OK(one.open(port_, 1, 16));
   proact::operation op;
-  ASSERT_OK(pair_.server.recv_pooled(op, one));
-  proact::completion c;
-  ASSERT_TRUE(send_and_wait(op, "a", c));
-  ASSERT_EQ(pooled_text(op, c), "a");
+  ASSERT_TRUE(lend_the_only_buffer(one, op, "a"));
   const std::uint32_t kept = op.pooled().id;
+  proact::completion c;
   // The pool is empty, data is waiting: pool_empty, nothing consumed.
   ASSERT_TRUE(send_all(port_, pair_.client, "bcd", 3));
   std::this_thread::sleep_for(20ms);
@@ -160,12 +173,9 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolLeavesTheDataForALaterRecv) {
 
 TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
   proact::buffer_pool one;
-  ASSERT_OK(one.open(port_, 1, 16));
   proact::operation first;
-  ASSERT_OK(pair_.server.recv_pooled(first, one));
+  ASSERT_TRUE(lend_the_only_buffer(one, first, "x"));
   proact::completion c;
-  ASSERT_TRUE(send_and_wait(first, "x", c));
-  ASSERT_FALSE(c.error) << describe(c.error);
   proact::operation second;
   ASSERT_OK(pair_.server.recv_pooled(second, one));
   ASSERT_TRUE(wait_pooled(second, c));
@@ -176,12 +186,8 @@ TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvAtItsTurnEvenWithoutData) {
 
 TEST_F(Item28_PooledRecv, AnEmptyPoolEndsARecvWhenTheRecvAheadOfItIsDone) {
   proact::buffer_pool one;
-  ASSERT_OK(one.open(port_, 1, 16));
   proact::operation taker;
-  ASSERT_OK(pair_.server.recv_pooled(taker, one));
-  proact::completion c;
-  ASSERT_TRUE(send_and_wait(taker, "t", c));
-  ASSERT_TRUE(taker.pooled());  // the pool is empty from here on
+  ASSERT_TRUE(lend_the_only_buffer(one, taker, "t"));
   // Behind a plain recv: its turn comes when that recv completes.
   char in[8];
   proact::operation plain;
