@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ranges>
 #include <span>
 #include <string_view>
@@ -29,6 +30,17 @@ struct const_buffer {
   constexpr const_buffer() noexcept = default;
   constexpr const_buffer(const void* d, std::size_t n) noexcept : data(d), size(n) {}
   constexpr const_buffer(buffer b) noexcept : data(b.data), size(b.size) {}  // NOLINT
+};
+
+// A buffer that a buffer_pool lent to a pooled recv's completion
+// (operation::pooled()): `data` is the whole buffer, the completion's bytes
+// say how much of it holds what arrived. It is the caller's until
+// buffer_pool::release(id).
+struct pooled_buffer {
+  static constexpr std::uint32_t none = 0xffff;
+  std::uint32_t id = none;
+  buffer data;
+  explicit operator bool() const noexcept { return id != none; }
 };
 
 inline buffer make_buffer(void* data, std::size_t size) noexcept {

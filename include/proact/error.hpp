@@ -52,6 +52,8 @@ enum class errc {
   tls_handshake_failed,     // the handshake failed (any cause, verification included)
   tls_verification_failed,  // the peer's certificate (or its name) did not verify
   tls_truncated,            // the transport ended without the peer's close_notify
+  // a pooled recv found its buffer_pool empty (nothing was consumed)
+  pool_empty,
 };
 
 // Failures that proact detects itself (no operating-system code exists).
@@ -74,6 +76,7 @@ enum class error {
   host_not_found,       // a reserved name that cannot exist (RFC 6761 ".invalid")
   not_numeric_address,  // endpoint::parse on a host name (invalid_argument)
   operation_not_supported,
+  pool_empty,
 };
 
 PROACT_API const std::error_category& condition_category() noexcept;  // for proact::errc

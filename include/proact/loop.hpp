@@ -244,6 +244,7 @@ class PROACT_API loop {
   schedule_awaitable schedule() noexcept;
 
  private:
+  friend class buffer_pool;
   friend class strand;
   friend class timer;
   friend class detail::timer_service;

@@ -41,6 +41,14 @@ class operation {
   // anything can start the operation again.
   bool completed_at_start() const noexcept { return completed_at_start_; }
   struct completion result() const noexcept;
+  // After a pooled recv's completion (stream_handle::recv_pooled): the
+  // buffer it took from the pool, or none (no id) if it took none (end of
+  // stream, an empty pool, an error). Read it before starting the operation
+  // again.
+  pooled_buffer pooled() const noexcept {
+    if (pooled_id_ == pooled_buffer::none) return {};
+    return pooled_buffer{pooled_id_, single_};
+  }
 
  private:
   friend struct detail::op_access;
@@ -49,6 +57,7 @@ class operation {
   // backend keeps its own state in backend_.
   std::atomic<std::uint8_t> state_{0};
   std::uint8_t kind_ = 0;
+  std::uint16_t pooled_id_ = pooled_buffer::none;  // pooled recv: the buffer it took
   std::uint32_t buffer_count_ = 0;
   const void* buffers_ = nullptr;  // buffer[] or const_buffer[] (buffer_count_ entries)
   buffer single_;                  // storage for a single-buffer operation

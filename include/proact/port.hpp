@@ -86,6 +86,7 @@ class PROACT_API port {
   unsigned concurrency() const noexcept;
 
  private:
+  friend class buffer_pool;
   detail::port_backend* backend_ = nullptr;
 };
 

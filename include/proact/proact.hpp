@@ -3,6 +3,7 @@
 #pragma once
 
 #include "proact/buffer.hpp"
+#include "proact/buffer_pool.hpp"
 #include "proact/composed.hpp"
 #include "proact/connect.hpp"
 #include "proact/endpoint.hpp"

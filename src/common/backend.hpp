@@ -21,6 +21,7 @@ namespace proact::detail {
 enum class handle_kind : std::uint8_t { none, tcp_stream, tcp_listener, udp, file, local_stream };
 
 class port_backend;
+class pool_state;
 
 // Per-handle state of an associated handle. Backends derive from it.
 class io_handle {
@@ -70,6 +71,13 @@ class port_backend {  // NOLINT(cppcoreguidelines-virtual-class-destructor)
   // The public handle object is gone: free h once nothing can refer to it.
   // The handle is closed first if it is still open.
   virtual void release_handle(io_handle& h) noexcept = 0;
+
+  // A buffer_pool was opened on this port: a backend that keeps the free
+  // buffers itself (a kernel ring) takes them here (pool_state::kept_by);
+  // the others leave them to the pool. forget_pool: the pool closes, no
+  // pooled recv uses it any more.
+  virtual std::error_code adopt_pool(pool_state& /*pool*/) { return {}; }
+  virtual void forget_pool(pool_state& /*pool*/) noexcept {}
 
   virtual std::error_code post(std::uintptr_t key, std::size_t bytes, operation* op) = 0;
   virtual std::error_code wait(std::span<completion> out, std::size_t& count, timeout t) = 0;

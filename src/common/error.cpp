@@ -136,6 +136,8 @@ class condition_category_impl final : public std::error_category {
         return "TLS certificate verification failed";
       case errc::tls_truncated:
         return "TLS stream truncated (no close_notify before the end)";
+      case errc::pool_empty:
+        return "buffer pool empty";
     }
     return "unknown proact condition";
   }
@@ -213,6 +215,8 @@ class library_category_impl final : public std::error_category {
         return errc::invalid_argument;
       case error::operation_not_supported:
         return errc::operation_not_supported;
+      case error::pool_empty:
+        return errc::pool_empty;
     }
     return errc::invalid_argument;
   }

@@ -69,6 +69,11 @@ struct op_access {
     op.buffers_ = &op.single_;
     op.buffer_count_ = 1;
   }
+  // Pooled recv: the buffer it took (none: pooled_buffer::none).
+  static void set_pooled_id(operation& op, std::uint32_t id) noexcept {
+    op.pooled_id_ = static_cast<std::uint16_t>(id);
+  }
+  static std::uint32_t pooled_id(const operation& op) noexcept { return op.pooled_id_; }
   static const buffer* buffers(const operation& op) noexcept {
     return static_cast<const buffer*>(op.buffers_);
   }

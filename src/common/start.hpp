@@ -50,6 +50,7 @@ std::error_code start(handle& h, operation& op, op_kind kind, const endpoint* re
   op_access::set_kind(op, kind);
   op_access::set_key(op, io->key);
   op_access::set_target(op, nullptr, nullptr);
+  op_access::set_pooled_id(op, pooled_buffer::none);
   op_access::clear_completed_at_start(op);
   fill(op);
   std::error_code ec = io->backend.start(*io, op, remote);

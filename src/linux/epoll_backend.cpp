@@ -84,6 +84,7 @@ class epoll_backend final : public linux_backend {
   void run_queues(epoll_handle& s, bool input, bool output, std::uint64_t poll,
                   completion_batch& out) noexcept;
   void catch_up_input(epoll_handle& s, completion_batch& out) noexcept;
+  void pooled_turn_after_cancel(epoll_handle& s, completion_batch& out) noexcept;
   std::size_t abort_queue(op_queue& q, completion_batch& out) noexcept;
   std::size_t abort_all(epoll_handle& s, completion_batch& out) noexcept;
   void enqueue(op_queue& q, operation& op) noexcept {
@@ -233,7 +234,7 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
   // connection's state decides, or a speculative attempt. A handle that
   // skips completions on success always tries: data already there
   // completes such a recv in its start call, as on Windows.
-  if (q.empty() && (decided_without_trying(s, op, r) ||
+  if (q.empty() && (decided_without_trying(s, op, r) || pool_empty_at_turn(op, r) ||
                     ((&q != &s.input || s.input_may_be_ready || s.skip_on_success) &&
                      try_io(s, op, 0, r) == io_status::done)))
     return finish_at_start(s, op, r);
@@ -308,7 +309,8 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
       return try_disconnect(s, op, r);
     case op_kind::recv: {
       bool drained = false;
-      const io_status status = try_recv_noting_drain(s.fd, op, r, drained);
+      const io_status status = pool_of(op) != nullptr ? try_recv_pooled(s.fd, op, r, drained)
+                                                      : try_recv_noting_drain(s.fd, op, r, drained);
       if (drained) s.input_may_be_ready = false;
       return status;
     }
@@ -334,12 +336,15 @@ io_status epoll_backend::try_disconnect(epoll_handle& s, operation& op, io_resul
 
 void epoll_backend::run_queue(epoll_handle& s, op_queue& q, std::uint64_t poll,
                               completion_batch& out) noexcept {
+  bool turn = false;  // the operation at the front has just become the active one
   while (operation* op = q.front()) {
     io_result r;
-    if (!decided_without_trying(s, *op, r) && ((&q == &s.input && !s.input_may_be_ready) ||
-                                               try_io(s, *op, poll, r) == io_status::would_block))
+    if (!decided_without_trying(s, *op, r) && !(turn && pool_empty_at_turn(*op, r)) &&
+        ((&q == &s.input && !s.input_may_be_ready) ||
+         try_io(s, *op, poll, r) == io_status::would_block))
       break;
     q.pop();
+    turn = true;
     operation_done();
     settle(s, *op, r);
     out.push(completion_for(*op, r.bytes, r.error));
@@ -367,6 +372,20 @@ void epoll_backend::catch_up_input(epoll_handle& s, completion_batch& out) noexc
   if (s.input_may_be_ready || s.input.empty()) return;
   s.input_may_be_ready = true;
   run_queue(s, s.input, 0, out);
+}
+
+// The recv at the head of the input queue was cancelled: the pooled recvs
+// whose turn comes now with their pool empty end (run_queue's rule; the
+// recvs behind them wait for readiness as before).
+void epoll_backend::pooled_turn_after_cancel(epoll_handle& s, completion_batch& out) noexcept {
+  while (operation* next = s.input.front()) {
+    io_result r;
+    if (!pool_empty_at_turn(*next, r)) return;
+    s.input.pop();
+    operation_done();
+    settle(s, *next, r);
+    out.push(completion_for(*next, r.bytes, r.error));
+  }
 }
 
 std::size_t epoll_backend::abort_queue(op_queue& q, completion_batch& out) noexcept {
@@ -399,10 +418,12 @@ std::error_code epoll_backend::cancel(io_handle& h, operation* op) {
     if (files_.cancel(s.file, op, aborted_ops) == 0) return make_error_code(error::not_found);
   } else {
     if (s.input.contains(*op)) catch_up_input(s, aborted_ops);
+    const bool input_head = s.input.front() == op;
     if (!s.input.remove(*op) && !s.output.remove(*op)) return make_error_code(error::not_found);
     operation_done();
     note_ended(s, op_access::kind(*op));
     aborted_ops.push(completion_for(*op, linux_state_of(*op).done, aborted()));
+    if (input_head) pooled_turn_after_cancel(s, aborted_ops);
     shutdown_if_output_done(s);
   }
   aborted_ops.flush();

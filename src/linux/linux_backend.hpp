@@ -10,6 +10,7 @@
 #include <new>
 #include <system_error>
 
+#include "common/pool_state.hpp"
 #include "linux/completion_engine.hpp"
 #include "linux/handle_registry.hpp"
 #include "linux/linux_handle.hpp"
@@ -82,10 +83,12 @@ class linux_backend : public port_backend, protected event_source {
   }
 
   // An operation that ended during its start call: through the port (item 2),
-  // or straight back to the caller in skip-completion-on-success mode.
+  // or straight back to the caller in skip-completion-on-success mode (never
+  // a pooled recv: where the kernel picks the buffer, its result is only
+  // known from the completion queue).
   std::error_code finish_at_start(linux_handle& h, operation& op, io_result& r) noexcept {
     if (!h.is_file()) settle(h, op, r);
-    if (h.skip_on_success) {
+    if (h.skip_on_success && pool_of(op) == nullptr) {
       op_access::complete_at_start(op, r.bytes, r.error);
       op_access::end(op);
     } else {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "common/pool_state.hpp"
 #include "common/sys.hpp"
 
 namespace proact::detail {
@@ -71,6 +72,12 @@ bool decided_without_trying(const linux_handle& h, operation& op, io_result& r) 
   return ends_with(h.connection.failure_for(op_access::kind(op)), r);
 }
 
+bool pool_empty_at_turn(const operation& op, io_result& r) noexcept {
+  const pool_state* pool = pool_of(op);
+  return pool != nullptr && pool->keeper() == nullptr && pool->available() == 0 &&
+         ends_with(pool_empty(), r);
+}
+
 void settle(linux_handle& h, operation& op, io_result& r) noexcept {
   const op_kind kind = op_access::kind(op);
   if (r.error.value() == EPIPE && r.error.category() == native_category() &&
@@ -82,8 +89,10 @@ void settle(linux_handle& h, operation& op, io_result& r) noexcept {
 io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexcept {
   std::size_t& done = linux_state_of(op).done;
   switch (op_access::kind(op)) {
-    case op_kind::recv:
-      return try_recv(h.fd, op, r);
+    case op_kind::recv: {
+      bool drained = false;
+      return pool_of(op) != nullptr ? try_recv_pooled(h.fd, op, r, drained) : try_recv(h.fd, op, r);
+    }
     case op_kind::send:
       return try_send(h.fd, op, done, r);
     case op_kind::recv_from:

@@ -90,6 +90,11 @@ bool ends_at_start(const linux_handle& h, operation& op, io_result& r) noexcept;
 // connection failed); false if it is to be tried.
 bool decided_without_trying(const linux_handle& h, operation& op, io_result& r) noexcept;
 
+// A pooled recv whose buffers the pool keeps (the emulation), becoming the
+// active recv of its handle while the pool is empty: it ends with
+// pool_empty at once, as io_uring's kernel ends it when it finds its
+// provided-buffer ring empty.
+bool pool_empty_at_turn(const operation& op, io_result& r) noexcept;
 // Every final outcome of a socket operation passes here: it names what
 // Linux reports as EPIPE (shut down, not connected, or a failed connection)
 // and keeps the connection's state.

@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "common/handle_access.hpp"
+#include "common/pool_state.hpp"
 #include "proact/error.hpp"
 #include "proact/file.hpp"
 #include "proact/socket.hpp"
@@ -166,6 +167,29 @@ io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool&
     }
   }
   return succeed(r, static_cast<std::size_t>(n));
+}
+
+io_status try_recv_pooled(int fd, operation& op, io_result& r, bool& drained) noexcept {
+  drained = false;
+  if (!take_pool_buffer(op)) {
+    // Nothing to read into: pool_empty only if there is something to read
+    // (data or the end of the stream), as a kernel that picks the buffer
+    // when data is ready reports it.
+    char byte;
+    ssize_t n;
+    do n = ::recv(fd, &byte, 1, MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && would_block(errno)) {
+      drained = true;
+      return io_status::would_block;
+    }
+    r.bytes = 0;
+    r.error = pool_empty();
+    return io_status::done;
+  }
+  const io_status status = try_recv_noting_drain(fd, op, r, drained);
+  if (status == io_status::would_block || r.bytes == 0) put_back_pool_buffer(op);
+  return status;
 }
 
 void report_bytes_left(int fd) noexcept {

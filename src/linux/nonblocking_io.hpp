@@ -31,6 +31,12 @@ io_status try_recv(int fd, const operation& op, io_result& r) noexcept;
 // stream recv got less than it asked for. Data that arrives later raises a
 // new edge. A zero-byte recv only peeks: drained only when it would block.
 io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool& drained) noexcept;
+// A pooled recv's attempt (the emulation of a provided buffer): takes a
+// buffer from the pool, reads into it, and gives it back unless bytes
+// arrived (would block, eof, an error). With the pool empty: pool_empty
+// (nothing read) if the socket is readable, else would_block. `drained` as
+// for try_recv_noting_drain.
+io_status try_recv_pooled(int fd, operation& op, io_result& r, bool& drained) noexcept;
 // Asks a TCP socket to report its bytes left with each recvmsg (TCP_INQ).
 void report_bytes_left(int fd) noexcept;
 // Stream send of everything after `done` bytes; advances `done`.

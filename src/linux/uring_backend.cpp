@@ -20,6 +20,7 @@
 #include "linux/linux_handle.hpp"
 #include "linux/nonblocking_io.hpp"
 #include "linux/uring_ops.hpp"
+#include "linux/uring_pool.hpp"
 #include "linux/uring_ring.hpp"
 #include "proact/error.hpp"
 
@@ -82,6 +83,8 @@ class uring_backend final : public linux_backend {
   std::error_code close_handle(io_handle& h) override;
   void release_handle(io_handle& h) noexcept override;
   void close() noexcept override;
+  std::error_code adopt_pool(pool_state& pool) override;
+  void forget_pool(pool_state& pool) noexcept override;
 
  private:
   // event_source
@@ -104,7 +107,7 @@ class uring_backend final : public linux_backend {
   begun begin(uring_handle& s, operation& op, activation why, sqe_timing timing, io_result& result,
               submission& sub) noexcept;
   io_status disconnect_step(uring_handle& s, operation& op, io_result& r, submission& sub) noexcept;
-  outcome interpret(uring_handle& s, operation& op, int res, io_result& result,
+  outcome interpret(uring_handle& s, operation& op, int res, std::uint32_t flags, io_result& result,
                     submission& sub) noexcept;
   void finish(uring_handle& s, operation& op, op_queue& q, io_result result,
               completion_batch& out) noexcept;
@@ -128,7 +131,8 @@ class uring_backend final : public linux_backend {
   // The completion side: one thread at a time holds the CQ.
   void reap(int timeout_ms, completion_batch& out) noexcept;
   void dispatch(const uring_cqe& cqe, completion_batch& out) noexcept;
-  void on_operation_cqe(operation& op, int res, completion_batch& out) noexcept;
+  void on_operation_cqe(operation& op, int res, std::uint32_t flags,
+                        completion_batch& out) noexcept;
   void on_cancel_cqe(cancel_request& req, int res) noexcept;
   void on_handle_cancel_cqe(uring_handle& s, int res) noexcept;
   void arm_wake() noexcept;
@@ -151,6 +155,9 @@ class uring_backend final : public linux_backend {
   std::condition_variable cq_free_;
   bool cq_busy_ = false;
   bool drain_waiting_ = false;
+
+  std::mutex pools_lock_;
+  std::uint16_t next_group_ = 0;  // buffer group of the next provided-buffer ring
 };
 
 std::error_code uring_backend::init() noexcept {
@@ -321,10 +328,11 @@ begun uring_backend::begin(uring_handle& s, operation& op, activation why, sqe_t
                            io_result& result, submission& sub) noexcept {
   uring_op& st = state_of(op);
   const bool at_start = why == activation::start_call;
-  const bool speculate = at_start && s.skip_on_success;
+  // Never a pooled recv whose buffer the kernel picks: no buffer to try with.
+  const bool speculate = at_start && s.skip_on_success && !kernel_picks_buffer(op);
   io_result r;
   io_status status = io_status::would_block;
-  if (decided_without_trying(s, op, r)) {
+  if (decided_without_trying(s, op, r) || pool_empty_at_turn(op, r)) {
     status = io_status::done;
   } else {
     switch (op_access::kind(op)) {
@@ -567,10 +575,11 @@ void uring_backend::await_answers(const cancel_request* reqs, std::size_t n) noe
 
 // ---- completions ---------------------------------------------------------------------
 
-outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_result& result,
-                                 submission& sub) noexcept {
+outcome uring_backend::interpret(uring_handle& s, operation& op, int res, std::uint32_t flags,
+                                 io_result& result, submission& sub) noexcept {
   uring_op& st = state_of(op);
   if (res == -ECANCELED) {
+    give_back_kernel_buffer(op, flags);
     if (!st.cancel_requested) {
       // Nobody asked for this: io_uring ties a request to the thread that
       // submitted it, and when that thread has exited it fails the
@@ -590,6 +599,20 @@ outcome uring_backend::interpret(uring_handle& s, operation& op, int res, io_res
   }
   switch (op_access::kind(op)) {
     case op_kind::recv:
+      if (kernel_picks_buffer(op)) return pooled_recv_outcome(op, res, flags, result);
+      if (pool_of(op) != nullptr) {
+        // The emulation's POLL_ADD reported readiness: the attempt, unless
+        // its end was asked for.
+        if (res == -EINTR || !may_continue(s, st)) return outcome::reissue;
+        if (res < 0) {
+          result = io_result{0, native_error(-res)};
+          return outcome::complete;
+        }
+        bool drained = false;
+        return try_recv_pooled(s.fd, op, result, drained) == io_status::would_block
+                   ? outcome::reissue
+                   : outcome::complete;
+      }
       return recv_result(op, res, result);
     case op_kind::send:
       return send_result(op, res, result);
@@ -654,7 +677,8 @@ void uring_backend::finish(uring_handle& s, operation& op, op_queue& q, io_resul
   if (&q == &s.output) shutdown_if_output_done(s);
 }
 
-void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& out) noexcept {
+void uring_backend::on_operation_cqe(operation& op, int res, std::uint32_t flags,
+                                     completion_batch& out) noexcept {
   uring_op& st = state_of(op);
   uring_handle& s = *st.handle;
   bool free_handle = false;
@@ -665,7 +689,7 @@ void uring_backend::on_operation_cqe(operation& op, int res, completion_batch& o
     in_kernel_ops_.fetch_sub(1, std::memory_order_relaxed);
     io_result result;
     submission sub;  // whatever this pushes goes with the rest of the poll's batch
-    bool finished = interpret(s, op, res, result, sub) == outcome::complete;
+    bool finished = interpret(s, op, res, flags, result, sub) == outcome::complete;
     if (!finished) {
       if (!may_continue(s, st)) {
         result = io_result{st.queued.done, aborted()};
@@ -779,7 +803,7 @@ void uring_backend::dispatch(const uring_cqe& cqe, completion_batch& out) noexce
     arm_wake();
   } else {
     // NOLINTNEXTLINE(performance-no-int-to-ptr): user_data carries the address
-    on_operation_cqe(*reinterpret_cast<operation*>(cqe.user_data), cqe.res, out);
+    on_operation_cqe(*reinterpret_cast<operation*>(cqe.user_data), cqe.res, cqe.flags, out);
   }
 }
 
@@ -862,6 +886,28 @@ void uring_backend::drain() noexcept {
     while (in_kernel_ops_.load(std::memory_order_acquire) != 0) reap(100, out);
   }
   release_cq();
+}
+
+// ---- buffer pools ------------------------------------------------------------------
+
+// A provided-buffer ring per pool, where the kernel has them (Linux 5.19);
+// elsewhere the pool keeps its buffers and pooled recvs are emulated
+// (readiness, then try_recv_pooled), as on epoll.
+std::error_code uring_backend::adopt_pool(pool_state& pool) {
+  std::lock_guard lock(pools_lock_);
+  std::error_code ec;
+  uring_pool* keeper = uring_pool::create(ring_.native(), pool, next_group_, ec);
+  if (keeper == nullptr) return ec == errc::no_resources ? ec : std::error_code{};
+  pool.kept_by(keeper, next_group_);
+  ++next_group_;
+  return {};
+}
+
+void uring_backend::forget_pool(pool_state& pool) noexcept {
+  if (pool.keeper() == nullptr) return;
+  std::lock_guard lock(pools_lock_);
+  uring_pool::destroy(ring_.native(), static_cast<uring_pool*>(pool.keeper()));
+  pool.kept_by(nullptr, 0);
 }
 
 // ---- the port ---------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/handle_access.hpp"
+#include "common/pool_state.hpp"
 #include "proact/error.hpp"
 #include "proact/socket.hpp"
 
@@ -22,6 +23,18 @@ static_assert(sizeof(uring_op) <= op_backend_storage);
 
 void prepare_recv(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept {
   uring_op& st = state_of(op);
+  if (const pool_state* pool = pool_of(op)) {
+    if (pool->keeper() != nullptr) {
+      // The kernel picks the buffer when data is ready (none while it waits).
+      io_uring_prep_recv(sqe, h.fd, nullptr, static_cast<unsigned>(pool->size()), 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = pool->group();
+    } else {
+      // Emulation: readiness, then try_recv_pooled.
+      io_uring_prep_poll_add(sqe, h.fd, POLLIN | POLLRDHUP);
+    }
+    return;
+  }
   const buffer* bufs = op_access::buffers(op);
   const std::size_t count = op_access::buffer_count(op);
   if (total_size(op) == 0) {
@@ -194,6 +207,32 @@ outcome recv_result(operation& op, int res, io_result& result) noexcept {
   else  // 0: the peer's orderly shutdown
     result = io_result{0, res == 0 ? make_error_code(error::eof) : native_error(-res)};
   return outcome::complete;
+}
+
+bool kernel_picks_buffer(const operation& op) noexcept {
+  const pool_state* pool = pool_of(op);
+  return pool != nullptr && pool->keeper() != nullptr;
+}
+
+void give_back_kernel_buffer(operation& op, std::uint32_t flags) noexcept {
+  if ((flags & IORING_CQE_F_BUFFER) == 0 || !kernel_picks_buffer(op)) return;
+  const auto id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+  pool_state& pool = *pool_of(op);
+  pool.lend(id);  // the kernel took it; it goes straight back
+  (void)pool.release(id);
+}
+
+outcome pooled_recv_outcome(operation& op, int res, std::uint32_t flags,
+                            io_result& result) noexcept {
+  if (res > 0 && (flags & IORING_CQE_F_BUFFER) != 0)
+    lend_pool_buffer(op, static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+  else
+    give_back_kernel_buffer(op, flags);
+  if (res == -ENOBUFS) {
+    result = io_result{0, pool_empty()};
+    return outcome::complete;
+  }
+  return recv_result(op, res, result);
 }
 
 outcome send_result(operation& op, int res, io_result& result) noexcept {

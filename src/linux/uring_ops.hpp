@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 
 #include "common/backend.hpp"
@@ -97,6 +98,16 @@ void prepare(const uring_handle& h, operation& op, io_uring_sqe* sqe) noexcept;
 enum class outcome { complete, reissue };
 
 outcome recv_result(operation& op, int res, io_result& result) noexcept;
+// A pooled recv whose buffer the kernel picked from the pool's ring: -ENOBUFS
+// (the ring was empty) is pool_empty; a buffer the CQE names (`flags`) goes
+// to the caller with the bytes, or back to the ring if none arrived.
+outcome pooled_recv_outcome(operation& op, int res, std::uint32_t flags,
+                            io_result& result) noexcept;
+// A CQE that names a buffer the operation does not hand out (`flags`): it
+// goes back to the pool's ring.
+void give_back_kernel_buffer(operation& op, std::uint32_t flags) noexcept;
+// Whether `op` is a pooled recv whose pool's buffers the kernel holds.
+bool kernel_picks_buffer(const operation& op) noexcept;
 outcome send_result(operation& op, int res, io_result& result) noexcept;
 outcome accept_result(const uring_handle& h, operation& op, int res, io_result& result) noexcept;
 outcome connect_result(const uring_handle& h, operation& op, int res, io_result& result) noexcept;

@@ -76,6 +76,10 @@ class uring_ring {
   // backend relies on; errors are uring_unavailable(errno).
   std::error_code open(unsigned entries) noexcept;
 
+  // For registrations (provided-buffer rings), which the kernel serializes
+  // with submissions itself.
+  io_uring& native() noexcept { return ring_; }
+
   // ---- submission: any thread ----
 
   // Fills one SQE with `prep(sqe)` and publishes it. On success `position`

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/op_access.hpp"
+#include "common/pool_state.hpp"
 #include "iocp_io.hpp"
 #include "proact/error.hpp"
 #include "winsock.hpp"
@@ -88,6 +89,16 @@ std::size_t requested_bytes(const operation& op) noexcept {
 
 bool is_read(op_kind kind) noexcept {
   return kind == op_kind::recv || kind == op_kind::recv_from || kind == op_kind::accept;
+}
+
+// A pooled recv with no read pending ahead of it (its turn is now) and its
+// pool empty.
+bool pool_empty_at_start(const iocp_handle& h, const operation& op) noexcept {
+  const pool_state* pool = pool_of(op);
+  if (pool == nullptr || pool->available() != 0) return false;
+  for (iocp_op* s = h.first; s != nullptr; s = s->next)
+    if (is_read(op_access::kind(*op_access::from_backend(s)))) return false;
+  return true;
 }
 
 DWORD to_milliseconds(timeout t) noexcept {
@@ -219,22 +230,31 @@ std::error_code iocp_backend::start(io_handle& base, operation& op, const endpoi
       unpromise(h);
       op_access::complete_at_start(op, 0, {});
       op_access::end(op);
+    } else if (pool_empty_at_start(h, op)) {
+      // As io_uring's kernel ends a recv whose turn comes with its
+      // provided-buffer ring empty.
+      ec = deliver_now(h, op, s, pool_empty_code, 0);
     } else if (kind == op_kind::flush) {
       ec = start_flush(h, op, s);
     } else if (kind == op_kind::send && h.kind == handle_kind::local_stream &&
                requested_bytes(op) == 0) {
       ec = start_empty_pipe_send(h, op, s);
     } else {
-      track(h, op, s);  // before the call: its packet may be dequeued at once
-      DWORD bytes = 0;
-      if (kind == op_kind::connect && remote != nullptr) ec = bind_for_connect(h, op, *remote);
-      if (!ec) ec = issue(h, op, s, remote, bytes);
-      // Wine connects through Linux, which answers the connect() after an
-      // asynchronously refused one with ECONNABORTED, once; Windows reuses
-      // the socket.
-      if (kind == op_kind::connect && ec == native_error(WSAECONNABORTED) && running_under_wine())
-        ec = issue(h, op, s, remote, bytes);
-      ec = settle(h, op, s, ec, bytes);
+      if (hold_behind_pooled(h, op, s)) {
+        // Issued when the pooled recv ahead of it has taken its bytes.
+      } else {
+        track(h, op, s);  // before the call: its packet may be dequeued at once
+        DWORD bytes = 0;
+        if (kind == op_kind::connect && remote != nullptr) ec = bind_for_connect(h, op, *remote);
+        if (!ec) ec = issue(h, op, s, remote, bytes);
+        // Wine connects through Linux, which answers the connect() after an
+        // asynchronously refused one with ECONNABORTED, once; Windows reuses
+        // the socket.
+        if (kind == op_kind::connect && ec == native_error(WSAECONNABORTED) && running_under_wine())
+          ec = issue(h, op, s, remote, bytes);
+        ec = settle(h, op, s, ec, bytes);
+        note_issued_recv(h, op, ec);
+      }
     }
   }
   open_.leave();
@@ -293,7 +313,9 @@ std::error_code iocp_backend::settle(iocp_handle& h, operation& op, iocp_op& s, 
 
 std::error_code iocp_backend::deliver_now(iocp_handle& h, operation& op, iocp_op& s, int code,
                                           std::size_t bytes) noexcept {
-  if (h.skip_on_success) {
+  // A pooled recv's buffer is taken when its packet is handled: it never
+  // completes at start.
+  if (h.skip_on_success && pool_of(op) == nullptr) {
     finish_at_start(h, op, s, code, bytes);
     return {};
   }
@@ -384,7 +406,8 @@ void iocp_backend::untrack(iocp_handle& h, operation& op, iocp_op& s) noexcept {
 bool iocp_backend::cancel_each(iocp_handle& h) noexcept {
   bool any = false;
   for (iocp_op* s = h.first; s != nullptr; s = s->next)
-    if (withdraw_job(h, *s) || CancelIoEx(h.native(), &s->overlapped)) any = true;
+    if (withdraw_job(h, *s) || withdraw_held(h, *s) || CancelIoEx(h.native(), &s->overlapped))
+      any = true;
   return any;
 }
 
@@ -455,8 +478,10 @@ std::error_code iocp_backend::cancel(io_handle& base, operation* op) {
     // order, and Wine's CancelIoEx(h, NULL) succeeds even when nothing is
     // pending.
     if (target != nullptr) {
-      if (withdraw_job(h, op_access::backend<iocp_op>(*op))) {
-        // A flush still waiting for a worker thread: ended here.
+      if (withdraw_job(h, op_access::backend<iocp_op>(*op)) ||
+          withdraw_held(h, op_access::backend<iocp_op>(*op))) {
+        // A flush still waiting for a worker thread, or a recv held behind
+        // a pooled one: ended here.
       } else if (!CancelIoEx(h.native(), target)) {
         const auto code = static_cast<int>(GetLastError());
         ec = code == ERROR_NOT_FOUND ? not_found() : native_error(code);
@@ -587,6 +612,7 @@ bool iocp_backend::translate(const OVERLAPPED_ENTRY& entry, completion& out) noe
     }
     out.error = io_outcome(h, *op, s, code, bytes);
     if (is_stream(h)) h.connection.observe(op_access::kind(*op), out.error, bytes);
+    if (is_stream(h)) recv_done(h, *op);
     out.bytes = bytes;
   }
   drop_ref(h);  // its packet is out: the handle may go

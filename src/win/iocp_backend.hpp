@@ -81,7 +81,13 @@ class iocp_handle final : public io_handle {
   iocp_op* last = nullptr;
   connection_state connection;  // streams: how later operations end
   // TCP streams only: what a disconnect must know.
-  std::size_t sends = 0;               // pending sends and send_files (go before its end)
+  std::size_t sends = 0;  // pending sends and send_files (go before its end)
+  // Streams: the pooled recv whose zero-length read is in the kernel, if
+  // any. The recvs started after it are held (iocp_op::held, `held` of
+  // them) until it has taken its bytes, so that none takes them first; a
+  // pooled recv is held until the recvs ahead of it are done.
+  operation* pooled_waiting = nullptr;
+  std::size_t held = 0;
   operation* disconnecting = nullptr;  // the disconnect in progress
 };
 
@@ -149,6 +155,16 @@ class iocp_backend final : public port_backend {
   std::error_code start_flush(iocp_handle& h, operation& op, iocp_op& s) noexcept;
   // Cancels `s` if it is a flush still queued (true); else false.
   bool withdraw_job(iocp_handle& h, iocp_op& s) noexcept;
+  // Pooled recvs (iocp_pooled.cpp), under h.lock. A recv started while a
+  // pooled recv waits is held (true); else false.
+  bool hold_behind_pooled(iocp_handle& h, operation& op, iocp_op& s) noexcept;
+  // Cancels `s` if it is held (posted aborted: true); else false.
+  bool withdraw_held(iocp_handle& h, iocp_op& s) noexcept;
+  // A started recv went to the kernel: a pooled one holds those after it.
+  void note_issued_recv(iocp_handle& h, operation& op, std::error_code started) noexcept;
+  // The packet of `op` (of a stream) was handled: the recvs held go to the
+  // kernel in start order, as far as they may (see iocp_pooled.cpp).
+  void recv_done(iocp_handle& h, operation& op) noexcept;
   // The worker's end of a flush: its packet, with the native `code`.
   friend class iocp_file_worker;
   void post_job_result(iocp_handle& h, iocp_op& s, int code) noexcept;

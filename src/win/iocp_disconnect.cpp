@@ -69,7 +69,7 @@ std::error_code iocp_backend::start_disconnect(iocp_handle& h, operation& op, io
     code = WSAGetLastError();  // e.g. not connected: the result, not a refusal
   if (code == 0) {
     for (iocp_op* r = h.first; r != nullptr; r = r->next)
-      if (op_access::kind(*op_access::from_backend(r)) == op_kind::recv)
+      if (op_access::kind(*op_access::from_backend(r)) == op_kind::recv && !withdraw_held(h, *r))
         CancelIoEx(h.native(), &r->overlapped);
     h.disconnecting = &op;
     s.phase = phase_drain;

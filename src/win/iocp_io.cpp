@@ -4,6 +4,7 @@
 #include <new>
 
 #include "common/handle_access.hpp"
+#include "common/pool_state.hpp"
 #include "common/sys.hpp"
 #include "proact/error.hpp"
 #include "proact/file.hpp"
@@ -280,26 +281,89 @@ bool never_connected(const iocp_handle& h) noexcept {
          WSAGetLastError() == WSAENOTCONN;
 }
 
-// A zero-length recv completes when the stream becomes readable: data waits
-// (left unconsumed: success) or the peer ended the stream (eof).
-std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
-  if (!h.gate.enter()) return aborted();
-  std::error_code ec;
+// How many bytes a stream whose zero-length read completed holds (the
+// caller is inside h.gate): eof (or the reset Wine hides) once the peer
+// ended it and nothing is left.
+std::error_code bytes_waiting(const iocp_handle& h, std::size_t& waiting) noexcept {
+  waiting = 0;
   if (h.kind == handle_kind::local_stream) {
     // PeekNamedPipe fails with ERROR_BROKEN_PIPE once the other end is
     // closed and nothing is left to read.
     DWORD available = 0;
     if (!PeekNamedPipe(h.native(), nullptr, 0, nullptr, &available, nullptr)) {
       const DWORD code = GetLastError();
-      ec = code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
-                                     : native_error(static_cast<int>(code));
+      return code == ERROR_BROKEN_PIPE ? make_error_code(error::eof)
+                                       : native_error(static_cast<int>(code));
     }
-  } else {
-    u_long waiting = 0;
-    if (ioctlsocket(h.socket(), FIONREAD, &waiting) != 0)
-      ec = winsock::last_error();
-    else if (waiting == 0)
-      ec = end_of_stream(h);
+    waiting = available;
+    return {};
+  }
+  u_long count = 0;
+  if (ioctlsocket(h.socket(), FIONREAD, &count) != 0) return winsock::last_error();
+  waiting = count;
+  return count == 0 ? end_of_stream(h) : std::error_code{};
+}
+
+// A zero-length recv completes when the stream becomes readable: data waits
+// (left unconsumed: success) or the peer ended the stream (eof).
+std::error_code zero_length_recv_result(iocp_handle& h) noexcept {
+  if (!h.gate.enter()) return aborted();
+  std::size_t waiting = 0;
+  const std::error_code ec = bytes_waiting(h, waiting);
+  h.gate.leave();
+  return ec;
+}
+
+// A read of `size` bytes that the pipe holds already: it completes during
+// the call. Its event's low bit set keeps its completion off the port.
+// One event per thread that reads so, made on first use.
+struct thread_event {
+  HANDLE handle = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  thread_event() noexcept = default;
+  thread_event(const thread_event&) = delete;
+  thread_event& operator=(const thread_event&) = delete;
+  ~thread_event() {
+    if (handle != nullptr) CloseHandle(handle);
+  }
+};
+
+bool read_pipe_now(HANDLE pipe, void* data, DWORD size, DWORD& got) noexcept {
+  thread_local thread_event event;
+  if (event.handle == nullptr) return false;
+  OVERLAPPED ov{};
+  ov.hEvent = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(event.handle) | 1);
+  if (ReadFile(pipe, data, size, &got, &ov) != FALSE) return true;
+  return GetLastError() == ERROR_IO_PENDING && GetOverlappedResult(pipe, &ov, &got, TRUE) != FALSE;
+}
+
+// A pooled recv's zero-length read completed: the stream is readable. The
+// bytes waiting go into a buffer taken from the pool now (a read of no
+// more than is there, which cannot block); pool_empty if it has none, data
+// left in place; eof at the end of the stream, no buffer taken.
+std::error_code pooled_recv_result(iocp_handle& h, operation& op, std::size_t& bytes) noexcept {
+  bytes = 0;
+  if (!h.gate.enter()) return aborted();
+  std::size_t waiting = 0;
+  std::error_code ec = bytes_waiting(h, waiting);
+  if (!ec && waiting == 0) ec = make_error_code(error::eof);  // a pipe read by another recv
+  if (!ec && !take_pool_buffer(op)) ec = pool_empty();
+  if (!ec) {
+    const buffer b = op_access::buffers(op)[0];
+    const auto size = static_cast<DWORD>(waiting < b.size ? waiting : b.size);
+    if (h.kind == handle_kind::local_stream) {
+      DWORD got = 0;
+      if (read_pipe_now(h.native(), b.data, size, got))
+        bytes = got;
+      else
+        ec = native_error(static_cast<int>(GetLastError()));
+    } else {
+      const int got = ::recv(h.socket(), static_cast<char*>(b.data), static_cast<int>(size), 0);
+      if (got > 0)
+        bytes = static_cast<std::size_t>(got);
+      else
+        ec = got == 0 ? end_of_stream(h) : winsock::last_error();
+    }
+    if (bytes == 0) put_back_pool_buffer(op);
   }
   h.gate.leave();
   return ec;
@@ -400,6 +464,7 @@ bool refused_at_start(op_kind kind, int code) noexcept {
 std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
                            std::size_t& bytes) noexcept {
   release_io(s);
+  if (code == pool_empty_code) return pool_empty();
   const op_kind kind = op_access::kind(op);
   if (kind == op_kind::recv_from && (code == 0 || is_warning(code))) {
     if (endpoint* source = op_access::address(op))
@@ -422,6 +487,7 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
   }
   switch (kind) {
     case op_kind::recv:
+      if (pool_of(op) != nullptr) return pooled_recv_result(h, op, bytes);
       if (bytes != 0) return {};
       if (h.gate.is_shut()) return aborted();
       // A stream recv that got nothing into a non-empty buffer: end of stream.

@@ -33,6 +33,7 @@ struct iocp_op {
   int from_length;           // recv_from: length of the source address
   bool posted;               // the packet was posted by the backend with posted_code
   bool tracked;              // on h's list (and counted in h.sends if a TCP send)
+  bool held;                 // a recv waiting behind a pooled recv, not yet issued
   std::uint8_t phase;        // disconnect: see iocp_disconnect.cpp
   SOCKET accepted;           // accept: the socket AcceptEx connects
   union {
@@ -87,6 +88,10 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
 // Frees what an operation holds beyond its state (a pipe send's copy). Called
 // when its result is known, or when its start is refused.
 void release_io(iocp_op& s) noexcept;
+
+// The code of a pooled recv's result posted because its pool was empty
+// (no native code means that; native codes are positive).
+inline constexpr int pool_empty_code = -1;
 
 // What an operation ended by cancel, close or port close reports.
 inline std::error_code aborted() noexcept {

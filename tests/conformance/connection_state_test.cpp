@@ -67,6 +67,7 @@ class Item24_ConnectionState : public FileTest {
     ASSERT_TRUE(connect_pair(port_, pair_));
     ASSERT_TRUE(create_file("source", "0123456789", 10));
     ASSERT_OK(source_.open(dir_.path("source"), file_mode::read));
+    ASSERT_OK(pool_.open(port_, 2, 16));
   }
 
   // Resets the server's connection: the client closes with bytes it never
@@ -88,6 +89,9 @@ class Item24_ConnectionState : public FileTest {
       expect_ends_with(port_, "zero-byte recv", expected, [&](proact::operation& op) {
         return s.recv(op, proact::buffer{&none, 0});
       });
+      expect_ends_with(port_, "pooled recv", expected,
+                       [&](proact::operation& op) { return s.recv_pooled(op, pool_); });
+      EXPECT_EQ(pool_.available(), 2u) << "a pooled recv that failed holds no buffer";
       expect_ends_with(port_, "send", expected, [&](proact::operation& op) {
         return s.send(op, proact::make_buffer("after", 5));
       });
@@ -99,6 +103,7 @@ class Item24_ConnectionState : public FileTest {
 
   tcp_pair pair_;
   proact::file source_;
+  proact::buffer_pool pool_;
 };
 
 // ---- a broken connection stays broken ---------------------------------------------

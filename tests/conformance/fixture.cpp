@@ -104,6 +104,8 @@ const char* name_of(proact::errc e) noexcept {
       return "tls_verification_failed";
     case proact::errc::tls_truncated:
       return "tls_truncated";
+    case proact::errc::pool_empty:
+      return "pool_empty";
   }
   return "?";
 }

@@ -373,6 +373,50 @@ TEST_F(Golden, ZeroByteRecv) {
   expect_trace("zero_byte_recv");
 }
 
+TEST_F(Golden, PooledRecv) {
+  tcp_pair pair;
+  connect(pair, peer_port_, 100, port_, server);
+  if (HasFatalFailure()) return;
+  proact::tcp_socket& s = pair.server;
+  proact::buffer_pool pool;
+  ASSERT_OK(pool.open(port_, 1, 8));
+  auto note_buffer = [&](const std::string& label, const proact::operation& op) {
+    t_.note(label + (op.pooled() ? " has a buffer" : " has no buffer"));
+  };
+  proact::operation p1;
+  t_.start("pooled#1", p1, s.recv_pooled(p1, pool));
+  t_.idle(port_);
+  peer_sends(pair.client, "data");
+  t_.next(port_);
+  note_buffer("pooled#1", p1);
+  if (p1.pooled()) t_.data("pooled#1", p1.pooled().data.data, 4);
+  // The pool's one buffer is lent: pool_empty, nothing consumed.
+  peer_sends(pair.client, "more");
+  proact::operation p2;
+  t_.start("pooled#2", p2, s.recv_pooled(p2, pool));
+  t_.next(port_);
+  note_buffer("pooled#2", p2);
+  t_.call("release pooled#1", pool.release(p1.pooled().id));
+  t_.call("release pooled#1 again", pool.release(p1.pooled().id));
+  t_.start("pooled#3", p2, s.recv_pooled(p2, pool));
+  t_.next(port_);
+  if (p2.pooled()) t_.data("pooled#3", p2.pooled().data.data, 4);
+  t_.call("release pooled#3", pool.release(p2.pooled().id));
+  // Cancelled: no buffer.
+  t_.start("pooled#4", p1, s.recv_pooled(p1, pool));
+  t_.idle(port_);
+  t_.call("cancel pooled#4", s.cancel(p1));
+  t_.next(port_);
+  note_buffer("pooled#4", p1);
+  // The end of the stream: eof, no buffer.
+  ASSERT_OK(pair.client.shutdown_send());
+  t_.start("pooled#5", p1, s.recv_pooled(p1, pool));
+  t_.next(port_);
+  note_buffer("pooled#5", p1);
+  t_.idle(port_);
+  expect_trace("pooled_recv");
+}
+
 TEST_F(Golden, SkipOnSuccess) {
   tcp_pair pair;
   connect(pair, peer_port_, 100, port_, server);

@@ -26,6 +26,7 @@
 #include <system_error>
 #include <utility>
 
+#include "proact/buffer.hpp"
 #include "proact/detail/loop_node.hpp"
 #include "proact/detail/op_deadline.hpp"
 #include "proact/export.hpp"
@@ -39,6 +40,14 @@ class loop;
 struct io_result {
   std::error_code error;
   std::size_t bytes = 0;
+};
+
+// What an awaited pooled recv gives back: auto [ec, bytes, buf] = co_await ...;
+// `buf` is the caller's until the pool's release(buf.id) (none if no buffer).
+struct pooled_recv_result {
+  std::error_code error;
+  std::size_t bytes = 0;
+  pooled_buffer buffer;
 };
 
 namespace detail {
@@ -148,7 +157,7 @@ class PROACT_API io_awaitable_base : public loop_node {
 // Start is a callable std::error_code(loop_node&) (or (operation&)) that
 // starts the operation.
 template <class Start>
-class io_awaitable final : public io_awaitable_base {
+class io_awaitable : public io_awaitable_base {
  public:
   io_awaitable(handle& h, Start start) noexcept
       : io_awaitable_base(h, &start_thunk), start_op_(std::move(start)) {}
@@ -183,6 +192,32 @@ class io_awaitable final : public io_awaitable_base {
     return me.start_op_(static_cast<loop_node&>(me));
   }
   Start start_op_;
+};
+
+// A pooled recv's awaitable: its result names the buffer it took.
+template <class Start>
+class pooled_recv_awaitable final : public io_awaitable<Start> {
+ public:
+  pooled_recv_awaitable(handle& h, Start start) noexcept
+      : io_awaitable<Start>(h, std::move(start)) {}
+  pooled_recv_awaitable(pooled_recv_awaitable&& other) noexcept = default;
+  pooled_recv_awaitable& operator=(pooled_recv_awaitable&&) = delete;
+  ~pooled_recv_awaitable() = default;
+
+  proact::pooled_recv_result await_resume() const noexcept {
+    const io_result r = io_awaitable_base::await_resume();
+    return proact::pooled_recv_result{r.error, r.bytes, this->pooled()};
+  }
+  [[nodiscard]] pooled_recv_awaitable with_timeout(
+      std::chrono::steady_clock::duration after) && noexcept {
+    this->set_deadline(std::chrono::steady_clock::now() + after);
+    return std::move(*this);
+  }
+  [[nodiscard]] pooled_recv_awaitable with_deadline(
+      std::chrono::steady_clock::time_point at) && noexcept {
+    this->set_deadline(at);
+    return std::move(*this);
+  }
 };
 
 }  // namespace detail
