@@ -63,6 +63,11 @@ LONG accepts_outstanding = 0;
 LONG stop_posted = 0;
 DWORD workers = 0;
 
+// Win32 passes a SOCKET where a HANDLE is wanted (CreateIoCompletionPort).
+HANDLE as_handle(SOCKET s) {
+  return reinterpret_cast<HANDLE>(s);  // NOLINT(performance-no-int-to-ptr)
+}
+
 // Once stopping and no AcceptEx is outstanding: one stop packet per worker.
 void post_stop_if_done() {
   if (InterlockedCompareExchange(&stopping, 0, 0) == 0) return;
@@ -87,22 +92,35 @@ void end_connection(connection* c) {
   if (InterlockedIncrement(&ended) == stop_after) begin_stop();
 }
 
+// One more AcceptEx pending (each completed one is replaced; one that
+// cannot start is said on stderr, the others go on).
 void post_accept() {
   auto* c =
       static_cast<connection*>(HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(connection)));
-  if (c == nullptr) return;
+  if (c == nullptr) {
+    std::fprintf(stderr, "HeapAlloc failed: one accept fewer\n");
+    return;
+  }
   c->what = step::accept;
   c->s = WSASocket(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
   if (c->s == INVALID_SOCKET) {
+    std::fprintf(stderr, "WSASocket failed: error %lu; one accept fewer\n",
+                 static_cast<unsigned long>(WSAGetLastError()));
     HeapFree(GetProcessHeap(), 0, c);
     return;
   }
   InterlockedIncrement(&accepts_outstanding);
   DWORD bytes = 0;
-  if (!accept_ex(listener, c->s, c->addresses, 0, address_size, address_size, &bytes, &c->ov) &&
-      WSAGetLastError() != ERROR_IO_PENDING) {
-    free_connection(c);
-    InterlockedDecrement(&accepts_outstanding);
+  if (!accept_ex(listener, c->s, c->addresses, 0, address_size, address_size, &bytes, &c->ov)) {
+    const int error = WSAGetLastError();
+    if (error != ERROR_IO_PENDING) {
+      if (InterlockedCompareExchange(&stopping, 0, 0) == 0) {
+        std::fprintf(stderr, "AcceptEx failed: error %d; one accept fewer\n", error);
+      }
+      free_connection(c);
+      InterlockedDecrement(&accepts_outstanding);
+      post_stop_if_done();
+    }
   }
 }
 
@@ -145,7 +163,7 @@ void on_accept(connection* c, BOOL ok, worker_totals& totals) {
   }
   setsockopt(c->s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, reinterpret_cast<char*>(&listener),
              sizeof listener);
-  if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(c->s), port, connection_key, 0) != port) {
+  if (CreateIoCompletionPort(as_handle(c->s), port, connection_key, 0) != port) {
     free_connection(c);
     return;
   }
@@ -192,15 +210,24 @@ DWORD WINAPI worker(LPVOID parameter) {
   }
 }
 
+// A decimal number up to `most`, the whole argument.
+bool number(const char* text, unsigned long most, unsigned long& out) {
+  char* end = nullptr;
+  out = std::strtoul(text, &end, 10);
+  return *text >= '0' && *text <= '9' && *end == '\0' && out <= most;
+}
+
 bool parse(int argc, char** argv, u_short& port_number) {
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc; i += 2) {
     const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--port") == 0 && has_value) {
-      port_number = static_cast<u_short>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (std::strcmp(argv[i], "--connections") == 0 && has_value) {
-      stop_after = static_cast<LONG>(std::strtol(argv[++i], nullptr, 10));
+    unsigned long value = 0;
+    if (std::strcmp(argv[i], "--port") == 0 && has_value && number(argv[i + 1], 65535, value)) {
+      port_number = static_cast<u_short>(value);
+    } else if (std::strcmp(argv[i], "--connections") == 0 && has_value &&
+               number(argv[i + 1], 0x7fffffff, value)) {
+      stop_after = static_cast<LONG>(value);
     } else {
-      std::fprintf(stderr, "usage: %s [--port N] [--connections N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port 0-65535] [--connections N]\n", argv[0]);
       return false;
     }
   }
@@ -238,7 +265,7 @@ int main(int argc, char** argv) {
     return fail("bind");
   }
   if (listen(listener, SOMAXCONN) != 0) return fail("listen");
-  if (CreateIoCompletionPort(reinterpret_cast<HANDLE>(listener), port, listener_key, 0) != port) {
+  if (CreateIoCompletionPort(as_handle(listener), port, listener_key, 0) != port) {
     return fail("CreateIoCompletionPort(listener)");
   }
   GUID accept_ex_id = WSAID_ACCEPTEX;
