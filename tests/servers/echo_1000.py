@@ -13,27 +13,14 @@ import servertest as st
 
 async def drive(host, port, count, rounds, timeout):
     t0 = time.monotonic()
-    sem = asyncio.Semaphore(256)  # connects in flight at once
-
-    async def connect():
-        async with sem:
-            return await asyncio.open_connection(host, port)
-
-    conns = await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout)
+    conns = await st.open_connections(host, port, count, timeout)
     print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
     rng = random.Random(1234)
     sent = 0
     for r in range(rounds):
         messages = [rng.randbytes(rng.randint(1, 2048))
                     for _ in range(count)]
-        for (_, writer), message in zip(conns, messages):
-            writer.write(message)
-        await asyncio.wait_for(asyncio.gather(*(w.drain() for _, w in conns)), timeout)
-        echoes = await asyncio.wait_for(
-            asyncio.gather(*(reader.readexactly(len(m)) for (reader, _), m in zip(conns, messages))),
-            timeout)
-        bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
-        st.check(not bad, f"round {r}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
+        await st.echo_round(conns, messages, timeout, f"round {r}")
         sent += sum(len(m) for m in messages)
         print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)", flush=True)
     # Still all open: none was closed by the server meanwhile.

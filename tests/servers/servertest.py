@@ -5,6 +5,7 @@ test, whatever way the test ends (failure, exception, SIGTERM from CTest).
 A test exits 0 on success, 1 on failure (fail() prints why)."""
 
 import argparse
+import asyncio
 import atexit
 import ctypes
 import os
@@ -94,6 +95,31 @@ def fail(message):
 def check(condition, message):
     if not condition:
         fail(message)
+
+
+async def open_connections(host, port, count, timeout, at_once=256):
+    """count asyncio connections (reader, writer), at most at_once connecting
+    at a time."""
+    sem = asyncio.Semaphore(at_once)
+
+    async def connect():
+        async with sem:
+            return await asyncio.open_connection(host, port)
+
+    return await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout)
+
+
+async def echo_round(conns, messages, timeout, label):
+    """Writes messages[i] on conns[i], all at once, then reads every echo and
+    checks it byte for byte."""
+    for (_, writer), message in zip(conns, messages):
+        writer.write(message)
+    await asyncio.wait_for(asyncio.gather(*(w.drain() for _, w in conns)), timeout)
+    echoes = await asyncio.wait_for(
+        asyncio.gather(*(reader.readexactly(len(m)) for (reader, _), m in zip(conns, messages))),
+        timeout)
+    bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
+    check(not bad, f"{label}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
 
 
 def raise_nofile(wanted=65536):

@@ -69,13 +69,8 @@ int main() {
   dequeue_one(port, "the peer's recv");
 
   // An AcceptEx pending on the listener, then closesocket of the listener.
-  static char addresses[2 * address_space];
-  SOCKET spare = new_socket();
   op accept_x("accept_x");
-  DWORD bytes = 0;
-  started("AcceptEx", accept_x,
-          x.accept_ex(listener, spare, addresses, 0, address_space, address_space, &bytes,
-                      &accept_x.ov) != FALSE);
+  SOCKET spare = accept_pending(listener, x, accept_x);
   std::printf("closesocket(listener): %d\n", closesocket(listener));
   dequeue_closed(port, 1, "the accept of the closed listener");
   listener = new_socket();  // end() closes it
