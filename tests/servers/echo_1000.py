@@ -5,24 +5,12 @@ byte; then close half of them, stop the server (SIGINT) with the other half
 open: it must stop cleanly, close them, and its statistics must agree."""
 
 import asyncio
-import random
-import time
 
 import servertest as st
 
 
 async def drive(host, port, count, rounds, timeout):
-    t0 = time.monotonic()
-    conns = await st.open_connections(host, port, count, timeout)
-    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
-    rng = random.Random(1234)
-    sent = 0
-    for r in range(rounds):
-        messages = [rng.randbytes(rng.randint(1, 2048))
-                    for _ in range(count)]
-        await st.echo_round(conns, messages, timeout, f"round {r}")
-        sent += sum(len(m) for m in messages)
-        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)", flush=True)
+    conns, sent = await st.open_and_echo(host, port, count, rounds, 2048, 1234, timeout)
     # Still all open: none was closed by the server meanwhile.
     st.check(all(not r.at_eof() for r, _ in conns), "a connection was closed by the server")
     # The client closes half of them; the server stops with the other half

@@ -10,6 +10,7 @@ import atexit
 import ctypes
 import os
 import queue
+import random
 import re
 import resource
 import signal
@@ -120,6 +121,24 @@ async def echo_round(conns, messages, timeout, label):
         timeout)
     bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
     check(not bad, f"{label}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
+
+
+async def open_and_echo(host, port, count, rounds, largest, seed, timeout):
+    """count connections at once, then rounds of a random message (1 to
+    largest bytes) on each, every echo checked. Returns (connections, bytes
+    sent)."""
+    t0 = time.monotonic()
+    conns = await open_connections(host, port, count, timeout)
+    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
+    rng = random.Random(seed)
+    sent = 0
+    for r in range(rounds):
+        messages = [rng.randbytes(rng.randint(1, largest)) for _ in range(count)]
+        await echo_round(conns, messages, timeout, f"round {r}")
+        sent += sum(len(m) for m in messages)
+        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)",
+              flush=True)
+    return conns, sent
 
 
 def raise_nofile(wanted=65536):

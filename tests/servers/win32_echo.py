@@ -9,24 +9,12 @@ with --emulator it is the Windows build under Wine."""
 
 import asyncio
 import os
-import random
-import time
 
 import servertest as st
 
 
 async def drive(host, port, count, rounds, timeout):
-    t0 = time.monotonic()
-    conns = await st.open_connections(host, port, count, timeout)
-    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
-    rng = random.Random(4321)
-    sent = 0
-    for r in range(rounds):
-        messages = [rng.randbytes(rng.randint(1, 20000)) for _ in range(count)]
-        await st.echo_round(conns, messages, timeout, f"round {r}")
-        sent += sum(len(m) for m in messages)
-        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)",
-              flush=True)
+    conns, sent = await st.open_and_echo(host, port, count, rounds, 20000, 4321, timeout)
     for _, writer in conns:
         writer.close()
     await asyncio.gather(*(w.wait_closed() for _, w in conns), return_exceptions=True)
