@@ -1,6 +1,7 @@
 # Installing proact: the headers, the library, a CMake package
-# (find_package(proact) gives proact::proact) and a pkg-config file, in the
-# GNUInstallDirs layout; and CPack's Debian packages (./dev package).
+# (find_package(proact) gives proact::proact, and proact::win32 where it is
+# built) and a pkg-config file, in the GNUInstallDirs layout; and CPack's
+# Debian packages (./dev package).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -11,8 +12,18 @@ install(TARGETS proact EXPORT proactTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# proact::win32 (Linux, PROACT_BUILD_WIN32): the Win32 completion-port API,
+# its headers with the rest; without it, neither.
+if(TARGET proact_win32)
+  install(TARGETS proact_win32 EXPORT proactTargets
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+  set(proact_header_exclusions "")
+else()
+  set(proact_header_exclusions PATTERN win32 EXCLUDE PATTERN win32.h EXCLUDE)
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/proact
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev ${proact_header_exclusions})
 install(EXPORT proactTargets NAMESPACE proact:: DESTINATION ${proact_cmake_dir} COMPONENT dev)
 
 # What the package's users need besides the library: a static library

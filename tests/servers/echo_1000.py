@@ -5,37 +5,12 @@ byte; then close half of them, stop the server (SIGINT) with the other half
 open: it must stop cleanly, close them, and its statistics must agree."""
 
 import asyncio
-import random
-import time
 
 import servertest as st
 
 
 async def drive(host, port, count, rounds, timeout):
-    t0 = time.monotonic()
-    sem = asyncio.Semaphore(256)  # connects in flight at once
-
-    async def connect():
-        async with sem:
-            return await asyncio.open_connection(host, port)
-
-    conns = await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout)
-    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
-    rng = random.Random(1234)
-    sent = 0
-    for r in range(rounds):
-        messages = [rng.randbytes(rng.randint(1, 2048))
-                    for _ in range(count)]
-        for (_, writer), message in zip(conns, messages):
-            writer.write(message)
-        await asyncio.wait_for(asyncio.gather(*(w.drain() for _, w in conns)), timeout)
-        echoes = await asyncio.wait_for(
-            asyncio.gather(*(reader.readexactly(len(m)) for (reader, _), m in zip(conns, messages))),
-            timeout)
-        bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
-        st.check(not bad, f"round {r}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
-        sent += sum(len(m) for m in messages)
-        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)", flush=True)
+    conns, sent = await st.open_and_echo(host, port, count, rounds, 2048, 1234, timeout)
     # Still all open: none was closed by the server meanwhile.
     st.check(all(not r.at_eof() for r, _ in conns), "a connection was closed by the server")
     # The client closes half of them; the server stops with the other half

@@ -5,10 +5,12 @@ test, whatever way the test ends (failure, exception, SIGTERM from CTest).
 A test exits 0 on success, 1 on failure (fail() prints why)."""
 
 import argparse
+import asyncio
 import atexit
 import ctypes
 import os
 import queue
+import random
 import re
 import resource
 import signal
@@ -94,6 +96,49 @@ def fail(message):
 def check(condition, message):
     if not condition:
         fail(message)
+
+
+async def open_connections(host, port, count, timeout, at_once=256):
+    """count asyncio connections (reader, writer), at most at_once connecting
+    at a time."""
+    sem = asyncio.Semaphore(at_once)
+
+    async def connect():
+        async with sem:
+            return await asyncio.open_connection(host, port)
+
+    return await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout)
+
+
+async def echo_round(conns, messages, timeout, label):
+    """Writes messages[i] on conns[i], all at once, then reads every echo and
+    checks it byte for byte."""
+    for (_, writer), message in zip(conns, messages):
+        writer.write(message)
+    await asyncio.wait_for(asyncio.gather(*(w.drain() for _, w in conns)), timeout)
+    echoes = await asyncio.wait_for(
+        asyncio.gather(*(reader.readexactly(len(m)) for (reader, _), m in zip(conns, messages))),
+        timeout)
+    bad = [i for i, (e, m) in enumerate(zip(echoes, messages)) if e != m]
+    check(not bad, f"{label}: {len(bad)} connections got a wrong echo (first: {bad[:5]})")
+
+
+async def open_and_echo(host, port, count, rounds, largest, seed, timeout):
+    """count connections at once, then rounds of a random message (1 to
+    largest bytes) on each, every echo checked. Returns (connections, bytes
+    sent)."""
+    t0 = time.monotonic()
+    conns = await open_connections(host, port, count, timeout)
+    print(f"test: {len(conns)} connections open after {time.monotonic() - t0:.2f} s", flush=True)
+    rng = random.Random(seed)
+    sent = 0
+    for r in range(rounds):
+        messages = [rng.randbytes(rng.randint(1, largest)) for _ in range(count)]
+        await echo_round(conns, messages, timeout, f"round {r}")
+        sent += sum(len(m) for m in messages)
+        print(f"test: round {r}: {count} echoes verified ({time.monotonic() - t0:.2f} s)",
+              flush=True)
+    return conns, sent
 
 
 def raise_nofile(wanted=65536):

@@ -48,13 +48,8 @@ int main() {
   result("CancelIo(server) with nothing pending", CancelIo(hserver));
 
   // A pending AcceptEx.
-  static char addresses[2 * address_space];
-  SOCKET spare = new_socket();
   op accept_x("accept_x");
-  DWORD bytes = 0;
-  started("AcceptEx", accept_x,
-          x.accept_ex(listener, spare, addresses, 0, address_space, address_space, &bytes,
-                      &accept_x.ov) != FALSE);
+  SOCKET spare = accept_pending(listener, x, accept_x);
   result("CancelIoEx(listener, accept_x)",
          CancelIoEx(reinterpret_cast<HANDLE>(listener), &accept_x.ov));
   dequeue_one(port, "the cancelled accept");

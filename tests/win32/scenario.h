@@ -227,6 +227,18 @@ inline void accept_and_connect(HANDLE port, SOCKET listener, const extensions& x
   dequeue_group(port, 2, label);
 }
 
+// An AcceptEx into a new socket, left pending (traced); returns the socket.
+inline SOCKET accept_pending(SOCKET listener, const extensions& x, op& accept_op) {
+  static char addresses[2 * address_space];
+  SOCKET spare = new_socket();
+  DWORD bytes = 0;
+  accept_op.reset();
+  started("AcceptEx", accept_op,
+          x.accept_ex(listener, spare, addresses, 0, address_space, address_space, &bytes,
+                      &accept_op.ov) != FALSE);
+  return spare;
+}
+
 // A connected pair: `server` accepted through AcceptEx on `listener`,
 // `client` connected through ConnectEx.
 inline void connect_pair(HANDLE port, SOCKET listener, const extensions& x, ULONG_PTR server_key,
