@@ -25,6 +25,7 @@ COLOURS = {
     "proact-coro-io_uring": "#f8c58a",
     "floor-epoll": "#555555",
     "floor-io_uring": "#9a9a9a",
+    "floor-io_uring-tuned": "#c4c4c4",
     "asio": "#2e9e44",
     "asio-ctx-per-thread": "#8fd19e",
     "libuv": "#8e44ad",

@@ -7,6 +7,13 @@
 // and the operation's kind; no abstraction. The ring is set up with no flags
 // (like proact's: no SQPOLL, no DEFER_TASKRUN). Timers are a binary heap plus
 // io_uring_wait_cqe_timeout.
+//
+// floor-io_uring-tuned: the same ping-pong loops with io_uring's newer
+// set-up, to measure what it buys a hand-written loop on this machine: one
+// issuer with deferred task work (IORING_SETUP_SINGLE_ISSUER |
+// IORING_SETUP_DEFER_TASKRUN, Linux 6.1), the ring descriptor registered
+// (io_uring_register_ring_fd, 5.18) and the sockets as fixed files
+// (IOSQE_FIXED_FILE). Skipped where the kernel refuses the set-up.
 #include <fcntl.h>
 #include <liburing.h>
 #include <netinet/in.h>
@@ -40,10 +47,19 @@ class ring {
   ~ring() {
     if (ok_) io_uring_queue_exit(&ring_);
   }
-  int init(unsigned entries = kRingEntries) {
-    const int r = io_uring_queue_init(entries, &ring_, 0);
+  int init(unsigned entries = kRingEntries, bool tuned = false) {
+    const unsigned flags = tuned ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0;
+    int r = io_uring_queue_init(entries, &ring_, flags);
     ok_ = r == 0;
+    if (ok_ && tuned) {
+      r = io_uring_register_ring_fd(&ring_);
+      r = r == 1 ? 0 : (r < 0 ? r : -EINVAL);
+    }
     return r;
+  }
+  // Registers `fds` as fixed files 0..n-1 (tuned rings only).
+  int register_files(const std::vector<int>& fds) {
+    return io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()));
   }
   io_uring* get() noexcept { return &ring_; }
   // An SQE, submitting what is queued if the submission queue is full.
@@ -109,13 +125,22 @@ struct pp_conn {
   std::size_t client_got = 0, client_sent = 0, server_got = 0, server_sent = 0;
 };
 
-void pingpong(benchmark::State& state, int conns, std::size_t size) {
+// A socket as an SQE names it: its descriptor, or with fixed files its index.
+struct sqe_file {
+  int fd;
+  bool fixed;
+  void apply(io_uring_sqe* s) const noexcept {
+    if (fixed) s->flags |= IOSQE_FIXED_FILE;
+  }
+};
+
+void pingpong(benchmark::State& state, int conns, std::size_t size, bool tuned) {
   const auto n = static_cast<std::size_t>(conns);
   // Buffers outlive the ring, which ends the operations still pending.
   std::vector<char> ping(size, 'x'), bufs(2 * n * size);
   auto c = std::make_unique<pp_conn[]>(n);
   ring r;
-  if (const int e = r.init(); e < 0) {
+  if (const int e = r.init(kRingEntries, tuned); e < 0) {
     fail_errno(state, "io_uring_queue_init", e);
     return;
   }
@@ -125,14 +150,23 @@ void pingpong(benchmark::State& state, int conns, std::size_t size) {
     fail_errno(state, "listen", errno);
     return;
   }
-  auto prep_recv = [&](std::size_t i, unsigned kind, int fd, char* buf, std::size_t len) {
+  // With fixed files, connection i's client is file 2i and its server 2i+1.
+  auto client_of = [&](std::size_t i) {
+    return tuned ? sqe_file{static_cast<int>(2 * i), true} : sqe_file{c[i].client.get(), false};
+  };
+  auto server_of = [&](std::size_t i) {
+    return tuned ? sqe_file{static_cast<int>(2 * i + 1), true} : sqe_file{c[i].server.get(), false};
+  };
+  auto prep_recv = [&](std::size_t i, unsigned kind, sqe_file f, char* buf, std::size_t len) {
     io_uring_sqe* s = r.sqe();
-    io_uring_prep_recv(s, fd, buf, len, 0);
+    io_uring_prep_recv(s, f.fd, buf, len, 0);
+    f.apply(s);
     io_uring_sqe_set_data64(s, tag(i, kind));
   };
-  auto prep_send = [&](std::size_t i, unsigned kind, int fd, const char* buf, std::size_t len) {
+  auto prep_send = [&](std::size_t i, unsigned kind, sqe_file f, const char* buf, std::size_t len) {
     io_uring_sqe* s = r.sqe();
-    io_uring_prep_send(s, fd, buf, len, MSG_NOSIGNAL);
+    io_uring_prep_send(s, f.fd, buf, len, MSG_NOSIGNAL);
+    f.apply(s);
     io_uring_sqe_set_data64(s, tag(i, kind));
   };
   for (std::size_t i = 0; i < n; ++i) {
@@ -144,14 +178,26 @@ void pingpong(benchmark::State& state, int conns, std::size_t size) {
     }
     c[i].client_buf = &bufs[2 * i * size];
     c[i].server_buf = &bufs[(2 * i + 1) * size];
-    prep_recv(i, server_recv, c[i].server.get(), c[i].server_buf, size);
   }
+  if (tuned) {
+    std::vector<int> fds;
+    for (std::size_t i = 0; i < n; ++i) {
+      fds.push_back(c[i].client.get());
+      fds.push_back(c[i].server.get());
+    }
+    if (const int e = r.register_files(fds); e < 0) {
+      fail_errno(state, "io_uring_register_files", e);
+      return;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    prep_recv(i, server_recv, server_of(i), c[i].server_buf, size);
 
   drive(state, {conns, 4 * static_cast<std::int64_t>(conns), 0, conns == 1}, [&] {
     for (std::size_t i = 0; i < n; ++i) {
       c[i].client_got = c[i].client_sent = 0;
-      prep_recv(i, client_recv, c[i].client.get(), c[i].client_buf, size);
-      prep_send(i, client_send, c[i].client.get(), ping.data(), size);
+      prep_recv(i, client_recv, client_of(i), c[i].client_buf, size);
+      prep_send(i, client_send, client_of(i), ping.data(), size);
     }
     std::size_t done = 0, sending = n;
     while (done < n || sending > 0) {
@@ -164,26 +210,26 @@ void pingpong(benchmark::State& state, int conns, std::size_t size) {
           case server_recv:
             k.server_got += bytes;
             if (k.server_got < size) {
-              prep_recv(i, server_recv, k.server.get(), k.server_buf + k.server_got,
+              prep_recv(i, server_recv, server_of(i), k.server_buf + k.server_got,
                         size - k.server_got);
             } else {
               k.server_got = k.server_sent = 0;
-              prep_send(i, server_send, k.server.get(), k.server_buf, size);
+              prep_send(i, server_send, server_of(i), k.server_buf, size);
             }
             break;
           case server_send:
             k.server_sent += bytes;
             if (k.server_sent < size) {
-              prep_send(i, server_send, k.server.get(), k.server_buf + k.server_sent,
+              prep_send(i, server_send, server_of(i), k.server_buf + k.server_sent,
                         size - k.server_sent);
             } else {
-              prep_recv(i, server_recv, k.server.get(), k.server_buf, size);
+              prep_recv(i, server_recv, server_of(i), k.server_buf, size);
             }
             break;
           case client_recv:
             k.client_got += bytes;
             if (k.client_got < size) {
-              prep_recv(i, client_recv, k.client.get(), k.client_buf + k.client_got,
+              prep_recv(i, client_recv, client_of(i), k.client_buf + k.client_got,
                         size - k.client_got);
             } else {
               ++done;
@@ -192,7 +238,7 @@ void pingpong(benchmark::State& state, int conns, std::size_t size) {
           default:  // client_send
             k.client_sent += bytes;
             if (k.client_sent < size) {
-              prep_send(i, client_send, k.client.get(), ping.data() + k.client_sent,
+              prep_send(i, client_send, client_of(i), ping.data() + k.client_sent,
                         size - k.client_sent);
             } else {
               --sending;
@@ -271,9 +317,9 @@ struct udp_msg {
   }
 };
 
-void udp_pingpong(benchmark::State& state) {
+void udp_pingpong(benchmark::State& state, bool tuned) {
   ring r;
-  if (const int e = r.init(64); e < 0) {
+  if (const int e = r.init(64, tuned); e < 0) {
     fail_errno(state, "io_uring_queue_init", e);
     return;
   }
@@ -284,14 +330,23 @@ void udp_pingpong(benchmark::State& state) {
     fail_errno(state, "udp", errno);
     return;
   }
+  if (tuned) {
+    if (const int e = r.register_files({server.get(), client.get()}); e < 0) {
+      fail_errno(state, "io_uring_register_files", e);
+      return;
+    }
+  }
+  const sqe_file server_file = tuned ? sqe_file{0, true} : sqe_file{server.get(), false};
+  const sqe_file client_file = tuned ? sqe_file{1, true} : sqe_file{client.get(), false};
   udp_msg server_in, server_out, client_in, client_out;
-  auto prep = [&](int fd, udp_msg& m, unsigned kind, bool send) {
+  auto prep = [&](sqe_file f, udp_msg& m, unsigned kind, bool send) {
     io_uring_sqe* s = r.sqe();
     if (send) {
-      io_uring_prep_sendmsg(s, fd, &m.msg, 0);
+      io_uring_prep_sendmsg(s, f.fd, &m.msg, 0);
     } else {
-      io_uring_prep_recvmsg(s, fd, &m.msg, 0);
+      io_uring_prep_recvmsg(s, f.fd, &m.msg, 0);
     }
+    f.apply(s);
     io_uring_sqe_set_data64(s, kind);
   };
   client_out.prepare(true);
@@ -299,11 +354,11 @@ void udp_pingpong(benchmark::State& state) {
   client_out.peer.sin_port = htons(server_port);
   client_out.peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   server_in.prepare(true);
-  prep(server.get(), server_in, udp_server_recv, false);
+  prep(server_file, server_in, udp_server_recv, false);
   drive(state, {1, 4}, [&] {
     client_in.prepare(false);
-    prep(client.get(), client_in, udp_client_recv, false);
-    prep(client.get(), client_out, udp_client_send, true);
+    prep(client_file, client_in, udp_client_recv, false);
+    prep(client_file, client_out, udp_client_send, true);
     bool received = false, sent = false;
     while (!(received && sent)) {
       if (!submit_and_reap(r, [&](std::uint64_t data, int res) {
@@ -313,11 +368,11 @@ void udp_pingpong(benchmark::State& state) {
                 server_out.prepare(true);
                 server_out.peer = server_in.peer;
                 server_out.iov.iov_len = static_cast<std::size_t>(res);
-                prep(server.get(), server_out, udp_server_send, true);
+                prep(server_file, server_out, udp_server_send, true);
                 break;
               case udp_server_send:
                 server_in.prepare(true);
-                prep(server.get(), server_in, udp_server_recv, false);
+                prep(server_file, server_in, udp_server_recv, false);
                 break;
               case udp_client_recv:
                 received = true;
@@ -482,17 +537,36 @@ void register_floor_uring() {
   for (const int conns : kPingpongConns) {
     for (const std::size_t size : kPingpongSizes) {
       add("pingpong", impl, {{"conns", conns}, {"size", static_cast<long>(size)}},
-          [=](benchmark::State& s) { pingpong(s, conns, size); });
+          [=](benchmark::State& s) { pingpong(s, conns, size, false); });
     }
   }
   add("accept", impl, {}, accept_rate);
-  add("udp_pingpong", impl, {{"size", static_cast<long>(kUdpSize)}}, udp_pingpong);
+  add("udp_pingpong", impl, {{"size", static_cast<long>(kUdpSize)}},
+      [](benchmark::State& s) { udp_pingpong(s, false); });
   add("file_read_random", impl, {{"size", static_cast<long>(kRandomRead)}},
       [](benchmark::State& s) { file_read(s, true); });
   add("file_read_seq", impl, {{"size", static_cast<long>(kSequentialRead)}},
       [](benchmark::State& s) { file_read(s, false); });
   add("timers", impl, {{"n", kTimers}}, timers, kind::once);
   add("idle_memory", impl, {{"conns", kIdleConns}}, idle_memory, kind::once);
+
+  const char* tuned = "floor-io_uring-tuned";
+  {
+    ring probe;
+    if (const int e = probe.init(8, true); e < 0) {
+      std::fprintf(stderr, "proact_bench: %s: the tuned ring set-up failed (%s); skipped\n", tuned,
+                   std::error_code(-e, std::system_category()).message().c_str());
+      return;
+    }
+  }
+  for (const int conns : kPingpongConns) {
+    for (const std::size_t size : kPingpongSizes) {
+      add("pingpong", tuned, {{"conns", conns}, {"size", static_cast<long>(size)}},
+          [=](benchmark::State& s) { pingpong(s, conns, size, true); });
+    }
+  }
+  add("udp_pingpong", tuned, {{"size", static_cast<long>(kUdpSize)}},
+      [](benchmark::State& s) { udp_pingpong(s, true); });
 }
 
 }  // namespace bench

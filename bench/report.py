@@ -33,6 +33,7 @@ KNOWN_IMPLS = [
     "proact-io_uring",
     "floor-epoll",
     "floor-io_uring",
+    "floor-io_uring-tuned",
     "asio",
     "libuv",
 ]

@@ -35,11 +35,12 @@ def servers(bin_dir):
         found.append((f"proact-{backend}",
                       [example, "--port", "0", "--threads", "1", "--concurrency", "1",
                        "--backend", backend]))
-    for name, binary in (("floor-epoll", "proact-bench-echo-epoll"),
-                         ("floor-io_uring", "proact-bench-echo-uring"),
-                         ("asio", "proact-bench-echo-asio"),
-                         ("libuv", "proact-bench-echo-libuv")):
-        found.append((name, [os.path.join(bench, binary)]))
+    for name, binary, args in (("floor-epoll", "proact-bench-echo-epoll", []),
+                               ("floor-io_uring", "proact-bench-echo-uring", []),
+                               ("floor-io_uring-tuned", "proact-bench-echo-uring", ["--tuned"]),
+                               ("asio", "proact-bench-echo-asio", []),
+                               ("libuv", "proact-bench-echo-libuv", [])):
+        found.append((name, [os.path.join(bench, binary)] + args))
     return [(n, argv) for n, argv in found if os.path.exists(argv[0])]
 
 
@@ -60,12 +61,18 @@ def raise_fd_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
 
 
+class Unsupported(Exception):
+    """The server cannot run on this machine (it said so before listening)."""
+
+
 def run_one(server_argv, load, conns, size, warmup, seconds):
     """One measurement: (round trips per second, per server-CPU-second)."""
     server = subprocess.Popen(pinned(0, server_argv), stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, preexec_fn=raise_fd_limit)
     try:
         line = server.stdout.readline()
+        if line.startswith("unsupported"):
+            raise Unsupported(line.strip())
         if not line.startswith("listening on"):
             raise RuntimeError(f"{server_argv[0]}: no 'listening on' line: {line!r}")
         port = line.strip().rsplit(":", 1)[1]
@@ -103,11 +110,15 @@ def main():
     ap.add_argument("--warmup", type=float, default=1)
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--json", help="write the medians here")
+    ap.add_argument("--servers", help="only these (comma-separated names)")
     args = ap.parse_args()
     load = os.path.join(args.bin_dir, "bench", "proact-bench-echo-load")
     if not os.path.exists(load):
         sys.exit(f"run_echo.py: {load} is not built")
     impls = servers(args.bin_dir)
+    if args.servers:
+        wanted = args.servers.split(",")
+        impls = [(n, argv) for n, argv in impls if n in wanted]
     conns_list = [int(c) for c in args.conns.split(",")]
     raise_fd_limit()
     samples = {}  # (impl, conns) -> [(rps, per_cpu)]
@@ -115,7 +126,13 @@ def main():
         for conns in conns_list:
             shift = rep % len(impls)
             for name, argv in impls[shift:] + impls[:shift]:
-                rps, per_cpu = run_one(argv, load, conns, args.size, args.warmup, args.seconds)
+                try:
+                    rps, per_cpu = run_one(argv, load, conns, args.size, args.warmup,
+                                           args.seconds)
+                except Unsupported as e:
+                    print(f"  {name}: skipped ({e})", flush=True)
+                    impls.remove((name, argv))
+                    continue
                 samples.setdefault((name, conns), []).append((rps, per_cpu))
                 print(f"  round {rep + 1}: {name:15} conns {conns:5}: {rps:10.0f} round trips/s, "
                       f"{per_cpu:10.0f} per server-CPU-s", flush=True)

@@ -161,7 +161,14 @@ class uring_backend final : public linux_backend {
 };
 
 std::error_code uring_backend::init() noexcept {
-  if (std::error_code ec = ring_.open(ring_entries)) return ec;
+  // A port that runs one thread's completions at a time is nearly always
+  // driven by that one thread, whose next wait is its next kernel entry:
+  // completion work need not interrupt it. With several threads, work due to
+  // a thread busy in a callback would wait for its next system call or
+  // timer tick, so there the kernel interrupts.
+  const auto mode =
+      concurrency() == 1 ? uring_ring::task_run::cooperative : uring_ring::task_run::interrupting;
+  if (std::error_code ec = ring_.open(ring_entries, mode)) return ec;
   // Blocking on purpose: io_uring waits for a blocking file with its poll
   // machinery, whereas a read of an O_NONBLOCK file fails with -EAGAIN.
   wakefd_ = ::eventfd(0, EFD_CLOEXEC);

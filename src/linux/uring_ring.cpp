@@ -59,18 +59,29 @@ uring_ring::~uring_ring() {
   if (open_) io_uring_queue_exit(&ring_);
 }
 
-std::error_code uring_ring::open(unsigned entries) noexcept {
+std::error_code uring_ring::open(unsigned entries, task_run mode) noexcept {
   io_uring_params params{};
   int r = -ENOMEM;
+  // Cooperative task work, and the SQ flag that says some is pending (so
+  // that a non-blocking reap knows to enter the kernel to run it).
+  unsigned task_run_flags =
+      mode == task_run::cooperative ? IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG : 0;
   // Linux before 5.12 charges rings to RLIMIT_MEMLOCK (64 KiB by default):
   // smaller rings work there, at the price of more overflow handling.
-  for (; entries >= 64 && r == -ENOMEM; entries /= 4) {
+  while (entries >= 64 && (r == -ENOMEM || r == -EINVAL)) {
     params = io_uring_params{};
     // A roomy CQ: completions of every socket's pending operations plus
     // cancellations fit without going through the kernel's overflow list.
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | task_run_flags;
     params.cq_entries = entries * 4;
     r = io_uring_queue_init_params(entries, &ring_, &params);
+    if (r == -EINVAL && task_run_flags != 0) {
+      task_run_flags = 0;  // before Linux 5.19: the interrupting default
+    } else if (r == -ENOMEM) {
+      entries /= 4;
+    } else {
+      break;
+    }
   }
   if (r < 0) return uring_unavailable(-r);
   open_ = true;
@@ -139,9 +150,11 @@ int uring_ring::enter(unsigned to_submit, unsigned min_complete, unsigned flags,
 // ---- completion ------------------------------------------------------------------
 
 bool uring_ring::cq_needs_enter() const noexcept {
-  // Completions parked in the kernel's overflow list only reach the CQ
-  // through an enter with GETEVENTS.
-  return (__atomic_load_n(ring_.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_CQ_OVERFLOW) != 0;
+  // Completions parked in the kernel's overflow list, or waiting for task
+  // work that cooperative mode left to this thread's next kernel entry, only
+  // reach the CQ through an enter with GETEVENTS.
+  return (__atomic_load_n(ring_.sq.kflags, __ATOMIC_RELAXED) &
+          (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
 }
 
 void uring_ring::submit_and_wait(int timeout_ms) noexcept {

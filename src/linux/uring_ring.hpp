@@ -72,9 +72,21 @@ class uring_ring {
   uring_ring& operator=(const uring_ring&) = delete;
   ~uring_ring();
 
+  // How the kernel tells a submitting thread that completion work is due.
+  enum class task_run {
+    // An interrupt (IPI) to a thread running in user space: prompt from
+    // any thread, costly.
+    interrupting,
+    // No interrupt: a thread runs the work at its next entry into the
+    // kernel (a system call, or the timer tick's interrupt); a sleeping thread
+    // is woken. Where one thread makes the ring's system calls, that entry
+    // is its next wait. Falls back to `interrupting` on kernels before 5.19.
+    cooperative,
+  };
+
   // Sets up a ring of `entries` SQEs and checks every feature and opcode the
   // backend relies on; errors are uring_unavailable(errno).
-  std::error_code open(unsigned entries) noexcept;
+  std::error_code open(unsigned entries, task_run mode = task_run::interrupting) noexcept;
 
   // For registrations (provided-buffer rings), which the kernel serializes
   // with submissions itself.
