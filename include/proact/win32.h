@@ -433,6 +433,22 @@ typedef BOOL(WINAPI* LPFN_TRANSMITFILE)(SOCKET hSocket, HANDLE hFile, DWORD nNum
       0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
     }                                                \
   }
+// TransmitFile's flags (DisconnectEx takes TF_REUSE_SOCKET too).
+#define TF_DISCONNECT 0x01
+#define TF_REUSE_SOCKET 0x02
+#define TF_WRITE_BEHIND 0x04
+#define TF_USE_DEFAULT_WORKER 0x00
+#define TF_USE_SYSTEM_THREAD 0x10
+#define TF_USE_KERNEL_APC 0x20
+#define DE_REUSE_SOCKET TF_REUSE_SOCKET
+typedef BOOL(WINAPI* LPFN_DISCONNECTEX)(SOCKET s, LPOVERLAPPED lpOverlapped, DWORD dwFlags,
+                                        DWORD dwReserved);
+#define WSAID_DISCONNECTEX                           \
+  {                                                  \
+    0x7fda2e11, 0x8630, 0x436f, {                    \
+      0xa0, 0x31, 0xf5, 0x36, 0xa6, 0xee, 0xc1, 0x57 \
+    }                                                \
+  }
 
 // ---- Functions ---------------------------------------------------------------
 
@@ -504,8 +520,13 @@ BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputB
                      DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
                      DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
                      LPOVERLAPPED lpOverlapped);
-// TransmitFile: the file from the OVERLAPPED's offset, nNumberOfBytesToWrite
-// bytes (0: to the end); no head/tail buffers, no TF_* flags yet.
+// TransmitFile: the head buffer, then the file from the OVERLAPPED's offset,
+// nNumberOfBytesToWrite bytes (0: to the end; hFile NULL: none), then the
+// tail buffer; bytes = all of them. TF_DISCONNECT (with TF_REUSE_SOCKET: the
+// socket may then be an AcceptEx/ConnectEx socket again) as DisconnectEx;
+// the performance hints are accepted and ignored; other bits: WSAEINVAL.
+// DisconnectEx itself is reached through WSAIoctl(WSAID_DISCONNECTEX), as
+// mswsock exports no such function.
 BOOL WINAPI TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
                          DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
                          LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved);

@@ -6,6 +6,7 @@
 #include "proact/error.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
+#include "transmit.hpp"
 
 namespace proact::win32 {
 namespace {
@@ -137,8 +138,13 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       return true;
     case op_kind::recv:
     case op_kind::accept_data:
-    case op_kind::transmit_file:  // the file ended first: what was there went, success
       status = recv_status(c.error);
+      break;
+    case op_kind::transmit_head:
+    case op_kind::transmit_file:
+    case op_kind::transmit_tail:
+    case op_kind::disconnect:
+      if (!transmit_step_done(*r, c, status, bytes)) return false;
       break;
     case op_kind::read_file:  // at or past the end: STATUS_END_OF_FILE
     case op_kind::write_file:

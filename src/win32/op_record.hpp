@@ -13,10 +13,12 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "proact/buffer.hpp"
 #include "proact/endpoint.hpp"
+#include "proact/file.hpp"
 #include "proact/handle.hpp"
 #include "proact/operation.hpp"
 #include "proact/win32.h"
@@ -37,7 +39,12 @@ enum class op_kind : std::uint8_t {
   connect_data,
   read_file,
   write_file,
-  transmit_file
+  // TransmitFile's steps, in this order (each one skipped when empty), then
+  // `disconnect` with TF_DISCONNECT.
+  transmit_head,
+  transmit_file,
+  transmit_tail,
+  disconnect  // DisconnectEx, or TransmitFile's last step
 };
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
@@ -63,6 +70,12 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
+  // TransmitFile (head in buffers[0], tail in buffers[1]) and DisconnectEx
+  const proact::file* file = nullptr;  // nullptr: no file step
+  std::uint64_t file_offset = 0;
+  std::size_t file_count = 0;
+  DWORD sent = 0;   // the bytes of the steps done so far
+  DWORD flags = 0;  // TF_DISCONNECT, TF_REUSE_SOCKET
   // Who still needs the record: its packet's dequeuer, and during a start
   // call on a handle in skip mode the starting thread too (it reads
   // completed_at_start() after the call). The last one returns it.
