@@ -66,6 +66,8 @@ typedef char CHAR;
 typedef unsigned char UCHAR;
 typedef char* LPSTR;
 typedef const char* LPCSTR;
+typedef char* PSTR;
+typedef const char* PCSTR;
 typedef void* PVOID;
 typedef void* LPVOID;
 typedef const void* LPCVOID;
@@ -230,6 +232,11 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define WSAVERNOTSUPPORTED 10092L
 #define WSANOTINITIALISED 10093L
 #define WSAEDISCON 10101L
+#define WSATYPE_NOT_FOUND 10109L
+#define WSAHOST_NOT_FOUND 11001L
+#define WSATRY_AGAIN 11002L
+#define WSANO_RECOVERY 11003L
+#define WSANO_DATA 11004L
 #define WSA_IO_PENDING ERROR_IO_PENDING
 #define WSA_IO_INCOMPLETE ERROR_IO_INCOMPLETE
 #define WSA_INVALID_HANDLE ERROR_INVALID_HANDLE
@@ -377,6 +384,40 @@ inline u_long ntohl(u_long v) noexcept {
   return htonl(v);
 }
 
+// ---- Name resolution (ws2tcpip.h) ------------------------------------------
+
+// Windows' layout: ai_canonname comes before ai_addr (glibc has them the
+// other way round), and the addresses are Windows sockaddrs (AF_INET6 = 23).
+typedef struct addrinfo {
+  int ai_flags;
+  int ai_family;
+  int ai_socktype;
+  int ai_protocol;
+  std::size_t ai_addrlen;
+  char* ai_canonname;
+  struct sockaddr* ai_addr;
+  struct addrinfo* ai_next;
+} ADDRINFOA, *PADDRINFOA, *LPADDRINFO;
+
+#define AI_PASSIVE 0x00000001
+#define AI_CANONNAME 0x00000002
+#define AI_NUMERICHOST 0x00000004
+#define AI_NUMERICSERV 0x00000008
+#define AI_ALL 0x00000100
+#define AI_ADDRCONFIG 0x00000400
+#define AI_V4MAPPED 0x00000800
+#define EAI_AGAIN WSATRY_AGAIN
+#define EAI_BADFLAGS WSAEINVAL
+#define EAI_FAIL WSANO_RECOVERY
+#define EAI_FAMILY WSAEAFNOSUPPORT
+#define EAI_MEMORY WSA_NOT_ENOUGH_MEMORY
+#define EAI_NONAME WSAHOST_NOT_FOUND
+#define EAI_SERVICE WSATYPE_NOT_FOUND
+#define EAI_SOCKTYPE WSAESOCKTNOSUPPORT
+#define EAI_NODATA WSANO_DATA
+#define INET_ADDRSTRLEN 22
+#define INET6_ADDRSTRLEN 65
+
 // WSAIoctl codes.
 #define IOC_IN 0x80000000u
 #define IOC_OUT 0x40000000u
@@ -514,6 +555,26 @@ int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD 
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
                                    BOOL fWait, LPDWORD lpdwFlags);
+
+// Name resolution over glibc's resolver; the results and errors in Windows'
+// form (EAI_NONAME is WSAHOST_NOT_FOUND...), the error also the last error.
+// The ANSI names only: no GetAddrInfoW (WCHAR strings) yet.
+INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHints,
+                       PADDRINFOA* ppResult);
+void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo);
+#define GetAddrInfoA getaddrinfo
+#define FreeAddrInfoA freeaddrinfo
+// 1, 0 (not an address of the family), or -1 (WSAEAFNOSUPPORT, WSAEFAULT).
+INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf);
+// NULL with WSAEAFNOSUPPORT, or ERROR_INVALID_PARAMETER when the buffer is
+// too small.
+PCSTR WSAAPI inet_ntop(INT Family, const VOID* pAddr, PSTR pStringBuf, std::size_t StringBufSize);
+#define InetPtonA inet_pton
+#define InetNtopA inet_ntop
+// INADDR_NONE for what is not an IPv4 address.
+u_long WSAAPI inet_addr(const char* cp);
+// A buffer of the calling thread's, as Windows'.
+char* WSAAPI inet_ntoa(struct in_addr in);
 
 // The extension functions, also callable directly as mswsock exports them.
 BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
