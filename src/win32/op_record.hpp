@@ -13,12 +13,10 @@
 #pragma once
 
 #include <atomic>
-#include <cstddef>
 #include <cstdint>
 
 #include "proact/buffer.hpp"
 #include "proact/endpoint.hpp"
-#include "proact/file.hpp"
 #include "proact/handle.hpp"
 #include "proact/operation.hpp"
 #include "proact/win32.h"
@@ -39,12 +37,12 @@ enum class op_kind : std::uint8_t {
   connect_data,
   read_file,
   write_file,
-  // TransmitFile's steps, in this order (each one skipped when empty), then
-  // `disconnect` with TF_DISCONNECT.
-  transmit_head,
-  transmit_file,
-  transmit_tail,
-  disconnect  // DisconnectEx, or TransmitFile's last step
+  // TransmitFile and DisconnectEx (transmit.cpp): the OVERLAPPED's record
+  // with its first step, a record of another step, and the OVERLAPPED's
+  // record posted when its steps were done before the start call returned.
+  transmit_whole,
+  transmit_part,
+  transmit_done
 };
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
@@ -70,12 +68,16 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
-  // TransmitFile (head in buffers[0], tail in buffers[1]) and DisconnectEx
-  const proact::file* file = nullptr;  // nullptr: no file step
-  std::uint64_t file_offset = 0;
-  std::size_t file_count = 0;
-  DWORD sent = 0;   // the bytes of the steps done so far
-  DWORD flags = 0;  // TF_DISCONNECT, TF_REUSE_SOCKET
+  // TransmitFile and DisconnectEx: each step (head, file, tail, disconnect)
+  // is an operation of its own, all started in the call so that they keep
+  // their place among the socket's sends; the OVERLAPPED's record (`whole`)
+  // collects their results, and the last one done makes the packet.
+  op_record* whole = nullptr;
+  std::uint8_t step = 0;
+  std::atomic<int> parts_left{0};  // steps not done, + 1 while the start call runs
+  std::atomic<std::uint32_t> transferred{0};
+  DWORD step_status[4] = {};  // NTSTATUS per step, written before parts_left drops
+  DWORD flags = 0;            // TF_REUSE_SOCKET
   // Who still needs the record: its packet's dequeuer, and during a start
   // call on a handle in skip mode the starting thread too (it reads
   // completed_at_start() after the call). The last one returns it.

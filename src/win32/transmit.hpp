@@ -1,5 +1,6 @@
 // TransmitFile (head buffer, file range, tail buffer, TF_DISCONNECT) and
-// DisconnectEx: one OVERLAPPED, one packet, proact operations in steps.
+// DisconnectEx: one OVERLAPPED and one packet for several proact
+// operations, one per step.
 #pragma once
 
 #include "completion.hpp"
@@ -13,9 +14,13 @@ BOOL WINAPI transmit_file(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWr
                           LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved);
 BOOL WINAPI disconnect_ex(SOCKET s, LPOVERLAPPED lpOverlapped, DWORD dwFlags, DWORD dwReserved);
 
-// A step of either is done (`c`): starts the next one and answers false (no
-// packet yet), or answers true with the packet's status and bytes (all the
-// steps' bytes).
-bool transmit_step_done(op_record& r, proact::completion c, DWORD& status, DWORD& bytes) noexcept;
+// A step's completion `c` (on the OVERLAPPED's record or another step's):
+// the OVERLAPPED's record when it was the last step left, else nullptr.
+// Does not give a step's record back.
+op_record* transmit_step_done(op_record& step, const proact::completion& c) noexcept;
+// The packet of a TransmitFile or DisconnectEx whose steps are all done:
+// the first failed step's status (in step order) or success, and the bytes
+// of every step. A TF_REUSE_SOCKET that succeeded takes effect here.
+void transmit_result(op_record& whole, DWORD& status, DWORD& bytes) noexcept;
 
 }  // namespace proact::win32
