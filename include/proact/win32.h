@@ -68,6 +68,13 @@ typedef char* LPSTR;
 typedef const char* LPCSTR;
 typedef char* PSTR;
 typedef const char* PCSTR;
+// WCHAR is wchar_t, as on Windows, so that L"..." compiles unchanged; on
+// Linux that is 32 bits (UTF-32; UTF-16 surrogate pairs are accepted too).
+typedef wchar_t WCHAR;
+typedef WCHAR* LPWSTR;
+typedef const WCHAR* LPCWSTR;
+typedef WCHAR* PWSTR;
+typedef const WCHAR* PCWSTR;
 typedef void* PVOID;
 typedef void* LPVOID;
 typedef const void* LPCVOID;
@@ -398,6 +405,16 @@ typedef struct addrinfo {
   struct sockaddr* ai_addr;
   struct addrinfo* ai_next;
 } ADDRINFOA, *PADDRINFOA, *LPADDRINFO;
+typedef struct addrinfoW {
+  int ai_flags;
+  int ai_family;
+  int ai_socktype;
+  int ai_protocol;
+  std::size_t ai_addrlen;
+  PWSTR ai_canonname;
+  struct sockaddr* ai_addr;
+  struct addrinfoW* ai_next;
+} ADDRINFOW, *PADDRINFOW;
 
 #define AI_PASSIVE 0x00000001
 #define AI_CANONNAME 0x00000002
@@ -558,12 +575,15 @@ BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWO
 
 // Name resolution over glibc's resolver; the results and errors in Windows'
 // form (EAI_NONAME is WSAHOST_NOT_FOUND...), the error also the last error.
-// The ANSI names only: no GetAddrInfoW (WCHAR strings) yet.
+// GetAddrInfoW takes and gives WCHAR strings (see WCHAR).
 INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHints,
                        PADDRINFOA* ppResult);
 void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo);
 #define GetAddrInfoA getaddrinfo
 #define FreeAddrInfoA freeaddrinfo
+INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
+                        PADDRINFOW* ppResult);
+void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo);
 // 1, 0 (not an address of the family), or -1 (WSAEAFNOSUPPORT, WSAEFAULT).
 INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf);
 // NULL with WSAEAFNOSUPPORT, or ERROR_INVALID_PARAMETER when the buffer is
@@ -621,6 +641,19 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                       LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
+// The WCHAR forms: the name converted to UTF-8 (the A forms take UTF-8 here,
+// where Windows would read them in the ANSI code page).
+HANDLE WINAPI CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
+                          LPVOID lpSecurityAttributes, DWORD dwCreationDisposition,
+                          DWORD dwFlagsAndAttributes, HANDLE hTemplateFile);
+BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
+#ifdef UNICODE
+#define CreateFile CreateFileW
+#define DeleteFile DeleteFileW
+#else
+#define CreateFile CreateFileA
+#define DeleteFile DeleteFileA
+#endif
 // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on a socket or file; call it before
 // starting I/O on the handle.
 BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags);

@@ -7,6 +7,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include "wide.hpp"
 
 namespace proact::win32::native {
 namespace {
@@ -68,7 +71,7 @@ int win_error(int eai) noexcept {
 
 // One Windows entry for a glibc one, in a single allocation; nullptr when
 // its family is not IPv4 or IPv6 (not reachable through Windows' names).
-win_addrinfo* convert(const addrinfo& ai, int& error) noexcept {
+win_addrinfo* convert(const addrinfo& ai, bool wide, int& error) noexcept {
   int family = 0;
   std::size_t size = 0;
   if (ai.ai_family == AF_INET && ai.ai_addrlen >= sizeof(sockaddr_in)) {
@@ -80,7 +83,14 @@ win_addrinfo* convert(const addrinfo& ai, int& error) noexcept {
   } else {
     return nullptr;
   }
-  const std::size_t name = ai.ai_canonname == nullptr ? 0 : std::strlen(ai.ai_canonname) + 1;
+  std::wstring wide_name;
+  if (wide && ai.ai_canonname != nullptr && !wide_from_utf8(ai.ai_canonname, wide_name)) {
+    wide_name.clear();  // not UTF-8: no name rather than a wrong one
+  }
+  std::size_t name = 0;
+  if (ai.ai_canonname != nullptr) {
+    name = wide ? (wide_name.size() + 1) * sizeof(wchar_t) : std::strlen(ai.ai_canonname) + 1;
+  }
   auto* block = static_cast<char*>(std::malloc(sizeof(win_addrinfo) + size + name));
   if (block == nullptr) {
     error = win_error_not_enough_memory;
@@ -101,7 +111,10 @@ win_addrinfo* convert(const addrinfo& ai, int& error) noexcept {
   e->canonname = nullptr;
   if (name > 0) {
     e->canonname = block + sizeof(win_addrinfo) + size;
-    std::memcpy(e->canonname, ai.ai_canonname, name);
+    // A wchar_t name lands at an offset that is a multiple of 4 (the entry
+    // and the sockaddrs are), so it is aligned.
+    std::memcpy(e->canonname, wide ? static_cast<const void*>(wide_name.c_str()) : ai.ai_canonname,
+                name);
   }
   e->next = nullptr;
   return e;
@@ -109,8 +122,8 @@ win_addrinfo* convert(const addrinfo& ai, int& error) noexcept {
 
 }  // namespace
 
-int resolve(const char* node, const char* service, const win_addrinfo* hints,
-            win_addrinfo** out) noexcept {
+int resolve(const char* node, const char* service, const win_addrinfo* hints, win_addrinfo** out,
+            bool wide) noexcept {
   if (out == nullptr) return wsa_einval;
   *out = nullptr;
   addrinfo native_hints{};
@@ -130,7 +143,7 @@ int resolve(const char* node, const char* service, const win_addrinfo* hints,
   win_addrinfo* first = nullptr;
   win_addrinfo** tail = &first;
   for (const addrinfo* ai = found; ai != nullptr && error == 0; ai = ai->ai_next) {
-    if (win_addrinfo* e = convert(*ai, error)) {
+    if (win_addrinfo* e = convert(*ai, wide, error)) {
       *tail = e;
       tail = &e->next;
     }

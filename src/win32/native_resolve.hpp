@@ -45,10 +45,10 @@ struct win_addrinfo {
 };
 
 // getaddrinfo with Windows' hints; 0, or the Windows error. Each result is
-// one allocation (the entry, its address, its canonical name), freed by
-// free_results.
-int resolve(const char* node, const char* service, const win_addrinfo* hints,
-            win_addrinfo** out) noexcept;
+// one allocation (the entry, its address, its canonical name: a wchar_t
+// string when `wide`, as ADDRINFOW has it), freed by free_results.
+int resolve(const char* node, const char* service, const win_addrinfo* hints, win_addrinfo** out,
+            bool wide = false) noexcept;
 void free_results(win_addrinfo* first) noexcept;
 // inet_pton / inet_ntop with a Windows family; `error` is set on failure.
 int text_to_address(int win_family, const char* text, void* out, int& error) noexcept;

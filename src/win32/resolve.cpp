@@ -1,9 +1,12 @@
-// Name resolution in Windows' form: getaddrinfo/freeaddrinfo, inet_pton,
+// Name resolution in Windows' form: getaddrinfo/freeaddrinfo (and their
+// WCHAR forms GetAddrInfoW/FreeAddrInfoW), inet_pton,
 // inet_ntop, inet_addr, inet_ntoa, over glibc's (native_resolve.cpp).
 #include <cstddef>
+#include <string>
 
 #include "native_resolve.hpp"
 #include "proact/win32.h"
+#include "wide.hpp"
 
 namespace native = proact::win32::native;
 
@@ -13,6 +16,9 @@ static_assert(offsetof(ADDRINFOA, ai_addrlen) == offsetof(native::win_addrinfo, 
 static_assert(offsetof(ADDRINFOA, ai_canonname) == offsetof(native::win_addrinfo, canonname));
 static_assert(offsetof(ADDRINFOA, ai_addr) == offsetof(native::win_addrinfo, addr));
 static_assert(offsetof(ADDRINFOA, ai_next) == offsetof(native::win_addrinfo, next));
+static_assert(sizeof(ADDRINFOW) == sizeof(ADDRINFOA) &&
+              offsetof(ADDRINFOW, ai_canonname) == offsetof(ADDRINFOA, ai_canonname) &&
+              offsetof(ADDRINFOW, ai_addr) == offsetof(ADDRINFOA, ai_addr));
 static_assert(native::win_af_inet == AF_INET && native::win_af_inet6 == AF_INET6 &&
               native::win_af_unspec == AF_UNSPEC);
 static_assert(native::win_ai_passive == AI_PASSIVE && native::win_ai_canonname == AI_CANONNAME &&
@@ -40,6 +46,29 @@ INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHi
 }
 
 void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo) {
+  native::free_results(reinterpret_cast<native::win_addrinfo*>(pAddrInfo));
+}
+
+INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
+                        PADDRINFOW* ppResult) {
+  std::string node;
+  std::string service;
+  if ((pNodeName != nullptr && !proact::win32::utf8_from_wide(pNodeName, node)) ||
+      (pServiceName != nullptr && !proact::win32::utf8_from_wide(pServiceName, service))) {
+    WSASetLastError(WSAHOST_NOT_FOUND);
+    return WSAHOST_NOT_FOUND;
+  }
+  native::win_addrinfo* first = nullptr;
+  const int error =
+      native::resolve(pNodeName == nullptr ? nullptr : node.c_str(),
+                      pServiceName == nullptr ? nullptr : service.c_str(),
+                      reinterpret_cast<const native::win_addrinfo*>(pHints), &first, true);
+  if (ppResult != nullptr) *ppResult = reinterpret_cast<PADDRINFOW>(first);
+  WSASetLastError(error);
+  return error;
+}
+
+void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo) {
   native::free_results(reinterpret_cast<native::win_addrinfo*>(pAddrInfo));
 }
 

@@ -2,7 +2,7 @@
 // AF_INET6 = 23 and sockaddr_in6 in the results), a passive any-address,
 // "localhost" for IPv4, names refused under AI_NUMERICHOST (11001), an
 // unknown family; inet_pton, inet_ntop (a buffer too small), inet_addr and
-// inet_ntoa. Nothing here needs a DNS server.
+// inet_ntoa; GetAddrInfoW. Nothing here needs a DNS server.
 #include <ws2tcpip.h>
 
 #include "scenario.h"
@@ -61,6 +61,23 @@ int main() {
   lookup("no.such.host.invalid, numeric only", "no.such.host.invalid", "7", AF_UNSPEC,
          AI_NUMERICHOST);
   lookup("an unknown family", "127.0.0.1", "7", 9999, AI_NUMERICHOST);
+
+  ADDRINFOW wide_hints;
+  std::memset(&wide_hints, 0, sizeof wide_hints);
+  wide_hints.ai_socktype = SOCK_STREAM;
+  wide_hints.ai_protocol = IPPROTO_TCP;
+  wide_hints.ai_flags = AI_NUMERICHOST;
+  ADDRINFOW* wide_found = nullptr;
+  const int wide_error = GetAddrInfoW(L"::1", L"443", &wide_hints, &wide_found);
+  std::printf("GetAddrInfoW (::1, numeric): %d\n", wide_error);
+  for (const ADDRINFOW* ai = wide_found; ai != nullptr; ai = ai->ai_next) {
+    std::printf("  family=%d addrlen=%d sa_family=%d canonname=%s\n", ai->ai_family,
+                static_cast<int>(ai->ai_addrlen), ai->ai_addr->sa_family,
+                ai->ai_canonname == nullptr ? "NULL" : "set");
+  }
+  if (wide_error == 0) FreeAddrInfoW(wide_found);
+  std::printf("GetAddrInfoW (localhost, numeric only): %d\n",
+              GetAddrInfoW(L"localhost", L"7", &wide_hints, &wide_found));
 
   in_addr v4;
   IN6_ADDR v6;
