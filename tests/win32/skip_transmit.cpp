@@ -1,12 +1,14 @@
-// TransmitFile in skip mode (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), Linux
-// only: its steps (head, file, tail) may complete in the call one after the
-// other, or the call may return pending after some of them. Each round a
-// WSASend follows at once, taking an operation record of its own: the
-// TransmitFile's record must stay its own until its last step is done, so
-// every round yields exactly the bytes sent, in order, and one answer (in the
-// call or as one packet) per call. Windows decides differently when a
-// TransmitFile completes in the call, so there is no golden trace: the
-// program checks itself.
+// TransmitFile (head, file, tail), each followed at once by a WSASend, Linux
+// only. The WSASend must come after the whole TransmitFile, never between
+// its steps. From a socket in skip mode (FILE_SKIP_COMPLETION_PORT_ON_
+// SUCCESS) the steps may complete in the call one after the other, or the
+// call may return pending after some of them: the TransmitFile's record
+// must stay its own until its last step is done (the WSASend takes one of
+// its own meanwhile). Every round must yield exactly the bytes sent, in
+// order, and one answer per call (in the call or as one packet); then the
+// same rounds go the other way, from a socket not in skip mode to one in
+// it. Windows decides differently when a TransmitFile completes in the
+// call, so there is no golden trace: the program checks itself.
 #include <vector>
 
 #include "scenario.h"
@@ -21,6 +23,79 @@ namespace {
 constexpr int rounds = 100;
 constexpr DWORD file_size = 4 << 20;
 char path[64];
+
+// `rounds` TransmitFiles from `sender`, each followed at once by a WSASend,
+// received on `receiver`; the number of TransmitFiles done in the call.
+int run_rounds(HANDLE port, SOCKET sender, SOCKET receiver, HANDLE f, LPFN_TRANSMITFILE transmit,
+               const std::vector<char>& content) {
+  char head[] = "HEAD:";
+  char tail[] = ":TAIL";
+  TRANSMIT_FILE_BUFFERS around;
+  around.Head = head;
+  around.HeadLength = 5;
+  around.Tail = tail;
+  around.TailLength = 5;
+  int in_call = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const DWORD count = round % 2 == 0 ? file_size : 100;
+    std::vector<char> want(head, head + 5);
+    want.insert(want.end(), content.begin(), content.begin() + count);
+    want.insert(want.end(), tail, tail + 5);
+    want.push_back('x');
+    op transmit_op("transmit"), send_op("send"), recv_op("recv");
+    int outstanding = 0;
+    if (transmit(sender, f, count, 0, &transmit_op.ov, &around, 0)) {
+      ++in_call;
+    } else if (WSAGetLastError() == WSA_IO_PENDING) {
+      ++outstanding;
+    } else {
+      fail("TransmitFile");
+    }
+    WSABUF one = wsabuf(const_cast<char*>("x"), 1);
+    DWORD sent = 0;
+    if (WSASend(sender, &one, 1, &sent, 0, &send_op.ov, nullptr) != 0) {
+      if (WSAGetLastError() != WSA_IO_PENDING) fail("WSASend");
+      ++outstanding;
+    }
+    std::vector<char> got(want.size());
+    DWORD total = 0;
+    bool receiving = false;
+    while (outstanding > 0 || total < got.size()) {
+      if (!receiving && total < got.size()) {
+        WSABUF b = wsabuf(got.data() + total, static_cast<ULONG>(got.size() - total));
+        DWORD flags = 0;
+        DWORD bytes = 0;
+        recv_op.reset();
+        if (WSARecv(receiver, &b, 1, &bytes, &flags, &recv_op.ov, nullptr) == 0) {
+          // The receiver in skip mode: done in the call, no packet.
+          if (bytes == 0) fail("the receiver's recv: 0 bytes");
+          total += bytes;
+          continue;
+        }
+        if (WSAGetLastError() != WSA_IO_PENDING) fail("WSARecv");
+        receiving = true;
+      }
+      const packet p = dequeue(port, 10000);
+      if (!p.ok) fail("a failed or missing packet");
+      if (p.ov == &recv_op.ov) {
+        if (p.bytes == 0) fail("the receiver's recv: 0 bytes");
+        total += p.bytes;
+        receiving = false;
+      } else if (p.ov == &transmit_op.ov) {
+        if (p.bytes != count + 10) fail("TransmitFile's bytes");
+        --outstanding;
+      } else if (p.ov == &send_op.ov) {
+        if (p.bytes != 1) fail("WSASend's bytes");
+        --outstanding;
+      } else {
+        fail("an unknown packet");
+      }
+      if (outstanding < 0) fail("more packets than pending calls");
+    }
+    if (got != want) fail("the bytes received");
+  }
+  return in_call;
+}
 
 }  // namespace
 
@@ -52,74 +127,17 @@ int main() {
   }
   if (dequeue(port, 10000).ov != &write_1.ov) fail("the file's write");
 
-  char head[] = "HEAD:";
-  char tail[] = ":TAIL";
-  TRANSMIT_FILE_BUFFERS around;
-  around.Head = head;
-  around.HeadLength = 5;
-  around.Tail = tail;
-  around.TailLength = 5;
-
-  int in_call = 0;
-  for (int round = 0; round < rounds; ++round) {
-    const DWORD count = round % 2 == 0 ? file_size : 100;
-    std::vector<char> want(head, head + 5);
-    want.insert(want.end(), content.begin(), content.begin() + count);
-    want.insert(want.end(), tail, tail + 5);
-    want.push_back('x');
-    op transmit_op("transmit"), send_op("send"), recv_op("recv");
-    int outstanding = 0;
-    if (transmit(server, f, count, 0, &transmit_op.ov, &around, 0)) {
-      ++in_call;
-    } else if (WSAGetLastError() == WSA_IO_PENDING) {
-      ++outstanding;
-    } else {
-      fail("TransmitFile");
-    }
-    WSABUF one = wsabuf(const_cast<char*>("x"), 1);
-    DWORD sent = 0;
-    if (WSASend(server, &one, 1, &sent, 0, &send_op.ov, nullptr) != 0) {
-      if (WSAGetLastError() != WSA_IO_PENDING) fail("WSASend");
-      ++outstanding;
-    }
-    std::vector<char> got(want.size());
-    DWORD total = 0;
-    bool receiving = false;
-    while (outstanding > 0 || total < got.size()) {
-      if (!receiving && total < got.size()) {
-        WSABUF b = wsabuf(got.data() + total, static_cast<ULONG>(got.size() - total));
-        DWORD flags = 0;
-        DWORD bytes = 0;
-        recv_op.reset();
-        if (WSARecv(client, &b, 1, &bytes, &flags, &recv_op.ov, nullptr) != 0 &&
-            WSAGetLastError() != WSA_IO_PENDING) {
-          fail("WSARecv");
-        }
-        receiving = true;
-      }
-      const packet p = dequeue(port, 10000);
-      if (!p.ok) fail("a failed or missing packet");
-      if (p.ov == &recv_op.ov) {
-        if (p.bytes == 0) fail("the client's recv: 0 bytes");
-        total += p.bytes;
-        receiving = false;
-      } else if (p.ov == &transmit_op.ov) {
-        if (p.bytes != count + 10) fail("TransmitFile's bytes");
-        --outstanding;
-      } else if (p.ov == &send_op.ov) {
-        if (p.bytes != 1) fail("WSASend's bytes");
-        --outstanding;
-      } else {
-        fail("an unknown packet");
-      }
-      if (outstanding < 0) fail("more packets than pending calls");
-    }
-    if (got != want) fail("the bytes received");
-  }
+  // The server in skip mode sends; then the client (not in skip mode) sends
+  // to the server, whose recvs may complete in the call.
+  const int in_call = run_rounds(port, server, client, f, transmit, content);
+  const int client_in_call = run_rounds(port, client, server, f, transmit, content);
   // Nothing more may come.
   if (dequeue(port, 100).ov != nullptr) fail("a packet after the last round");
-  std::printf("%d rounds: every byte in order, one answer per call\n", rounds);
-  std::fprintf(stderr, "TransmitFile completed in the call in %d rounds of %d\n", in_call, rounds);
+  std::printf("%d rounds each way: every byte in order, one answer per call\n", rounds);
+  std::fprintf(stderr,
+               "TransmitFile completed in the call in %d rounds of %d (server, skip mode), "
+               "%d (client)\n",
+               in_call, rounds, client_in_call);
   CloseHandle(f);
   DeleteFileA(path);
   end(s);
