@@ -27,6 +27,12 @@ void append_utf8(std::uint32_t cp, std::string& out) {
   }
 }
 
+// A wchar_t as a code unit. wchar_t is signed on Linux: a negative one
+// becomes a value beyond U+10FFFF, which is refused.
+std::uint32_t unit_of(wchar_t c) noexcept {
+  return static_cast<std::uint32_t>(static_cast<std::int32_t>(c));
+}
+
 bool is_high_surrogate(std::uint32_t u) noexcept {
   return u >= 0xD800 && u <= 0xDBFF;
 }
@@ -39,9 +45,9 @@ bool is_low_surrogate(std::uint32_t u) noexcept {
 bool utf8_from_wide(const wchar_t* in, std::string& out) {
   out.clear();
   for (; *in != 0; ++in) {
-    auto cp = static_cast<std::uint32_t>(*in);
-    if (is_high_surrogate(cp) && is_low_surrogate(static_cast<std::uint32_t>(in[1]))) {
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<std::uint32_t>(in[1]) - 0xDC00);
+    std::uint32_t cp = unit_of(*in);
+    if (is_high_surrogate(cp) && is_low_surrogate(unit_of(in[1]))) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (unit_of(in[1]) - 0xDC00);
       ++in;
     } else if (is_high_surrogate(cp) || is_low_surrogate(cp) || cp > 0x10FFFF) {
       return false;
