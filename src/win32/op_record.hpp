@@ -78,6 +78,9 @@ struct op_record : proact::operation {
   std::atomic<std::uint32_t> transferred{0};
   DWORD step_status[4] = {};  // NTSTATUS per step, written before parts_left drops
   DWORD flags = 0;            // TF_REUSE_SOCKET
+  // The other steps' records, each kept (one hold) until the packet is
+  // made, so that CancelIoEx(h, ov) can reach them.
+  op_record* parts[3] = {};
   // Who still needs the record: its packet's dequeuer, and during a start
   // call on a handle in skip mode the starting thread too (it reads
   // completed_at_start() after the call). The last one returns it.

@@ -95,6 +95,8 @@ BOOL start(socket_object& so, op_record* whole, OVERLAPPED* ov, const plan& p) {
   whole->transferred.store(0, std::memory_order_relaxed);
   for (DWORD& status : whole->step_status) status = STATUS_SUCCESS;
   whole->parts_left.store(steps + 1, std::memory_order_relaxed);  // + the start call's count
+  std::size_t kept = 0;
+  for (op_record*& part : whole->parts) part = nullptr;
   mark_pending(ov, whole, skip);
   if (auto ec = start_step(*whole, so, p, first)) {
     return refuse(wsa_from(after_start(whole, ov, ec, skip, so.port).refusal));
@@ -123,6 +125,9 @@ BOOL start(socket_object& so, op_record* whole, OVERLAPPED* ov, const plan& p) {
       stopped = true;
       continue;
     }
+    // Kept for CancelIoEx until the packet (transmit_result) gives it back.
+    part->holds.fetch_add(1, std::memory_order_relaxed);
+    whole->parts[kept++] = part;
     if (skip) {
       // Done in the call: no completion comes, so its packet hold goes too.
       if (part->completed_at_start()) {
@@ -177,9 +182,23 @@ void transmit_result(op_record& whole, DWORD& status, DWORD& bytes) noexcept {
     }
   }
   bytes = whole.transferred.load(std::memory_order_relaxed);
+  for (op_record*& part : whole.parts) {
+    if (part == nullptr) continue;
+    give_back(part);
+    part = nullptr;
+  }
   if (status == STATUS_SUCCESS && (whole.flags & TF_REUSE_SOCKET) != 0) {
     make_reusable(*whole.target);
   }
+}
+
+std::error_code cancel_transmit(op_record& whole) noexcept {
+  const std::error_code first = whole.started_on->cancel(whole);
+  bool any = !first;
+  for (op_record* part : whole.parts) {
+    if (part != nullptr && !part->started_on->cancel(*part)) any = true;
+  }
+  return any ? std::error_code{} : first;  // first: not_found when no step was pending
 }
 
 BOOL WINAPI transmit_file(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,

@@ -22,5 +22,8 @@ op_record* transmit_step_done(op_record& step, const proact::completion& c) noex
 // the first failed step's status (in step order) or success, and the bytes
 // of every step. A TF_REUSE_SOCKET that succeeded takes effect here.
 void transmit_result(op_record& whole, DWORD& status, DWORD& bytes) noexcept;
+// CancelIoEx(h, ov) of a TransmitFile or DisconnectEx: every step still
+// pending; the first step's refusal (not_found) when none is.
+std::error_code cancel_transmit(op_record& whole) noexcept;
 
 }  // namespace proact::win32

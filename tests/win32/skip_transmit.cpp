@@ -7,8 +7,10 @@
 // its own meanwhile). Every round must yield exactly the bytes sent, in
 // order, and one answer per call (in the call or as one packet); then the
 // same rounds go the other way, from a socket not in skip mode to one in
-// it. Windows decides differently when a TransmitFile completes in the
-// call, so there is no golden trace: the program checks itself.
+// it. Last, CancelIoEx of a TransmitFile stuck on a full connection
+// reaches all its steps. Windows decides differently when a TransmitFile
+// completes in the call, so there is no golden trace: the program checks
+// itself.
 #include <vector>
 
 #include "scenario.h"
@@ -134,6 +136,46 @@ int main() {
   // Nothing more may come.
   if (dequeue(port, 100).ov != nullptr) fail("a packet after the last round");
   std::printf("%d rounds each way: every byte in order, one answer per call\n", rounds);
+
+  // CancelIoEx(h, ov) of a TransmitFile stuck on a full connection (nobody
+  // reads) reaches every step: one packet, 995; then nothing to cancel.
+  char head[] = "HEAD:";
+  char tail[] = ":TAIL";
+  TRANSMIT_FILE_BUFFERS around;
+  around.Head = head;
+  around.HeadLength = 5;
+  around.Tail = tail;
+  around.TailLength = 5;
+  op stuck_op("stuck");
+  bool stuck = false;
+  for (int i = 0; i < 64 && !stuck; ++i) {
+    stuck_op.reset();
+    if (transmit(client, f, 0, 0, &stuck_op.ov, &around, 0) ||
+        WSAGetLastError() != WSA_IO_PENDING) {
+      fail("TransmitFile (to a full connection)");
+    }
+    const packet p = dequeue(port, 200);
+    if (p.ov == nullptr) {
+      stuck = true;
+    } else if (!p.ok || p.ov != &stuck_op.ov) {
+      fail("TransmitFile (to a full connection): its packet");
+    }
+  }
+  if (!stuck) fail("no TransmitFile stayed pending");
+  if (!CancelIoEx(reinterpret_cast<HANDLE>(client), &stuck_op.ov)) fail("CancelIoEx");
+  const packet cancelled = dequeue(port, 10000);
+  std::printf("CancelIoEx of a pending TransmitFile: %s ov=%s error=%lu\n",
+              cancelled.ok ? "TRUE" : "FALSE", name_of(cancelled.ov),
+              static_cast<unsigned long>(cancelled.error));
+  SetLastError(0);
+  const BOOL again = CancelIoEx(reinterpret_cast<HANDLE>(client), &stuck_op.ov);
+  std::printf("CancelIoEx again: %s error=%lu\n", again ? "TRUE" : "FALSE",
+              static_cast<unsigned long>(GetLastError()));
+  if (cancelled.ok || cancelled.ov != &stuck_op.ov || cancelled.error != ERROR_OPERATION_ABORTED ||
+      again || GetLastError() != ERROR_NOT_FOUND) {
+    fail("CancelIoEx of a pending TransmitFile");
+  }
+  if (dequeue(port, 100).ov != nullptr) fail("a packet after the cancelled TransmitFile");
   std::fprintf(stderr,
                "TransmitFile completed in the call in %d rounds of %d (server, skip mode), "
                "%d (client)\n",
