@@ -66,6 +66,15 @@ typedef char CHAR;
 typedef unsigned char UCHAR;
 typedef char* LPSTR;
 typedef const char* LPCSTR;
+typedef char* PSTR;
+typedef const char* PCSTR;
+// WCHAR is wchar_t, as on Windows, so that L"..." compiles unchanged; on
+// Linux that is 32 bits (UTF-32; UTF-16 surrogate pairs are accepted too).
+typedef wchar_t WCHAR;
+typedef WCHAR* LPWSTR;
+typedef const WCHAR* LPCWSTR;
+typedef WCHAR* PWSTR;
+typedef const WCHAR* PCWSTR;
 typedef void* PVOID;
 typedef void* LPVOID;
 typedef const void* LPCVOID;
@@ -230,6 +239,11 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define WSAVERNOTSUPPORTED 10092L
 #define WSANOTINITIALISED 10093L
 #define WSAEDISCON 10101L
+#define WSATYPE_NOT_FOUND 10109L
+#define WSAHOST_NOT_FOUND 11001L
+#define WSATRY_AGAIN 11002L
+#define WSANO_RECOVERY 11003L
+#define WSANO_DATA 11004L
 #define WSA_IO_PENDING ERROR_IO_PENDING
 #define WSA_IO_INCOMPLETE ERROR_IO_INCOMPLETE
 #define WSA_INVALID_HANDLE ERROR_INVALID_HANDLE
@@ -377,6 +391,50 @@ inline u_long ntohl(u_long v) noexcept {
   return htonl(v);
 }
 
+// ---- Name resolution (ws2tcpip.h) ------------------------------------------
+
+// Windows' layout: ai_canonname comes before ai_addr (glibc has them the
+// other way round), and the addresses are Windows sockaddrs (AF_INET6 = 23).
+typedef struct addrinfo {
+  int ai_flags;
+  int ai_family;
+  int ai_socktype;
+  int ai_protocol;
+  std::size_t ai_addrlen;
+  char* ai_canonname;
+  struct sockaddr* ai_addr;
+  struct addrinfo* ai_next;
+} ADDRINFOA, *PADDRINFOA, *LPADDRINFO;
+typedef struct addrinfoW {
+  int ai_flags;
+  int ai_family;
+  int ai_socktype;
+  int ai_protocol;
+  std::size_t ai_addrlen;
+  PWSTR ai_canonname;
+  struct sockaddr* ai_addr;
+  struct addrinfoW* ai_next;
+} ADDRINFOW, *PADDRINFOW;
+
+#define AI_PASSIVE 0x00000001
+#define AI_CANONNAME 0x00000002
+#define AI_NUMERICHOST 0x00000004
+#define AI_NUMERICSERV 0x00000008
+#define AI_ALL 0x00000100
+#define AI_ADDRCONFIG 0x00000400
+#define AI_V4MAPPED 0x00000800
+#define EAI_AGAIN WSATRY_AGAIN
+#define EAI_BADFLAGS WSAEINVAL
+#define EAI_FAIL WSANO_RECOVERY
+#define EAI_FAMILY WSAEAFNOSUPPORT
+#define EAI_MEMORY WSA_NOT_ENOUGH_MEMORY
+#define EAI_NONAME WSAHOST_NOT_FOUND
+#define EAI_SERVICE WSATYPE_NOT_FOUND
+#define EAI_SOCKTYPE WSAESOCKTNOSUPPORT
+#define EAI_NODATA WSANO_DATA
+#define INET_ADDRSTRLEN 22
+#define INET6_ADDRSTRLEN 65
+
 // WSAIoctl codes.
 #define IOC_IN 0x80000000u
 #define IOC_OUT 0x40000000u
@@ -431,6 +489,22 @@ typedef BOOL(WINAPI* LPFN_TRANSMITFILE)(SOCKET hSocket, HANDLE hFile, DWORD nNum
   {                                                  \
     0xb5367df2, 0xcbac, 0x11cf, {                    \
       0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92 \
+    }                                                \
+  }
+// TransmitFile's flags (DisconnectEx takes TF_REUSE_SOCKET too).
+#define TF_DISCONNECT 0x01
+#define TF_REUSE_SOCKET 0x02
+#define TF_WRITE_BEHIND 0x04
+#define TF_USE_DEFAULT_WORKER 0x00
+#define TF_USE_SYSTEM_THREAD 0x10
+#define TF_USE_KERNEL_APC 0x20
+#define DE_REUSE_SOCKET TF_REUSE_SOCKET
+typedef BOOL(WINAPI* LPFN_DISCONNECTEX)(SOCKET s, LPOVERLAPPED lpOverlapped, DWORD dwFlags,
+                                        DWORD dwReserved);
+#define WSAID_DISCONNECTEX                           \
+  {                                                  \
+    0x7fda2e11, 0x8630, 0x436f, {                    \
+      0xa0, 0x31, 0xf5, 0x36, 0xa6, 0xee, 0xc1, 0x57 \
     }                                                \
   }
 
@@ -499,13 +573,41 @@ int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD 
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
                                    BOOL fWait, LPDWORD lpdwFlags);
 
+// Name resolution over glibc's resolver; the results and errors in Windows'
+// form (EAI_NONAME is WSAHOST_NOT_FOUND...), the error also the last error.
+// GetAddrInfoW takes and gives WCHAR strings (see WCHAR).
+INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHints,
+                       PADDRINFOA* ppResult);
+void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo);
+#define GetAddrInfoA getaddrinfo
+#define FreeAddrInfoA freeaddrinfo
+INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
+                        PADDRINFOW* ppResult);
+void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo);
+// 1, 0 (not an address of the family), or -1 (WSAEAFNOSUPPORT, WSAEFAULT).
+INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf);
+// NULL with WSAEAFNOSUPPORT, or ERROR_INVALID_PARAMETER when the buffer is
+// too small.
+PCSTR WSAAPI inet_ntop(INT Family, const VOID* pAddr, PSTR pStringBuf, std::size_t StringBufSize);
+#define InetPtonA inet_pton
+#define InetNtopA inet_ntop
+// INADDR_NONE for what is not an IPv4 address.
+u_long WSAAPI inet_addr(const char* cp);
+// A buffer of the calling thread's, as Windows'.
+char* WSAAPI inet_ntoa(struct in_addr in);
+
 // The extension functions, also callable directly as mswsock exports them.
 BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
                      DWORD dwReceiveDataLength, DWORD dwLocalAddressLength,
                      DWORD dwRemoteAddressLength, LPDWORD lpdwBytesReceived,
                      LPOVERLAPPED lpOverlapped);
-// TransmitFile: the file from the OVERLAPPED's offset, nNumberOfBytesToWrite
-// bytes (0: to the end); no head/tail buffers, no TF_* flags yet.
+// TransmitFile: the head buffer, then the file from the OVERLAPPED's offset,
+// nNumberOfBytesToWrite bytes (0: to the end; hFile NULL: none), then the
+// tail buffer; bytes = all of them. TF_DISCONNECT (with TF_REUSE_SOCKET: the
+// socket may then be an AcceptEx/ConnectEx socket again) as DisconnectEx;
+// the performance hints are accepted and ignored; other bits: WSAEINVAL.
+// DisconnectEx itself is reached through WSAIoctl(WSAID_DISCONNECTEX), as
+// mswsock exports no such function.
 BOOL WINAPI TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
                          DWORD nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped,
                          LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved);
@@ -539,6 +641,19 @@ BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer, DWORD nNumberOfBytesToWrit
                       LPDWORD lpNumberOfBytesWritten, LPOVERLAPPED lpOverlapped);
 BOOL WINAPI GetFileSizeEx(HANDLE hFile, PLARGE_INTEGER lpFileSize);
 BOOL WINAPI DeleteFileA(LPCSTR lpFileName);
+// The WCHAR forms: the name converted to UTF-8 (the A forms take UTF-8 here,
+// where Windows would read them in the ANSI code page).
+HANDLE WINAPI CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwShareMode,
+                          LPVOID lpSecurityAttributes, DWORD dwCreationDisposition,
+                          DWORD dwFlagsAndAttributes, HANDLE hTemplateFile);
+BOOL WINAPI DeleteFileW(LPCWSTR lpFileName);
+#ifdef UNICODE
+#define CreateFile CreateFileW
+#define DeleteFile DeleteFileW
+#else
+#define CreateFile CreateFileA
+#define DeleteFile DeleteFileA
+#endif
 // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS on a socket or file; call it before
 // starting I/O on the handle.
 BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags);

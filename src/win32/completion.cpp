@@ -6,15 +6,10 @@
 #include "proact/error.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
+#include "transmit.hpp"
 
 namespace proact::win32 {
 namespace {
-
-void publish(OVERLAPPED* ov, DWORD status, DWORD bytes) noexcept {
-  if (ov == nullptr) return;
-  ov->InternalHigh = bytes;
-  std::atomic_ref<ULONG_PTR>(ov->Internal).store(status, std::memory_order_release);
-}
 
 // A recv that found the peer's orderly close completes with 0 bytes and
 // success on Windows; proact says eof.
@@ -80,6 +75,12 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
 
 }  // namespace
 
+void publish(OVERLAPPED* ov, DWORD status, DWORD bytes) noexcept {
+  if (ov == nullptr) return;
+  ov->InternalHigh = bytes;
+  std::atomic_ref<ULONG_PTR>(ov->Internal).store(status, std::memory_order_release);
+}
+
 start_outcome after_start(op_record* r, OVERLAPPED* ov, const std::error_code& ec, bool skip,
                           port_object* port) noexcept {
   start_outcome o;
@@ -96,7 +97,10 @@ start_outcome after_start(op_record* r, OVERLAPPED* ov, const std::error_code& e
 }
 
 void hold_for_start(op_record* r, bool skip) noexcept {
-  if (skip) r->holds.store(2, std::memory_order_relaxed);
+  // One more hold, not "two": a next step (ConnectEx's send, TransmitFile's
+  // file) may be started from within completed_in_call, while the first
+  // start call's hold is still there.
+  if (skip) r->holds.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool completed_in_call(op_record* r, bool skip, port_object& port, packet& out) noexcept {
@@ -137,8 +141,19 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       return true;
     case op_kind::recv:
     case op_kind::accept_data:
-    case op_kind::transmit_file:  // the file ended first: what was there went, success
       status = recv_status(c.error);
+      break;
+    case op_kind::transmit_whole:
+    case op_kind::transmit_part: {
+      op_record* whole = transmit_step_done(*r, c);
+      if (r != whole && r->kind == op_kind::transmit_part) give_back(r);
+      if (whole == nullptr) return false;
+      r = whole;
+      transmit_result(*r, status, bytes);
+      break;
+    }
+    case op_kind::transmit_done:
+      transmit_result(*r, status, bytes);
       break;
     case op_kind::read_file:  // at or past the end: STATUS_END_OF_FILE
     case op_kind::write_file:

@@ -40,6 +40,9 @@ struct start_outcome {
 start_outcome after_start(op_record* r, OVERLAPPED* ov, const std::error_code& ec, bool skip,
                           port_object* port) noexcept;
 
+// Writes a result into an OVERLAPPED as the kernel does (Internal last).
+void publish(OVERLAPPED* ov, DWORD status, DWORD bytes) noexcept;
+
 // Marks an OVERLAPPED pending on `record` before its start call.
 // In skip mode it also takes the starting thread's hold (hold_for_start).
 void mark_pending(OVERLAPPED* ov, op_record* record, bool skip = false) noexcept;

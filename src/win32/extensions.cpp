@@ -1,6 +1,6 @@
 // The Microsoft extensions: WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER),
 // AcceptEx (with initial data), ConnectEx (with a send buffer),
-// GetAcceptExSockaddrs, TransmitFile.
+// GetAcceptExSockaddrs; TransmitFile and DisconnectEx are in transmit.cpp.
 //
 // AcceptEx's output buffer: the initial data, then the local address in
 // dwLocalAddressLength bytes, then the remote one in dwRemoteAddressLength
@@ -14,6 +14,7 @@
 #include "op_record.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
+#include "transmit.hpp"
 
 using namespace proact::win32;
 
@@ -112,37 +113,6 @@ BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutput
   return answer(o, lpdwBytesReceived);
 }
 
-BOOL WINAPI transmit_file(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite,
-                          DWORD /*nNumberOfBytesPerSend*/, LPOVERLAPPED lpOverlapped,
-                          LPTRANSMIT_FILE_BUFFERS lpTransmitBuffers, DWORD dwReserved) {
-  socket_object* so = find_socket(hSocket);
-  if (so == nullptr) return refuse(WSAENOTSOCK);
-  file_object* f = find_file(hFile);
-  if (f == nullptr) return refuse(WSAEINVAL);
-  if (lpOverlapped == nullptr || lpTransmitBuffers != nullptr || dwReserved != 0) {
-    return refuse(WSAEOPNOTSUPP);
-  }
-  if (so->role.load(std::memory_order_acquire) != socket_role::stream) return refuse(WSAENOTCONN);
-  const std::uint64_t offset =
-      (std::uint64_t{lpOverlapped->OffsetHigh} << 32) | lpOverlapped->Offset;
-  std::uint64_t count = nNumberOfBytesToWrite;
-  if (count == 0) {
-    // 0: the rest of the file from the offset.
-    std::uint64_t size = 0;
-    if (auto ec = f->file.size(size)) return refuse(WSAEINVAL);
-    count = size > offset ? size - offset : 0;
-  }
-  op_record* r = take_record(op_kind::transmit_file, lpOverlapped, so->key, so, &so->stream);
-  if (r == nullptr) return refuse(WSAENOBUFS);
-  const bool skip = so->port != nullptr && so->skip_on_success.load(std::memory_order_acquire);
-  mark_pending(lpOverlapped, r, skip);
-  return answer(
-      after_start(r, lpOverlapped,
-                  so->stream.send_file(*r, f->file, offset, static_cast<std::size_t>(count)), skip,
-                  so->port),
-      nullptr);
-}
-
 void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLength,
                                     DWORD dwLocalAddressLength, DWORD /*dwRemoteAddressLength*/,
                                     struct sockaddr** LocalSockaddr, LPINT LocalSockaddrLength,
@@ -203,6 +173,7 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
   const GUID connect_id = WSAID_CONNECTEX;
   const GUID sockaddrs_id = WSAID_GETACCEPTEXSOCKADDRS;
   const GUID transmit_id = WSAID_TRANSMITFILE;
+  const GUID disconnect_id = WSAID_DISCONNECTEX;
   if (id == accept_id) {
     const LPFN_ACCEPTEX f = accept_ex;
     std::memcpy(lpvOutBuffer, &f, sizeof f);
@@ -211,6 +182,9 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
     std::memcpy(lpvOutBuffer, &f, sizeof f);
   } else if (id == transmit_id) {
     const LPFN_TRANSMITFILE f = transmit_file;
+    std::memcpy(lpvOutBuffer, &f, sizeof f);
+  } else if (id == disconnect_id) {
+    const LPFN_DISCONNECTEX f = disconnect_ex;
     std::memcpy(lpvOutBuffer, &f, sizeof f);
   } else if (id == sockaddrs_id) {
     const LPFN_GETACCEPTEXSOCKADDRS f = get_accept_ex_sockaddrs;

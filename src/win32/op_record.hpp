@@ -37,7 +37,12 @@ enum class op_kind : std::uint8_t {
   connect_data,
   read_file,
   write_file,
-  transmit_file
+  // TransmitFile and DisconnectEx (transmit.cpp): the OVERLAPPED's record
+  // with its first step, a record of another step, and the OVERLAPPED's
+  // record posted when its steps were done before the start call returned.
+  transmit_whole,
+  transmit_part,
+  transmit_done
 };
 
 inline constexpr std::size_t record_buffers = 16;  // WSABUFs per WSARecv/WSASend
@@ -63,6 +68,19 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
+  // TransmitFile and DisconnectEx: each step (head, file, tail, disconnect)
+  // is an operation of its own, all started in the call so that they keep
+  // their place among the socket's sends; the OVERLAPPED's record (`whole`)
+  // collects their results, and the last one done makes the packet.
+  op_record* whole = nullptr;
+  std::uint8_t step = 0;
+  std::atomic<int> parts_left{0};  // steps not done, + 1 while the start call runs
+  std::atomic<std::uint32_t> transferred{0};
+  DWORD step_status[4] = {};  // NTSTATUS per step, written before parts_left drops
+  DWORD flags = 0;            // TF_REUSE_SOCKET
+  // The other steps' records, each kept (one hold) until the packet is
+  // made, so that CancelIoEx(h, ov) can reach them.
+  op_record* parts[3] = {};
   // Who still needs the record: its packet's dequeuer, and during a start
   // call on a handle in skip mode the starting thread too (it reads
   // completed_at_start() after the call). The last one returns it.

@@ -11,6 +11,7 @@
 #include "proact/error.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
+#include "transmit.hpp"
 
 using namespace proact::win32;
 
@@ -215,7 +216,10 @@ BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped) {
       r->started_on == nullptr) {
     return fail_win32(ERROR_NOT_FOUND);
   }
-  if (auto ec = r->started_on->cancel(*r)) {
+  // A TransmitFile's or DisconnectEx's steps are operations of their own.
+  const std::error_code ec =
+      r->kind == op_kind::transmit_whole ? cancel_transmit(*r) : r->started_on->cancel(*r);
+  if (ec) {
     return fail_win32(ec == proact::errc::not_found ? ERROR_NOT_FOUND : ERROR_INVALID_HANDLE);
   }
   return TRUE;

@@ -1,5 +1,8 @@
 // TransmitFile: a whole file (0 bytes = to the end), a range at the
-// OVERLAPPED's offset; the peer receives exactly those bytes.
+// OVERLAPPED's offset, head and tail buffers around a range (bytes = all of
+// them), buffers without a file, a performance hint, an unknown flag
+// (refused), and TF_DISCONNECT | TF_REUSE_SOCKET, after which the socket is
+// AcceptEx's accept socket again. The peer receives exactly those bytes.
 #include "scenario.h"
 
 using namespace scenario;
@@ -69,6 +72,90 @@ int main() {
           transmit(server, f, 5, 0, &send_range.ov, nullptr, 0) != FALSE);
   dequeue_one(port, "TransmitFile of a range");
   receive_all(port, client, content + 90, 5);
+
+  char head[] = "HEAD:";
+  char tail[] = ":TAIL";
+  TRANSMIT_FILE_BUFFERS around;
+  around.Head = head;
+  around.HeadLength = 5;
+  around.Tail = tail;
+  around.TailLength = 5;
+  op send_around("send_around");
+  send_around.reset();
+  send_around.ov.Offset = 10;
+  started("TransmitFile (head, 5 bytes at offset 10, tail)", send_around,
+          transmit(server, f, 5, 0, &send_around.ov, &around, 0) != FALSE);
+  dequeue_one(port, "TransmitFile with head and tail");
+  char want[15];
+  std::memcpy(want, head, 5);
+  std::memcpy(want + 5, content + 10, 5);
+  std::memcpy(want + 10, tail, 5);
+  receive_all(port, client, want, 15);
+
+  TRANSMIT_FILE_BUFFERS head_only;
+  std::memset(&head_only, 0, sizeof head_only);
+  head_only.Head = head;
+  head_only.HeadLength = 5;
+  op send_head("send_head");
+  started("TransmitFile (no file, a head, TF_USE_KERNEL_APC)", send_head,
+          transmit(server, nullptr, 0, 0, &send_head.ov, &head_only, TF_USE_KERNEL_APC) != FALSE);
+  dequeue_one(port, "TransmitFile of a head alone");
+  receive_all(port, client, head, 5);
+
+  op bad("bad_flags");
+  if (under_wine()) {
+    std::printf("TransmitFile (flag 0x100) bad_flags: failed error=%lu\n",
+                static_cast<unsigned long>(WSAEINVAL));
+    wine_difference("TransmitFile with an unknown flag",
+                    "Wine ignores unknown bits and sends; the layer refuses them (WSAEINVAL), "
+                    "Windows' answer was not checked here");
+  } else {
+    started("TransmitFile (flag 0x100)", bad,
+            transmit(server, f, 0, 0, &bad.ov, nullptr, 0x100) != FALSE);
+  }
+
+  // The last bytes and the disconnect in one call. The client ends its side
+  // first, so that no TIME_WAIT delays the server's disconnect.
+  result("shutdown(client, SD_SEND)", shutdown(client, SD_SEND) == 0);
+  TRANSMIT_FILE_BUFFERS tail_only;
+  std::memset(&tail_only, 0, sizeof tail_only);
+  tail_only.Tail = tail;
+  tail_only.TailLength = 5;
+  op send_last("send_last"), recv_end("recv_end");
+  started("TransmitFile (a tail, TF_DISCONNECT | TF_REUSE_SOCKET)", send_last,
+          transmit(server, nullptr, 0, 0, &send_last.ov, &tail_only,
+                   TF_DISCONNECT | TF_REUSE_SOCKET) != FALSE);
+  dequeue_one(port, "TransmitFile, then the disconnect");
+  if (under_wine()) {
+    shutdown(server, SD_SEND);
+    wine_difference("TransmitFile with TF_DISCONNECT",
+                    "Wine ignores the flag; shutdown(SD_SEND) stands in for the disconnect");
+  }
+  receive_all(port, client, tail, 5);
+  char end_buf[8];
+  recv_into(client, end_buf, sizeof end_buf, recv_end);
+  dequeue_one(port, "the client's recv: the end");
+  result("closesocket(client)", closesocket(client) == 0);
+  client = INVALID_SOCKET;
+
+  if (under_wine()) {
+    closesocket(server);
+    server = new_socket();
+    associate(port, server, 3);
+    wine_difference("AcceptEx into a socket TransmitFile(TF_REUSE_SOCKET) prepared",
+                    "Wine does not reuse sockets; a new socket with the same key stands in");
+  }
+  SOCKET client_2 = bound_client(port, 4);
+  op accept_b("accept_b"), connect_b("connect_b");
+  static char addresses[2 * address_space];
+  accept_and_connect(port, listener, x, server, client_2, accept_b, connect_b, addresses, 0,
+                     nullptr, "the reused socket accepted, a new client");
+  op send_again("send_again");
+  started("TransmitFile (5 bytes at offset 0) on the reused socket", send_again,
+          transmit(server, f, 5, 0, &send_again.ov, nullptr, 0) != FALSE);
+  dequeue_one(port, "TransmitFile on the reused socket");
+  receive_all(port, client_2, content, 5);
+  closesocket(client_2);
 
   result("CloseHandle(file)", CloseHandle(f));
   result("DeleteFileA", DeleteFileA(path));

@@ -1,0 +1,99 @@
+// Name resolution in Windows' form: getaddrinfo/freeaddrinfo (and their
+// WCHAR forms GetAddrInfoW/FreeAddrInfoW), inet_pton,
+// inet_ntop, inet_addr, inet_ntoa, over glibc's (native_resolve.cpp).
+#include <cstddef>
+#include <string>
+
+#include "native_resolve.hpp"
+#include "proact/win32.h"
+#include "wide.hpp"
+
+namespace native = proact::win32::native;
+
+// The two sides of the conversion agree on Windows' layout and values.
+static_assert(sizeof(ADDRINFOA) == sizeof(native::win_addrinfo));
+static_assert(offsetof(ADDRINFOA, ai_addrlen) == offsetof(native::win_addrinfo, addrlen));
+static_assert(offsetof(ADDRINFOA, ai_canonname) == offsetof(native::win_addrinfo, canonname));
+static_assert(offsetof(ADDRINFOA, ai_addr) == offsetof(native::win_addrinfo, addr));
+static_assert(offsetof(ADDRINFOA, ai_next) == offsetof(native::win_addrinfo, next));
+static_assert(sizeof(ADDRINFOW) == sizeof(ADDRINFOA) &&
+              offsetof(ADDRINFOW, ai_canonname) == offsetof(ADDRINFOA, ai_canonname) &&
+              offsetof(ADDRINFOW, ai_addr) == offsetof(ADDRINFOA, ai_addr));
+static_assert(native::win_af_inet == AF_INET && native::win_af_inet6 == AF_INET6 &&
+              native::win_af_unspec == AF_UNSPEC);
+static_assert(native::win_ai_passive == AI_PASSIVE && native::win_ai_canonname == AI_CANONNAME &&
+              native::win_ai_numerichost == AI_NUMERICHOST &&
+              native::win_ai_numericserv == AI_NUMERICSERV && native::win_ai_all == AI_ALL &&
+              native::win_ai_addrconfig == AI_ADDRCONFIG && native::win_ai_v4mapped == AI_V4MAPPED);
+static_assert(native::wsa_host_not_found == WSAHOST_NOT_FOUND &&
+              native::wsa_try_again == WSATRY_AGAIN && native::wsa_no_recovery == WSANO_RECOVERY &&
+              native::wsa_no_data == WSANO_DATA && native::wsa_eafnosupport == WSAEAFNOSUPPORT &&
+              native::wsa_esocktnosupport == WSAESOCKTNOSUPPORT &&
+              native::wsa_type_not_found == WSATYPE_NOT_FOUND && native::wsa_einval == WSAEINVAL &&
+              native::wsa_efault == WSAEFAULT &&
+              native::win_error_not_enough_memory == ERROR_NOT_ENOUGH_MEMORY &&
+              native::win_error_invalid_parameter == ERROR_INVALID_PARAMETER);
+
+INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHints,
+                       PADDRINFOA* ppResult) {
+  native::win_addrinfo* first = nullptr;
+  const int error = native::resolve(pNodeName, pServiceName,
+                                    reinterpret_cast<const native::win_addrinfo*>(pHints), &first);
+  if (ppResult != nullptr) *ppResult = reinterpret_cast<PADDRINFOA>(first);
+  // Windows returns the error and sets it as the last error too.
+  WSASetLastError(error);
+  return error;
+}
+
+void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo) {
+  native::free_results(reinterpret_cast<native::win_addrinfo*>(pAddrInfo));
+}
+
+INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
+                        PADDRINFOW* ppResult) {
+  std::string node;
+  std::string service;
+  if ((pNodeName != nullptr && !proact::win32::utf8_from_wide(pNodeName, node)) ||
+      (pServiceName != nullptr && !proact::win32::utf8_from_wide(pServiceName, service))) {
+    WSASetLastError(WSAHOST_NOT_FOUND);
+    return WSAHOST_NOT_FOUND;
+  }
+  native::win_addrinfo* first = nullptr;
+  const int error =
+      native::resolve(pNodeName == nullptr ? nullptr : node.c_str(),
+                      pServiceName == nullptr ? nullptr : service.c_str(),
+                      reinterpret_cast<const native::win_addrinfo*>(pHints), &first, true);
+  if (ppResult != nullptr) *ppResult = reinterpret_cast<PADDRINFOW>(first);
+  WSASetLastError(error);
+  return error;
+}
+
+void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo) {
+  native::free_results(reinterpret_cast<native::win_addrinfo*>(pAddrInfo));
+}
+
+INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf) {
+  int error = 0;
+  const int n = native::text_to_address(Family, pszAddrString, pAddrBuf, error);
+  if (n < 0) WSASetLastError(error);
+  return n;
+}
+
+PCSTR WSAAPI inet_ntop(INT Family, const VOID* pAddr, PSTR pStringBuf, std::size_t StringBufSize) {
+  int error = 0;
+  if (!native::address_to_text(Family, pAddr, pStringBuf, StringBufSize, error)) {
+    WSASetLastError(error);
+    return nullptr;
+  }
+  return pStringBuf;
+}
+
+u_long WSAAPI inet_addr(const char* cp) {
+  return native::ipv4_from_text(cp);
+}
+
+char* WSAAPI inet_ntoa(struct in_addr in) {
+  thread_local char text[INET_ADDRSTRLEN];
+  int error = 0;
+  return native::address_to_text(AF_INET, &in, text, sizeof text, error) ? text : nullptr;
+}
