@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <system_error>
 
 #include "echo_common.hpp"
 
@@ -51,6 +53,10 @@ void prep_accept(io_uring& ring, int listener) {
   io_uring_sqe_set_data64(sqe, accept_tag);
 }
 
+std::string describe(int errno_value) {
+  return std::error_code(errno_value, std::system_category()).message();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,12 +77,12 @@ int main(int argc, char** argv) {
   params.cq_entries = 16384;
   if (const int e = io_uring_queue_init_params(4096, &ring, &params); e < 0) {
     // Said before listening, so that the runner can skip this server.
-    std::printf("unsupported: io_uring set-up: %s\n", std::strerror(-e));
+    std::printf("unsupported: io_uring set-up: %s\n", describe(-e).c_str());
     return 0;
   }
   if (tuned) {
     if (const int e = io_uring_register_ring_fd(&ring); e != 1) {
-      std::printf("unsupported: registering the ring: %s\n", std::strerror(e < 0 ? -e : EINVAL));
+      std::printf("unsupported: registering the ring: %s\n", describe(e < 0 ? -e : EINVAL).c_str());
       return 0;
     }
   }
