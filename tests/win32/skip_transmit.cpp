@@ -26,17 +26,23 @@ constexpr int rounds = 100;
 constexpr DWORD file_size = 4 << 20;
 char path[64];
 
-// `rounds` TransmitFiles from `sender`, each followed at once by a WSASend,
-// received on `receiver`; the number of TransmitFiles done in the call.
-int run_rounds(HANDLE port, SOCKET sender, SOCKET receiver, HANDLE f, LPFN_TRANSMITFILE transmit,
-               const std::vector<char>& content) {
-  char head[] = "HEAD:";
-  char tail[] = ":TAIL";
+// The same 5-byte head and tail around every TransmitFile here.
+char head[] = "HEAD:";
+char tail[] = ":TAIL";
+TRANSMIT_FILE_BUFFERS head_and_tail() {
   TRANSMIT_FILE_BUFFERS around;
   around.Head = head;
   around.HeadLength = 5;
   around.Tail = tail;
   around.TailLength = 5;
+  return around;
+}
+
+// `rounds` TransmitFiles from `sender`, each followed at once by a WSASend,
+// received on `receiver`; the number of TransmitFiles done in the call.
+int run_rounds(HANDLE port, SOCKET sender, SOCKET receiver, HANDLE f, LPFN_TRANSMITFILE transmit,
+               const std::vector<char>& content) {
+  TRANSMIT_FILE_BUFFERS around = head_and_tail();
   int in_call = 0;
   for (int round = 0; round < rounds; ++round) {
     const DWORD count = round % 2 == 0 ? file_size : 100;
@@ -139,13 +145,7 @@ int main() {
 
   // CancelIoEx(h, ov) of a TransmitFile stuck on a full connection (nobody
   // reads) reaches every step: one packet, 995; then nothing to cancel.
-  char head[] = "HEAD:";
-  char tail[] = ":TAIL";
-  TRANSMIT_FILE_BUFFERS around;
-  around.Head = head;
-  around.HeadLength = 5;
-  around.Tail = tail;
-  around.TailLength = 5;
+  TRANSMIT_FILE_BUFFERS around = head_and_tail();
   op stuck_op("stuck");
   bool stuck = false;
   for (int i = 0; i < 64 && !stuck; ++i) {
