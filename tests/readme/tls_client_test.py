@@ -29,10 +29,14 @@ def run(args, cwd):
 
 def make_certs(d):
     key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run(["openssl", "req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                                             "-subj", "/CN=proact-example-ca"], d)
-    run(["openssl", "req", "-x509"] + key + ["-keyout", "other.key", "-out", "other.pem",
-                                             "-days", "2", "-subj", "/CN=other-ca"], d)
+    # The CAs sign with RSA: Wine 8.0's crypt32 joins an ECDSA signature's r
+    # and s without padding them to the curve's size, so about one ECDSA
+    # signature in 128 (r or s shorter than 32 bytes) fails to verify there.
+    ca_key = ["-newkey", "rsa:2048", "-nodes"]
+    run(["openssl", "req", "-x509"] + ca_key + ["-keyout", "ca.key", "-out", "ca.pem",
+                                                "-days", "2", "-subj", "/CN=proact-example-ca"], d)
+    run(["openssl", "req", "-x509"] + ca_key + ["-keyout", "other.key", "-out", "other.pem",
+                                                "-days", "2", "-subj", "/CN=other-ca"], d)
     run(["openssl", "req"] + key + ["-keyout", "server.key", "-out", "server.csr",
                                     "-subj", "/CN=localhost"], d)
     with open(os.path.join(d, "ext.cnf"), "w") as f:

@@ -25,13 +25,16 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
-key="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+# The CAs sign with RSA: Wine 8.0's crypt32 joins an ECDSA signature's r and s
+# without padding them to the curve's size, so about one ECDSA signature in 128
+# (r or s shorter than 32 bytes) fails to verify there.
+key="-newkey rsa:2048 -nodes"
 (
   cd "$dir" &&
     openssl req -x509 $key -keyout ca.key -out ca.pem -days 2 -subj /CN=proact-test-ca &&
     openssl req -x509 $key -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=proact-other-ca &&
     # RSA: Wine 8.0's PFXImportCertStore imports RSA keys only.
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost &&
+    openssl req $key -keyout server.key -out server.csr -subj /CN=localhost &&
     printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf &&
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
       -days 2 -extfile ext.cnf &&
