@@ -68,6 +68,7 @@ typedef char* LPSTR;
 typedef const char* LPCSTR;
 typedef char* PSTR;
 typedef const char* PCSTR;
+typedef char* PCHAR;
 // WCHAR is wchar_t, as on Windows, so that L"..." compiles unchanged; on
 // Linux that is 32 bits (UTF-32; UTF-16 surrogate pairs are accepted too).
 typedef wchar_t WCHAR;
@@ -75,6 +76,7 @@ typedef WCHAR* LPWSTR;
 typedef const WCHAR* LPCWSTR;
 typedef WCHAR* PWSTR;
 typedef const WCHAR* PCWSTR;
+typedef WCHAR* PWCHAR;
 typedef void* PVOID;
 typedef void* LPVOID;
 typedef const void* LPCVOID;
@@ -434,6 +436,13 @@ typedef struct addrinfoW {
 #define EAI_NODATA WSANO_DATA
 #define INET_ADDRSTRLEN 22
 #define INET6_ADDRSTRLEN 65
+#define NI_NOFQDN 0x01
+#define NI_NUMERICHOST 0x02
+#define NI_NAMEREQD 0x04
+#define NI_NUMERICSERV 0x08
+#define NI_DGRAM 0x10
+#define NI_MAXHOST 1025
+#define NI_MAXSERV 32
 
 // WSAIoctl codes.
 #define IOC_IN 0x80000000u
@@ -584,6 +593,19 @@ void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo);
 INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
                         PADDRINFOW* ppResult);
 void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo);
+// An IPv4 or IPv6 sockaddr (Windows' family values) to a host and a service
+// name; 0, or the error (also the last error): WSAEFAULT for a null or short
+// address or a buffer too small, WSAEAFNOSUPPORT for another family,
+// WSAEINVAL for a name asked into a buffer of size 0 or an unknown flag,
+// WSAHOST_NOT_FOUND when neither is asked for or (NI_NAMEREQD) no name is
+// found. GetNameInfoW's sizes count WCHARs.
+INT WSAAPI getnameinfo(const struct sockaddr* pSockaddr, socklen_t SockaddrLength,
+                       PCHAR pNodeBuffer, DWORD NodeBufferSize, PCHAR pServiceBuffer,
+                       DWORD ServiceBufferSize, INT Flags);
+#define GetNameInfoA getnameinfo
+INT WSAAPI GetNameInfoW(const struct sockaddr* pSockaddr, socklen_t SockaddrLength,
+                        PWCHAR pNodeBuffer, DWORD NodeBufferSize, PWCHAR pServiceBuffer,
+                        DWORD ServiceBufferSize, INT Flags);
 // 1, 0 (not an address of the family), or -1 (WSAEAFNOSUPPORT, WSAEFAULT).
 INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf);
 // NULL with WSAEAFNOSUPPORT, or ERROR_INVALID_PARAMETER when the buffer is

@@ -69,6 +69,20 @@ int win_error(int eai) noexcept {
   }
 }
 
+// Windows' getnameinfo flags as glibc's; false if one is unknown.
+bool native_name_flags(int win, int& out) noexcept {
+  constexpr int known =
+      win_ni_nofqdn | win_ni_numerichost | win_ni_namereqd | win_ni_numericserv | win_ni_dgram;
+  if ((win & ~known) != 0) return false;
+  out = 0;
+  if ((win & win_ni_nofqdn) != 0) out |= NI_NOFQDN;
+  if ((win & win_ni_numerichost) != 0) out |= NI_NUMERICHOST;
+  if ((win & win_ni_namereqd) != 0) out |= NI_NAMEREQD;
+  if ((win & win_ni_numericserv) != 0) out |= NI_NUMERICSERV;
+  if ((win & win_ni_dgram) != 0) out |= NI_DGRAM;
+  return true;
+}
+
 // One Windows entry for a glibc one, in a single allocation; nullptr when
 // its family is not IPv4 or IPv6 (not reachable through Windows' names).
 win_addrinfo* convert(const addrinfo& ai, bool wide, int& error) noexcept {
@@ -164,6 +178,41 @@ void free_results(win_addrinfo* first) noexcept {
     std::free(first);
     first = next;
   }
+}
+
+int name_info(const void* address, int length, char* host, std::size_t host_size, char* service,
+              std::size_t service_size, int win_flags) noexcept {
+  if (address == nullptr || length < static_cast<int>(sizeof(std::uint16_t))) return wsa_efault;
+  std::uint16_t win_family = 0;
+  std::memcpy(&win_family, address, sizeof win_family);
+  // sockaddr_in and sockaddr_in6 have the same layout on both systems; only
+  // the family value differs.
+  sockaddr_storage native{};
+  std::size_t size = 0;
+  if (win_family == win_af_inet) {
+    size = sizeof(sockaddr_in);
+    native.ss_family = AF_INET;
+  } else if (win_family == win_af_inet6) {
+    size = sizeof(sockaddr_in6);
+    native.ss_family = AF_INET6;
+  } else {
+    return wsa_eafnosupport;
+  }
+  if (static_cast<std::size_t>(length) < size) return wsa_efault;
+  const std::size_t family_size = sizeof(native.ss_family);
+  std::memcpy(reinterpret_cast<char*>(&native) + family_size,
+              static_cast<const char*>(address) + family_size, size - family_size);
+  int flags = 0;
+  if (!native_name_flags(win_flags, flags)) return wsa_einval;
+  if ((host != nullptr && host_size == 0) || (service != nullptr && service_size == 0))
+    return wsa_einval;
+  if (host == nullptr && service == nullptr) return wsa_host_not_found;
+  const int eai =
+      ::getnameinfo(reinterpret_cast<const sockaddr*>(&native), static_cast<socklen_t>(size), host,
+                    static_cast<socklen_t>(host == nullptr ? 0 : host_size), service,
+                    static_cast<socklen_t>(service == nullptr ? 0 : service_size), flags);
+  if (eai == EAI_OVERFLOW) return wsa_efault;
+  return eai == 0 ? 0 : win_error(eai);
 }
 
 int text_to_address(int win_family, const char* text, void* out, int& error) noexcept {

@@ -20,6 +20,11 @@ inline constexpr int win_ai_numericserv = 0x8;
 inline constexpr int win_ai_all = 0x100;
 inline constexpr int win_ai_addrconfig = 0x400;
 inline constexpr int win_ai_v4mapped = 0x800;
+inline constexpr int win_ni_nofqdn = 0x01;
+inline constexpr int win_ni_numerichost = 0x02;
+inline constexpr int win_ni_namereqd = 0x04;
+inline constexpr int win_ni_numericserv = 0x08;
+inline constexpr int win_ni_dgram = 0x10;
 inline constexpr int win_error_not_enough_memory = 8;
 inline constexpr int win_error_invalid_parameter = 87;
 inline constexpr int wsa_efault = 10014;
@@ -50,6 +55,10 @@ struct win_addrinfo {
 int resolve(const char* node, const char* service, const win_addrinfo* hints, win_addrinfo** out,
             bool wide = false) noexcept;
 void free_results(win_addrinfo* first) noexcept;
+// getnameinfo of a Windows sockaddr (its family in Windows' value) with
+// Windows' flags; 0, or the Windows error.
+int name_info(const void* address, int length, char* host, std::size_t host_size, char* service,
+              std::size_t service_size, int win_flags) noexcept;
 // inet_pton / inet_ntop with a Windows family; `error` is set on failure.
 int text_to_address(int win_family, const char* text, void* out, int& error) noexcept;
 bool address_to_text(int win_family, const void* address, char* out, std::size_t size,

@@ -1,7 +1,8 @@
 // Name resolution in Windows' form: getaddrinfo/freeaddrinfo (and their
-// WCHAR forms GetAddrInfoW/FreeAddrInfoW), inet_pton,
+// WCHAR forms GetAddrInfoW/FreeAddrInfoW), getnameinfo/GetNameInfoW, inet_pton,
 // inet_ntop, inet_addr, inet_ntoa, over glibc's (native_resolve.cpp).
 #include <cstddef>
+#include <cwchar>
 #include <string>
 
 #include "native_resolve.hpp"
@@ -25,6 +26,9 @@ static_assert(native::win_ai_passive == AI_PASSIVE && native::win_ai_canonname =
               native::win_ai_numerichost == AI_NUMERICHOST &&
               native::win_ai_numericserv == AI_NUMERICSERV && native::win_ai_all == AI_ALL &&
               native::win_ai_addrconfig == AI_ADDRCONFIG && native::win_ai_v4mapped == AI_V4MAPPED);
+static_assert(native::win_ni_nofqdn == NI_NOFQDN && native::win_ni_numerichost == NI_NUMERICHOST &&
+              native::win_ni_namereqd == NI_NAMEREQD &&
+              native::win_ni_numericserv == NI_NUMERICSERV && native::win_ni_dgram == NI_DGRAM);
 static_assert(native::wsa_host_not_found == WSAHOST_NOT_FOUND &&
               native::wsa_try_again == WSATRY_AGAIN && native::wsa_no_recovery == WSANO_RECOVERY &&
               native::wsa_no_data == WSANO_DATA && native::wsa_eafnosupport == WSAEAFNOSUPPORT &&
@@ -70,6 +74,48 @@ INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* 
 
 void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo) {
   native::free_results(reinterpret_cast<native::win_addrinfo*>(pAddrInfo));
+}
+
+INT WSAAPI getnameinfo(const struct sockaddr* pSockaddr, socklen_t SockaddrLength,
+                       PCHAR pNodeBuffer, DWORD NodeBufferSize, PCHAR pServiceBuffer,
+                       DWORD ServiceBufferSize, INT Flags) {
+  const int error = native::name_info(pSockaddr, SockaddrLength, pNodeBuffer, NodeBufferSize,
+                                      pServiceBuffer, ServiceBufferSize, Flags);
+  WSASetLastError(error);
+  return error;
+}
+
+namespace {
+
+// Copies `text` into a WCHAR buffer of `size` characters; false if it does
+// not fit with its terminator (or is not UTF-8).
+bool copy_wide(const char* text, PWCHAR out, DWORD size) {
+  std::wstring wide;
+  if (!proact::win32::wide_from_utf8(text, wide) || wide.size() >= size) return false;
+  std::wmemcpy(out, wide.c_str(), wide.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+INT WSAAPI GetNameInfoW(const struct sockaddr* pSockaddr, socklen_t SockaddrLength,
+                        PWCHAR pNodeBuffer, DWORD NodeBufferSize, PWCHAR pServiceBuffer,
+                        DWORD ServiceBufferSize, INT Flags) {
+  // Into buffers of the largest sizes, then converted: the size checks are
+  // on WCHARs.
+  char node[NI_MAXHOST];
+  char service[NI_MAXSERV];
+  int error = native::name_info(pSockaddr, SockaddrLength, pNodeBuffer == nullptr ? nullptr : node,
+                                NodeBufferSize == 0 ? 0 : sizeof node,
+                                pServiceBuffer == nullptr ? nullptr : service,
+                                ServiceBufferSize == 0 ? 0 : sizeof service, Flags);
+  if (error == 0 &&
+      ((pNodeBuffer != nullptr && !copy_wide(node, pNodeBuffer, NodeBufferSize)) ||
+       (pServiceBuffer != nullptr && !copy_wide(service, pServiceBuffer, ServiceBufferSize)))) {
+    error = WSAEFAULT;
+  }
+  WSASetLastError(error);
+  return error;
 }
 
 INT WSAAPI inet_pton(INT Family, PCSTR pszAddrString, PVOID pAddrBuf) {
