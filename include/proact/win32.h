@@ -688,7 +688,60 @@ typedef int(WINAPI* FARPROC)();
 HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
 FARPROC WINAPI GetProcAddress(HMODULE hModule, LPCSTR lpProcName);
 
-// Threads (waits work on thread handles only).
+// Waits: on thread handles (signaled once the thread has ended) and event
+// handles. The lowest signaled index answers a wait for any; a satisfied
+// wait resets the auto-reset events it waited for.
+DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
+DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
+                                    DWORD dwMilliseconds);
+
+// Events, unnamed (a name: ERROR_NOT_SUPPORTED); CloseHandle closes them.
+HANDLE WINAPI CreateEventA(LPVOID lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
+                           LPCSTR lpName);
+HANDLE WINAPI CreateEventW(LPVOID lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
+                           LPCWSTR lpName);
+#ifdef UNICODE
+#define CreateEvent CreateEventW
+#else
+#define CreateEvent CreateEventA
+#endif
+BOOL WINAPI SetEvent(HANDLE hEvent);
+BOOL WINAPI ResetEvent(HANDLE hEvent);
+// Winsock's names for the same events: manual-reset, created unsignaled;
+// errors through WSAGetLastError.
+typedef HANDLE WSAEVENT;
+typedef HANDLE* LPWSAEVENT;
+#define WSA_INVALID_EVENT (static_cast<WSAEVENT>(nullptr))
+#define WSA_MAXIMUM_WAIT_EVENTS MAXIMUM_WAIT_OBJECTS
+#define WSA_WAIT_EVENT_0 WAIT_OBJECT_0
+#define WSA_WAIT_IO_COMPLETION 0x000000C0u
+#define WSA_WAIT_TIMEOUT WAIT_TIMEOUT
+#define WSA_WAIT_FAILED WAIT_FAILED
+#define WSA_INFINITE INFINITE
+WSAEVENT WSAAPI WSACreateEvent();
+BOOL WSAAPI WSASetEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSAResetEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent);
+// fAlertable is accepted; there are no APCs to run.
+DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT* lphEvents, BOOL fWaitAll,
+                                      DWORD dwTimeout, BOOL fAlertable);
+
+// Console control: SIGINT is CTRL_C_EVENT, SIGQUIT CTRL_BREAK_EVENT, SIGHUP
+// CTRL_CLOSE_EVENT and SIGTERM CTRL_SHUTDOWN_EVENT. The handlers run on a
+// thread of their own, the last added first, until one returns TRUE; when
+// none does, the signal ends the process as it would have. A handler that
+// returns TRUE keeps the process running, whatever the event (Windows ends
+// it after CTRL_CLOSE_EVENT and the like). (NULL, TRUE) ignores CTRL_C_EVENT.
+// A child made by fork() starts with no handlers.
+#define CTRL_C_EVENT 0
+#define CTRL_BREAK_EVENT 1
+#define CTRL_CLOSE_EVENT 2
+#define CTRL_LOGOFF_EVENT 5
+#define CTRL_SHUTDOWN_EVENT 6
+typedef BOOL(WINAPI* PHANDLER_ROUTINE)(DWORD CtrlType);
+BOOL WINAPI SetConsoleCtrlHandler(PHANDLER_ROUTINE HandlerRoutine, BOOL Add);
+
+// Threads.
 typedef DWORD(WINAPI* LPTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 #define CREATE_SUSPENDED 0x00000004
 #define STILL_ACTIVE 259
@@ -696,9 +749,6 @@ typedef DWORD(WINAPI* LPTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 HANDLE WINAPI CreateThread(LPVOID lpThreadAttributes, SIZE_T dwStackSize,
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
-DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
-DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
-                                    DWORD dwMilliseconds);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
 DWORD WINAPI GetCurrentThreadId();
 void WINAPI Sleep(DWORD dwMilliseconds);

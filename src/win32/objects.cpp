@@ -9,12 +9,12 @@
 namespace proact::win32 {
 namespace {
 
-enum class slot_kind : std::uint8_t { free, port, socket, thread, file };
+enum class slot_kind : std::uint8_t { free, port, socket, waitable, file };
 
 struct slot {
   std::atomic<slot_kind> kind{slot_kind::free};
   std::atomic<port_object*> port{nullptr};
-  std::atomic<thread_object*> thread{nullptr};
+  std::atomic<waitable_object*> waitable{nullptr};
   socket_object socket;
   file_object file;
 };
@@ -131,29 +131,30 @@ HANDLE new_port(port_object* p) {
   return reinterpret_cast<HANDLE>(value_of(index));  // NOLINT(performance-no-int-to-ptr)
 }
 
-HANDLE new_thread_handle(thread_object* t) {
+HANDLE new_waitable_handle(waitable_object* w) {
   std::uint32_t index = 0;
   if (!allocate(index)) {
     SetLastError(ERROR_NOT_ENOUGH_MEMORY);
     return nullptr;
   }
   slot* s = find(value_of(index));
-  s->thread.store(t, std::memory_order_release);
-  s->kind.store(slot_kind::thread, std::memory_order_release);
+  s->waitable.store(w, std::memory_order_release);
+  s->kind.store(slot_kind::waitable, std::memory_order_release);
   return reinterpret_cast<HANDLE>(value_of(index));  // NOLINT(performance-no-int-to-ptr)
 }
 
-thread_object* find_thread(HANDLE h) noexcept {
+waitable_object* find_waitable(HANDLE h) noexcept {
   slot* s = find(reinterpret_cast<UINT_PTR>(h));
-  if (s == nullptr || s->kind.load(std::memory_order_acquire) != slot_kind::thread) return nullptr;
-  return s->thread.load(std::memory_order_acquire);
+  if (s == nullptr || s->kind.load(std::memory_order_acquire) != slot_kind::waitable)
+    return nullptr;
+  return s->waitable.load(std::memory_order_acquire);
 }
 
-bool free_thread_slot(HANDLE h, thread_object*& t) noexcept {
+bool free_waitable_slot(HANDLE h, waitable_object*& w) noexcept {
   slot* s = find(reinterpret_cast<UINT_PTR>(h));
-  if (s == nullptr || s->kind.load(std::memory_order_acquire) != slot_kind::thread) return false;
-  t = s->thread.exchange(nullptr, std::memory_order_acq_rel);
-  if (t == nullptr) return false;
+  if (s == nullptr || s->kind.load(std::memory_order_acquire) != slot_kind::waitable) return false;
+  w = s->waitable.exchange(nullptr, std::memory_order_acq_rel);
+  if (w == nullptr) return false;
   s->kind.store(slot_kind::free, std::memory_order_release);
   release_index(reinterpret_cast<UINT_PTR>(h));
   return true;

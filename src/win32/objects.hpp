@@ -99,20 +99,35 @@ struct file_object {
   std::atomic<bool> skip_on_success{false};
 };
 
-struct thread_object;  // threads.cpp
+// What WaitForSingleObject/WaitForMultipleObjects wait on (waits.cpp): a
+// thread, signaled once it has ended, or an event. The fields are guarded by
+// the waits' lock (waits.hpp).
+struct waitable_object {
+  enum class type : std::uint8_t { thread, event };
+  explicit waitable_object(type t) noexcept : kind(t) {}
+  waitable_object(const waitable_object&) = delete;
+  waitable_object& operator=(const waitable_object&) = delete;
+  virtual ~waitable_object() = default;
+
+  const type kind;
+  bool signaled = false;
+  bool manual_reset = true;  // false: the wait it satisfies resets it (auto-reset event)
+  int refs = 1;              // the handle's, and one per holder (a running thread, a waiter)
+};
 
 // New objects; INVALID_SOCKET / nullptr (last error set) when out of slots.
 SOCKET new_socket(int family, int type);
 HANDLE new_port(port_object* p);
-HANDLE new_thread_handle(thread_object* t);
+HANDLE new_waitable_handle(waitable_object* w);
 // A slot for a file (its file_object to open), or nullptr (last error set).
 file_object* new_file();
 file_object* find_file(HANDLE h) noexcept;
 // Frees the slot of a closed file.
 void free_file(file_object* f) noexcept;
-// The thread behind a handle, or nullptr. Callers serialise with threads.cpp's lock.
-thread_object* find_thread(HANDLE h) noexcept;
-bool free_thread_slot(HANDLE h, thread_object*& t) noexcept;
+// The thread or event behind a handle, or nullptr. Callers hold the waits'
+// lock.
+waitable_object* find_waitable(HANDLE h) noexcept;
+bool free_waitable_slot(HANDLE h, waitable_object*& w) noexcept;
 // The socket behind a value, or nullptr (no error set).
 socket_object* find_socket(UINT_PTR value) noexcept;
 // Frees the slot of a closed socket / port handle.
@@ -125,8 +140,9 @@ bool free_port_slot(HANDLE h, port_object*& p) noexcept;
 std::error_code open_as_stream(socket_object& s);
 std::error_code associate_with_port(socket_object& s, proact::handle& h);
 
-// CloseHandle of a thread handle (threads.cpp); false if `h` is not one.
-bool close_thread_handle(HANDLE h) noexcept;
+// CloseHandle of a thread or event handle (waits.cpp); false if `h` is not
+// one.
+bool close_waitable_handle(HANDLE h) noexcept;
 
 // Closes everything the socket holds. Caller holds s.mutex.
 void close_socket_locked(socket_object& s) noexcept;

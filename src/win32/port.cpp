@@ -235,7 +235,7 @@ BOOL WINAPI CloseHandle(HANDLE hObject) {
     return closesocket(reinterpret_cast<UINT_PTR>(hObject)) == 0 ? TRUE
                                                                  : fail_win32(ERROR_INVALID_HANDLE);
   }
-  if (close_thread_handle(hObject) || close_file(hObject)) return TRUE;
+  if (close_waitable_handle(hObject) || close_file(hObject)) return TRUE;
   port_object* p = nullptr;
   if (!free_port_slot(hObject, p)) return fail_win32(ERROR_INVALID_HANDLE);
   // Waiters wake with ERROR_ABANDONED_WAIT_0; what is still queued is dropped

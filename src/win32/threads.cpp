@@ -1,24 +1,22 @@
-// Threads: CreateThread, WaitForSingleObject, WaitForMultipleObjects on
-// thread handles, GetExitCodeThread, GetCurrentThreadId. Not an I/O path:
-// one lock serves every thread handle.
+// Threads: CreateThread, GetExitCodeThread, GetCurrentThreadId (waiting on
+// a thread's handle: waits.cpp).
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <new>
+#include <system_error>
 #include <thread>
 
 #include "objects.hpp"
 #include "status.hpp"
+#include "waits.hpp"
 
 namespace proact::win32 {
 
-struct thread_object {
+struct thread_object final : waitable_object {
+  thread_object() noexcept : waitable_object(type::thread) {}
   LPTHREAD_START_ROUTINE start = nullptr;
   LPVOID parameter = nullptr;
-  bool done = false;
   DWORD exit_code = STILL_ACTIVE;
-  int refs = 2;  // the handle's and the running thread's
   DWORD id = 0;
 };
 
@@ -32,34 +30,16 @@ DWORD& current_id() noexcept {
   return id;
 }
 
-std::mutex threads_mutex;
-std::condition_variable thread_ended;  // any thread; waiters re-check theirs
-
-// Caller holds threads_mutex.
-void release_locked(thread_object* t) noexcept {
-  if (--t->refs == 0) delete t;
-}
-
 void run(thread_object* t) {
   current_id() = t->id;
   const DWORD code = t->start(t->parameter);
-  std::lock_guard lock(threads_mutex);
-  t->done = true;
+  std::lock_guard lock(waits_lock());
   t->exit_code = code;
-  thread_ended.notify_all();
+  signal_locked(*t);
   release_locked(t);
 }
 
 }  // namespace
-
-bool close_thread_handle(HANDLE h) noexcept {
-  std::lock_guard lock(threads_mutex);
-  thread_object* t = nullptr;
-  if (!free_thread_slot(h, t)) return false;
-  // The thread runs on; only the handle goes.
-  release_locked(t);
-  return true;
-}
 
 }  // namespace proact::win32
 
@@ -84,11 +64,12 @@ HANDLE WINAPI CreateThread(LPVOID /*lpThreadAttributes*/, SIZE_T /*dwStackSize*/
   t->start = lpStartAddress;
   t->parameter = lpParameter;
   t->id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
+  t->refs = 2;  // the handle's and the running thread's
   const DWORD id = t->id;
   HANDLE h = nullptr;
   {
-    std::lock_guard lock(threads_mutex);
-    h = new_thread_handle(t);
+    std::lock_guard lock(waits_lock());
+    h = new_waitable_handle(t);
   }
   if (h == nullptr) {
     delete t;
@@ -97,9 +78,9 @@ HANDLE WINAPI CreateThread(LPVOID /*lpThreadAttributes*/, SIZE_T /*dwStackSize*/
   try {
     std::thread(run, t).detach();
   } catch (const std::system_error&) {
-    std::lock_guard lock(threads_mutex);
-    thread_object* same = nullptr;
-    (void)free_thread_slot(h, same);
+    std::lock_guard lock(waits_lock());
+    waitable_object* same = nullptr;
+    (void)free_waitable_slot(h, same);
     delete t;
     SetLastError(ERROR_NOT_ENOUGH_MEMORY);
     return nullptr;
@@ -108,51 +89,13 @@ HANDLE WINAPI CreateThread(LPVOID /*lpThreadAttributes*/, SIZE_T /*dwStackSize*/
   return h;
 }
 
-DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
-                                    DWORD dwMilliseconds) {
-  if (nCount == 0 || nCount > MAXIMUM_WAIT_OBJECTS || lpHandles == nullptr) {
-    SetLastError(ERROR_INVALID_PARAMETER);
-    return WAIT_FAILED;
-  }
-  std::unique_lock lock(threads_mutex);
-  thread_object* threads[MAXIMUM_WAIT_OBJECTS];
-  for (DWORD i = 0; i < nCount; ++i) {
-    threads[i] = find_thread(lpHandles[i]);
-    // Only thread handles can be waited on here.
-    if (threads[i] == nullptr) {
-      SetLastError(ERROR_INVALID_HANDLE);
-      return WAIT_FAILED;
-    }
-  }
-  DWORD which = 0;
-  const auto ready = [&] {
-    DWORD done = 0;
-    for (DWORD i = 0; i < nCount; ++i) {
-      if (!threads[i]->done) continue;
-      if (done++ == 0) which = i;
-    }
-    return bWaitAll ? done == nCount : done > 0;
-  };
-  // The handles stay valid while this thread waits: a thread object goes only
-  // when its handle was closed, which a caller does not do while waiting on it.
-  if (dwMilliseconds == INFINITE) {
-    thread_ended.wait(lock, ready);
-  } else if (!thread_ended.wait_for(lock, std::chrono::milliseconds(dwMilliseconds), ready)) {
-    return WAIT_TIMEOUT;
-  }
-  return WAIT_OBJECT_0 + (bWaitAll ? 0 : which);
-}
-
-DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds) {
-  return WaitForMultipleObjects(1, &hHandle, TRUE, dwMilliseconds);
-}
-
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode) {
   if (lpExitCode == nullptr) return fail_win32(ERROR_INVALID_PARAMETER);
-  std::lock_guard lock(threads_mutex);
-  thread_object* t = find_thread(hThread);
-  if (t == nullptr) return fail_win32(ERROR_INVALID_HANDLE);
-  *lpExitCode = t->exit_code;
+  std::lock_guard lock(waits_lock());
+  waitable_object* w = find_waitable(hThread);
+  if (w == nullptr || w->kind != waitable_object::type::thread)
+    return fail_win32(ERROR_INVALID_HANDLE);
+  *lpExitCode = static_cast<thread_object*>(w)->exit_code;
   return TRUE;
 }
 

@@ -1,0 +1,119 @@
+// WaitForSingleObject, WaitForMultipleObjects and WSAWaitForMultipleEvents
+// on thread and event handles, and CloseHandle of those handles.
+#include "waits.hpp"
+
+#include <chrono>
+#include <condition_variable>
+
+#include "status.hpp"
+
+namespace proact::win32 {
+namespace {
+
+std::mutex waits_mutex;
+std::condition_variable changed;  // any object; waiters re-check theirs
+
+// The wait's objects are all signaled (wait_all) or one is; `which` is the
+// lowest signaled index.
+bool satisfied(waitable_object* const* objects, DWORD count, bool wait_all, DWORD& which) noexcept {
+  DWORD signaled = 0;
+  for (DWORD i = count; i-- > 0;) {
+    if (!objects[i]->signaled) continue;
+    ++signaled;
+    which = i;
+  }
+  return wait_all ? signaled == count : signaled > 0;
+}
+
+// What a satisfied wait consumes: the auto-reset events it waited for.
+void consume(waitable_object* const* objects, DWORD count, bool wait_all, DWORD which) noexcept {
+  for (DWORD i = wait_all ? 0 : which; i < (wait_all ? count : which + 1); ++i)
+    if (!objects[i]->manual_reset) objects[i]->signaled = false;
+}
+
+// Windows' checks, then the wait; the error is the last error on WAIT_FAILED.
+DWORD wait_for(DWORD count, const HANDLE* handles, bool wait_all, DWORD milliseconds,
+               DWORD& error) noexcept {
+  if (count == 0 || count > MAXIMUM_WAIT_OBJECTS || handles == nullptr) {
+    error = ERROR_INVALID_PARAMETER;
+    return WAIT_FAILED;
+  }
+  std::unique_lock lock(waits_mutex);
+  waitable_object* objects[MAXIMUM_WAIT_OBJECTS];
+  for (DWORD i = 0; i < count; ++i) {
+    objects[i] = find_waitable(handles[i]);
+    if (objects[i] == nullptr) {
+      error = ERROR_INVALID_HANDLE;
+      return WAIT_FAILED;
+    }
+    // The same object twice in a wait for all: Windows refuses it.
+    for (DWORD j = 0; wait_all && j < i; ++j) {
+      if (objects[j] == objects[i]) {
+        error = ERROR_INVALID_PARAMETER;
+        return WAIT_FAILED;
+      }
+    }
+  }
+  // Held while waiting: a handle closed meanwhile leaves its object alive.
+  for (DWORD i = 0; i < count; ++i) ++objects[i]->refs;
+  DWORD which = 0;
+  const auto ready = [&] { return satisfied(objects, count, wait_all, which); };
+  bool done = true;
+  if (milliseconds == INFINITE) {
+    changed.wait(lock, ready);
+  } else {
+    done = changed.wait_for(lock, std::chrono::milliseconds(milliseconds), ready);
+  }
+  if (done) consume(objects, count, wait_all, which);
+  for (DWORD i = 0; i < count; ++i) release_locked(objects[i]);
+  if (!done) return WAIT_TIMEOUT;
+  return WAIT_OBJECT_0 + (wait_all ? 0 : which);
+}
+
+}  // namespace
+
+std::mutex& waits_lock() noexcept {
+  return waits_mutex;
+}
+
+void signal_locked(waitable_object& w) noexcept {
+  w.signaled = true;
+  changed.notify_all();
+}
+
+void release_locked(waitable_object* w) noexcept {
+  if (--w->refs == 0) delete w;
+}
+
+bool close_waitable_handle(HANDLE h) noexcept {
+  std::lock_guard lock(waits_mutex);
+  waitable_object* w = nullptr;
+  if (!free_waitable_slot(h, w)) return false;
+  // A thread runs on, and a waiter keeps waiting: only the handle goes.
+  release_locked(w);
+  return true;
+}
+
+}  // namespace proact::win32
+
+using namespace proact::win32;
+
+DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
+                                    DWORD dwMilliseconds) {
+  DWORD error = 0;
+  const DWORD result = wait_for(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds, error);
+  if (result == WAIT_FAILED) SetLastError(error);
+  return result;
+}
+
+DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds) {
+  return WaitForMultipleObjects(1, &hHandle, TRUE, dwMilliseconds);
+}
+
+DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT* lphEvents, BOOL fWaitAll,
+                                      DWORD dwTimeout, BOOL /*fAlertable: no APCs here*/) {
+  DWORD error = 0;
+  const DWORD result = wait_for(cEvents, lphEvents, fWaitAll != FALSE, dwTimeout, error);
+  if (result == WAIT_FAILED) WSASetLastError(static_cast<int>(error));
+  return result;
+}
