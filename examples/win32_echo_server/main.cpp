@@ -11,10 +11,12 @@
 // bytes back. EOF or an error closes the socket.
 //
 // Prints "listening on 0.0.0.0:PORT" first (--port 0: the port the system
-// chose). Runs until killed; with --connections N it stops once N
-// connections have ended: it closes the listener (the pending AcceptEx calls
-// complete with an error), posts one stop packet per worker, waits for them
-// and prints "stats: connections_accepted=A bytes_echoed=B workers=W".
+// chose). Runs until Ctrl-C (on Linux SIGINT, or SIGTERM) or, with
+// --connections N, until N connections have ended. Either sets the stop
+// event the main thread waits on, as in Microsoft's IOCP samples; the main
+// thread then closes the listener (the pending AcceptEx calls complete with
+// an error), posts one stop packet per worker, waits for them and prints
+// "stats: connections_accepted=A bytes_echoed=B workers=W".
 //
 // No idle timeout: a silent client costs its record (about 8 KB) until it
 // closes. AcceptEx receives no initial data, so a client that connects and
@@ -56,7 +58,8 @@ struct worker_totals {
 HANDLE port;
 SOCKET listener;
 LPFN_ACCEPTEX accept_ex;
-LONG stop_after = 0;  // --connections; 0: run until killed
+WSAEVENT stop_requested = WSA_INVALID_EVENT;  // Ctrl-C, or --connections reached
+LONG stop_after = 0;                          // --connections; 0: run until Ctrl-C
 LONG ended = 0;
 LONG stopping = 0;
 LONG accepts_outstanding = 0;
@@ -89,7 +92,7 @@ void free_connection(connection* c) {
 
 void end_connection(connection* c) {
   free_connection(c);
-  if (InterlockedIncrement(&ended) == stop_after) begin_stop();
+  if (InterlockedIncrement(&ended) == stop_after) WSASetEvent(stop_requested);
 }
 
 // One more AcceptEx pending (each completed one is replaced; one that
@@ -193,6 +196,20 @@ void on_io(connection* c, BOOL ok, DWORD bytes, worker_totals& totals) {
   }
 }
 
+// Runs on a thread of its own (the console's, on Linux the layer's).
+BOOL WINAPI on_console_event(DWORD type) {
+  switch (type) {
+    case CTRL_C_EVENT:
+    case CTRL_BREAK_EVENT:
+    case CTRL_CLOSE_EVENT:
+    case CTRL_SHUTDOWN_EVENT:
+      WSASetEvent(stop_requested);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
 DWORD WINAPI worker(LPVOID parameter) {
   worker_totals& totals = *static_cast<worker_totals*>(parameter);
   for (;;) {
@@ -247,6 +264,9 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, port_number)) return 2;
   WSADATA wsa;
   if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return fail("WSAStartup");
+  stop_requested = WSACreateEvent();
+  if (stop_requested == WSA_INVALID_EVENT) return fail("WSACreateEvent");
+  if (!SetConsoleCtrlHandler(on_console_event, TRUE)) return fail("SetConsoleCtrlHandler");
   SYSTEM_INFO system;
   GetSystemInfo(&system);
   workers = 2 * system.dwNumberOfProcessors;
@@ -288,6 +308,8 @@ int main(int argc, char** argv) {
     threads[i] = CreateThread(nullptr, 0, worker, &totals[i], 0, nullptr);
     if (threads[i] == nullptr) return fail("CreateThread");
   }
+  WSAWaitForMultipleEvents(1, &stop_requested, TRUE, WSA_INFINITE, FALSE);
+  begin_stop();
   WaitForMultipleObjects(workers, threads, TRUE, INFINITE);
 
   worker_totals all;
@@ -300,6 +322,8 @@ int main(int argc, char** argv) {
               all.bytes, static_cast<unsigned long>(workers));
   std::fflush(stdout);
   CloseHandle(port);
+  SetConsoleCtrlHandler(on_console_event, FALSE);
+  WSACloseEvent(stop_requested);
   WSACleanup();
   return 0;
 }

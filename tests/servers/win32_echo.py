@@ -4,11 +4,16 @@
 its own and checks every echo byte for byte, then all close; the server must
 then stop by itself (exit status 0) and its statistics must agree.
 
+With --interrupt (Linux) the server runs without --connections and is sent
+SIGINT once the connections have closed: its console control handler must
+stop it the same way (exit status 0, the same statistics).
+
 On Linux it runs against proact::win32 on the backend given (PROACT_BACKEND);
 with --emulator it is the Windows build under Wine."""
 
 import asyncio
 import os
+import signal
 
 import servertest as st
 
@@ -25,19 +30,23 @@ def main():
     parser = st.common_arguments(__doc__)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--interrupt", action="store_true")
     args = parser.parse_args()
     limit = st.raise_nofile()
     st.check(limit > 2 * args.connections + 100, f"RLIMIT_NOFILE is {limit}: too low")
     if args.backend in ("epoll", "io_uring"):
         os.environ["PROACT_BACKEND"] = args.backend  # read by CreateIoCompletionPort
-    server = st.Server([args.server, "--port", "0", "--connections", str(args.connections)],
-                       args.emulator)
+    stop = [] if args.interrupt else ["--connections", str(args.connections)]
+    server = st.Server([args.server, "--port", "0"] + stop, args.emulator)
     sent = asyncio.run(drive(server.host, server.port, args.connections, args.rounds, 60))
+    if args.interrupt:
+        server.proc.send_signal(signal.SIGINT)
     try:
         status = server.proc.wait(timeout=60)
     except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired
-        st.fail(f"the server did not stop within 60 s of the last of its "
-                f"{args.connections} connections ending")
+        st.fail(f"the server did not stop within 60 s of " +
+                ("SIGINT" if args.interrupt else
+                 f"the last of its {args.connections} connections ending"))
     server._reader.join(timeout=10)
     while server.next_line(0.01) is not None:
         pass
