@@ -34,6 +34,11 @@
 #define WINAPI
 #define CALLBACK
 #define WSAAPI
+#define APIENTRY
+// The x86 calling conventions, which x86-64 does not have: legacy sources
+// spell them (`unsigned __stdcall worker(void*)`, `void __cdecl main`).
+#define __stdcall
+#define __cdecl
 #define VOID void
 #define CONST const
 #ifndef FALSE
@@ -741,8 +746,13 @@ DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT* lphEvents, 
 typedef BOOL(WINAPI* PHANDLER_ROUTINE)(DWORD CtrlType);
 BOOL WINAPI SetConsoleCtrlHandler(PHANDLER_ROUTINE HandlerRoutine, BOOL Add);
 
-// Threads.
+// Threads. _beginthreadex (<process.h>) is CreateThread with the C
+// runtime's types: 0 and errno (EINVAL, EAGAIN) on failure, else the HANDLE.
+// There is no _endthreadex or ExitThread: a thread ends by returning.
 typedef DWORD(WINAPI* LPTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
+std::uintptr_t __cdecl _beginthreadex(void* security, unsigned stack_size,
+                                      unsigned(__stdcall* start_address)(void*), void* arglist,
+                                      unsigned initflag, unsigned* thrdaddr);
 #define CREATE_SUSPENDED 0x00000004
 #define STILL_ACTIVE 259
 #define MAXIMUM_WAIT_OBJECTS 64

@@ -1,6 +1,8 @@
-// Threads: CreateThread, GetExitCodeThread, GetCurrentThreadId (waiting on
-// a thread's handle: waits.cpp).
+// Threads: CreateThread, _beginthreadex, GetExitCodeThread,
+// GetCurrentThreadId (waiting on a thread's handle: waits.cpp).
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <mutex>
 #include <new>
 #include <system_error>
@@ -108,4 +110,44 @@ DWORD WINAPI GetCurrentThreadId() {
   DWORD& id = current_id();
   if (id == 0) id = next_thread_id.fetch_add(1, std::memory_order_relaxed);
   return id;
+}
+
+namespace {
+
+// What _beginthreadex's thread runs: the C runtime's start routine, through
+// CreateThread's.
+struct crt_start {
+  unsigned (*routine)(void*);
+  void* argument;
+};
+
+DWORD WINAPI run_crt_start(LPVOID parameter) {
+  const crt_start start = *static_cast<crt_start*>(parameter);
+  delete static_cast<crt_start*>(parameter);
+  return start.routine(start.argument);
+}
+
+}  // namespace
+
+std::uintptr_t __cdecl _beginthreadex(void* security, unsigned stack_size,
+                                      unsigned(__stdcall* start_address)(void*), void* arglist,
+                                      unsigned initflag, unsigned* thrdaddr) {
+  if (start_address == nullptr) {
+    errno = EINVAL;
+    return 0;
+  }
+  auto* start = new (std::nothrow) crt_start{start_address, arglist};
+  if (start == nullptr) {
+    errno = EAGAIN;
+    return 0;
+  }
+  DWORD id = 0;
+  HANDLE h = CreateThread(security, stack_size, run_crt_start, start, initflag, &id);
+  if (h == nullptr) {
+    delete start;
+    errno = GetLastError() == ERROR_NOT_SUPPORTED ? EINVAL : EAGAIN;
+    return 0;
+  }
+  if (thrdaddr != nullptr) *thrdaddr = id;
+  return reinterpret_cast<std::uintptr_t>(h);
 }

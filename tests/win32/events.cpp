@@ -5,8 +5,13 @@
 // a thread waits on an event the main thread sets, and the main thread
 // waits on that thread's handle and an event together. Winsock's event
 // names (WSACreateEvent, WSAWaitForMultipleEvents...) on the same objects.
-// Refusals: no handles, the same one twice in a wait for all, a closed
-// handle, SetEvent on a thread.
+// A thread from _beginthreadex, waited on by its handle. Refusals: no
+// handles, the same one twice in a wait for all, a closed handle, SetEvent
+// on a thread.
+#include <process.h>
+
+#include <cstdint>
+
 #include "scenario.h"
 
 using namespace scenario;
@@ -41,6 +46,10 @@ HANDLE done;  // set by the thread once it saw `go`
 DWORD WINAPI waiter(LPVOID) {
   if (WaitForSingleObject(go, INFINITE) != WAIT_OBJECT_0) return 1;
   return SetEvent(done) ? 7 : 2;
+}
+
+unsigned __stdcall crt_thread(void* argument) {
+  return SetEvent(static_cast<HANDLE>(argument)) ? 9 : 3;
 }
 
 }  // namespace
@@ -87,6 +96,19 @@ int main() {
   DWORD code = 0;
   GetExitCodeThread(thread, &code);
   std::printf("the thread's exit code: %lu\n", static_cast<unsigned long>(code));
+
+  HANDLE crt_done = make_event(TRUE, FALSE);
+  unsigned crt_id = 0;
+  const std::uintptr_t crt = _beginthreadex(nullptr, 0, crt_thread, crt_done, 0, &crt_id);
+  if (crt == 0) fail("_beginthreadex");
+  HANDLE crt_handle = reinterpret_cast<HANDLE>(crt);  // NOLINT(performance-no-int-to-ptr)
+  HANDLE crt_both[2] = {crt_handle, crt_done};
+  wait_many("all, the _beginthreadex thread and its event", 2, crt_both, TRUE, INFINITE);
+  GetExitCodeThread(crt_handle, &code);
+  std::printf("its exit code: %lu, its id: %s\n", static_cast<unsigned long>(code),
+              crt_id != 0 ? "set" : "0");
+  CloseHandle(crt_handle);
+  CloseHandle(crt_done);
 
   WSAEVENT w = WSACreateEvent();
   if (w == WSA_INVALID_EVENT) fail("WSACreateEvent");
