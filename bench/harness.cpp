@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace bench {
@@ -26,7 +28,49 @@ struct entry {
   std::string name;
   bench_fn fn;
   kind k;
+  bool single_threaded;
 };
+
+// The CPU that single-threaded workloads run on; none: not pinned.
+std::optional<int>& bench_cpu() {
+  static std::optional<int> cpu;
+  return cpu;
+}
+
+// Workloads whose only thread is the benchmark's own, in every
+// implementation. Not these: the file reads (the epoll backend's and
+// libuv's thread pools), the threads:N workloads, post_wait/threads:2.
+bool single_threaded(std::string_view workload,
+                     std::initializer_list<std::pair<std::string_view, long>> params) {
+  for (const auto& [key, value] : params) {
+    if (key == "threads" && value != 1) return false;
+  }
+  for (const std::string_view w : {"pingpong", "tls_pingpong", "udp_pingpong", "accept",
+                                   "post_wait", "post_wait_many", "timers", "idle_memory"}) {
+    if (workload == w) return true;
+  }
+  return false;
+}
+
+// Runs fn on bench_cpu() (if any), then restores the thread's CPU set, so
+// that threads the benchmark starts inherit the pinning and threads of
+// later benchmarks do not.
+void run_pinned(const bench_fn& fn, benchmark::State& state) {
+  cpu_set_t before;
+  CPU_ZERO(&before);
+  const bool pin = bench_cpu().has_value() && ::sched_getaffinity(0, sizeof before, &before) == 0;
+  if (pin) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(*bench_cpu(), &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+      state.SkipWithError("sched_setaffinity: cannot pin to the benchmark CPU");
+      return;
+    }
+  }
+  fn(state);
+  if (pin) ::sched_setaffinity(0, sizeof before, &before);
+}
 
 std::vector<entry>& entries() {
   static std::vector<entry> all;
@@ -68,7 +112,8 @@ void add(std::string_view workload, std::string_view impl,
     group += part;
     name += part;
   }
-  entries().push_back({std::move(group), std::move(name), std::move(fn), k});
+  entries().push_back(
+      {std::move(group), std::move(name), std::move(fn), k, single_threaded(workload, params)});
 }
 
 void register_all() {
@@ -78,7 +123,13 @@ void register_all() {
   std::stable_sort(entries().begin(), entries().end(),
                    [&](const entry& a, const entry& b) { return first[a.group] < first[b.group]; });
   for (auto& e : entries()) {
-    auto* b = benchmark::RegisterBenchmark(e.name.c_str(), e.fn);
+    benchmark::internal::Benchmark* b = nullptr;
+    if (e.single_threaded) {
+      b = benchmark::RegisterBenchmark(
+          e.name.c_str(), [fn = std::move(e.fn)](benchmark::State& s) { run_pinned(fn, s); });
+    } else {
+      b = benchmark::RegisterBenchmark(e.name.c_str(), e.fn);
+    }
     if (e.k == kind::once) {
       b->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     } else {
@@ -299,6 +350,41 @@ void raise_fd_limit() {
                  static_cast<unsigned long long>(limit.rlim_cur),
                  static_cast<unsigned long long>(needed));
   }
+}
+
+void choose_bench_cpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+    benchmark::AddCustomContext("pinned_cpu", "off (sched_getaffinity failed)");
+    return;
+  }
+  const char* wanted = std::getenv("PROACT_BENCH_CPU");
+  if (wanted != nullptr && std::string_view(wanted) == "off") {
+    benchmark::AddCustomContext("pinned_cpu", "off (PROACT_BENCH_CPU=off)");
+    return;
+  }
+  int cpu = -1;
+  if (wanted != nullptr && *wanted != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(wanted, &end, 10);
+    if (*end != '\0' || n < 0 || n >= CPU_SETSIZE || !CPU_ISSET(static_cast<int>(n), &allowed)) {
+      std::fprintf(stderr,
+                   "proact_bench: PROACT_BENCH_CPU=%s is not a CPU this process may use; "
+                   "not pinning\n",
+                   wanted);
+      benchmark::AddCustomContext("pinned_cpu", "off (PROACT_BENCH_CPU not usable)");
+      return;
+    }
+    cpu = static_cast<int>(n);
+  } else {
+    for (int i = 0; i < CPU_SETSIZE && cpu < 0; ++i) {
+      if (CPU_ISSET(i, &allowed)) cpu = i;
+    }
+  }
+  if (cpu < 0) return;
+  bench_cpu() = cpu;
+  benchmark::AddCustomContext("pinned_cpu", std::to_string(cpu));
 }
 
 std::vector<unsigned> threads_grid() {

@@ -236,4 +236,12 @@ const std::vector<std::uint64_t>& random_offsets();
 // that leaves fewer descriptors than the 1,000-connection ping-pong needs.
 void raise_fd_limit();
 
+// Chooses the CPU that single-threaded workloads run on (see
+// single_threaded()): $PROACT_BENCH_CPU if set (a CPU number, or "off" for
+// no pinning), else the first CPU this process may use. The cores of a
+// virtual machine can differ in speed; a benchmark that migrates between
+// them mixes two speeds into one figure, pinned every implementation runs
+// at the same one. Adds the choice to the JSON context ("pinned_cpu").
+void choose_bench_cpu();
+
 }  // namespace bench

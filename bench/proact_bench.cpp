@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   bench::raise_fd_limit();
+  bench::choose_bench_cpu();
 
   bench::register_proact_port();
   bench::register_proact_loop();

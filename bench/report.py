@@ -353,6 +353,13 @@ def machine_lines(context):
     load = context.get("load_avg")
     if load:
         lines.append("Load average at start: " + ", ".join(f"{x:.2f}" for x in load))
+    pinned = context.get("pinned_cpu")
+    if pinned:
+        if pinned[0].isdigit():
+            lines.append(f"Single-threaded workloads pinned to CPU {pinned} (PROACT_BENCH_CPU); "
+                         "file reads and the threads:N workloads not pinned")
+        else:
+            lines.append(f"Single-threaded workloads not pinned: {pinned}")
     if context.get("date"):
         lines.append(f"Date: {context['date']}")
     if context.get("library_build_type") == "debug":
