@@ -251,7 +251,9 @@ TEST_F(Item11_PortRelease, DestroyingThePortReleasesItWhileThreadsThatWaitedOnIt
   }
   cv.notify_all();
   for (std::thread& t : threads) t.join();
-  EXPECT_EQ(after, before) << "the destroyed port's descriptors are still open";
+  // At most as many as before: a descriptor of an earlier test that another
+  // thread closed meanwhile is not this port's.
+  EXPECT_LE(after, before) << "the destroyed port's descriptors are still open";
 }
 
 }  // namespace
