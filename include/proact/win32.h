@@ -57,6 +57,7 @@ typedef std::uint32_t DWORD;
 typedef DWORD* LPDWORD;
 typedef DWORD* PDWORD;
 typedef std::int32_t LONG;
+typedef LONG* LPLONG;
 typedef std::uint32_t ULONG;
 typedef ULONG* PULONG;
 typedef std::int64_t LONGLONG;
@@ -161,6 +162,8 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define INVALID_HANDLE_VALUE (reinterpret_cast<HANDLE>(static_cast<LONG_PTR>(-1)))
 #define INFINITE 0xFFFFFFFFu
 #define WAIT_OBJECT_0 0x00000000u
+#define WAIT_ABANDONED_0 0x00000080u
+#define WAIT_ABANDONED WAIT_ABANDONED_0
 #define WAIT_TIMEOUT 258u
 #define WAIT_FAILED 0xFFFFFFFFu
 
@@ -198,6 +201,8 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define ERROR_PROC_NOT_FOUND 127L
 #define ERROR_ALREADY_EXISTS 183L
 #define ERROR_MORE_DATA 234L
+#define ERROR_NOT_OWNER 288L
+#define ERROR_TOO_MANY_POSTS 298L
 #define ERROR_ABANDONED_WAIT_0 735L
 #define ERROR_OPERATION_ABORTED 995L
 #define ERROR_IO_INCOMPLETE 996L
@@ -693,9 +698,11 @@ typedef int(WINAPI* FARPROC)();
 HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
 FARPROC WINAPI GetProcAddress(HMODULE hModule, LPCSTR lpProcName);
 
-// Waits: on thread handles (signaled once the thread has ended) and event
-// handles. The lowest signaled index answers a wait for any; a satisfied
-// wait resets the auto-reset events it waited for.
+// Waits: on thread handles (signaled once the thread has ended), event,
+// semaphore and mutex handles. The lowest signaled index answers a wait for
+// any; a satisfied wait resets the auto-reset events it waited for, takes
+// one of each semaphore's count and each mutex (WAIT_ABANDONED_0 + i: a
+// mutex whose owner ended without releasing it, taken now).
 DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
 DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE* lpHandles, BOOL bWaitAll,
                                     DWORD dwMilliseconds);
@@ -712,6 +719,24 @@ HANDLE WINAPI CreateEventW(LPVOID lpEventAttributes, BOOL bManualReset, BOOL bIn
 #endif
 BOOL WINAPI SetEvent(HANDLE hEvent);
 BOOL WINAPI ResetEvent(HANDLE hEvent);
+
+// Semaphores and mutexes, unnamed (a name: ERROR_NOT_SUPPORTED);
+// CloseHandle closes them.
+HANDLE WINAPI CreateSemaphoreA(LPVOID lpSemaphoreAttributes, LONG lInitialCount, LONG lMaximumCount,
+                               LPCSTR lpName);
+HANDLE WINAPI CreateSemaphoreW(LPVOID lpSemaphoreAttributes, LONG lInitialCount, LONG lMaximumCount,
+                               LPCWSTR lpName);
+BOOL WINAPI ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount);
+HANDLE WINAPI CreateMutexA(LPVOID lpMutexAttributes, BOOL bInitialOwner, LPCSTR lpName);
+HANDLE WINAPI CreateMutexW(LPVOID lpMutexAttributes, BOOL bInitialOwner, LPCWSTR lpName);
+BOOL WINAPI ReleaseMutex(HANDLE hMutex);
+#ifdef UNICODE
+#define CreateSemaphore CreateSemaphoreW
+#define CreateMutex CreateMutexW
+#else
+#define CreateSemaphore CreateSemaphoreA
+#define CreateMutex CreateMutexA
+#endif
 // Winsock's names for the same events: manual-reset, created unsignaled;
 // errors through WSAGetLastError.
 typedef HANDLE WSAEVENT;

@@ -100,17 +100,17 @@ struct file_object {
 };
 
 // What WaitForSingleObject/WaitForMultipleObjects wait on (waits.cpp): a
-// thread, signaled once it has ended, or an event. The fields are guarded by
-// the waits' lock (waits.hpp).
+// thread, signaled once it has ended, an event, a semaphore or a mutex
+// (waits.hpp has the last two). The fields are guarded by the waits' lock.
 struct waitable_object {
-  enum class type : std::uint8_t { thread, event };
+  enum class type : std::uint8_t { thread, event, semaphore, mutex };
   explicit waitable_object(type t) noexcept : kind(t) {}
   waitable_object(const waitable_object&) = delete;
   waitable_object& operator=(const waitable_object&) = delete;
   virtual ~waitable_object() = default;
 
   const type kind;
-  bool signaled = false;
+  bool signaled = false;     // a thread or an event
   bool manual_reset = true;  // false: the wait it satisfies resets it (auto-reset event)
   int refs = 1;              // the handle's, and one per holder (a running thread, a waiter)
 };

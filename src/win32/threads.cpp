@@ -36,6 +36,7 @@ void run(thread_object* t) {
   current_id() = t->id;
   const DWORD code = t->start(t->parameter);
   std::lock_guard lock(waits_lock());
+  abandon_mutexes_locked();
   t->exit_code = code;
   signal_locked(*t);
   release_locked(t);

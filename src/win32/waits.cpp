@@ -1,5 +1,6 @@
 // WaitForSingleObject, WaitForMultipleObjects and WSAWaitForMultipleEvents
-// on thread and event handles, and CloseHandle of those handles.
+// on thread, event, semaphore and mutex handles, and CloseHandle of those
+// handles.
 #include "waits.hpp"
 
 #include <chrono>
@@ -13,22 +14,55 @@ namespace {
 std::mutex waits_mutex;
 std::condition_variable changed;  // any object; waiters re-check theirs
 
-// The wait's objects are all signaled (wait_all) or one is; `which` is the
-// lowest signaled index.
-bool satisfied(waitable_object* const* objects, DWORD count, bool wait_all, DWORD& which) noexcept {
-  DWORD signaled = 0;
-  for (DWORD i = count; i-- > 0;) {
-    if (!objects[i]->signaled) continue;
-    ++signaled;
-    which = i;
+// Whether a wait by `me` may take w now.
+bool ready_for(const waitable_object& w, const mutex_owner& me) noexcept {
+  switch (w.kind) {
+    case waitable_object::type::semaphore:
+      return static_cast<const semaphore_object&>(w).count > 0;
+    case waitable_object::type::mutex: {
+      const mutex_owner* owner = static_cast<const mutex_object&>(w).owner;
+      return owner == nullptr || owner == &me;
+    }
+    default:
+      return w.signaled;
   }
-  return wait_all ? signaled == count : signaled > 0;
 }
 
-// What a satisfied wait consumes: the auto-reset events it waited for.
-void consume(waitable_object* const* objects, DWORD count, bool wait_all, DWORD which) noexcept {
-  for (DWORD i = wait_all ? 0 : which; i < (wait_all ? count : which + 1); ++i)
-    if (!objects[i]->manual_reset) objects[i]->signaled = false;
+// The wait's objects are all ready (wait_all) or one is; `which` is the
+// lowest ready index.
+bool satisfied(waitable_object* const* objects, DWORD count, bool wait_all, const mutex_owner& me,
+               DWORD& which) noexcept {
+  DWORD ready = 0;
+  for (DWORD i = count; i-- > 0;) {
+    if (!ready_for(*objects[i], me)) continue;
+    ++ready;
+    which = i;
+  }
+  return wait_all ? ready == count : ready > 0;
+}
+
+// What a satisfied wait takes: the auto-reset events it waited for, one of
+// each semaphore's count, each mutex's ownership. The lowest index of an
+// abandoned mutex it took, or `count` if none.
+DWORD consume(waitable_object* const* objects, DWORD count, bool wait_all, mutex_owner& me,
+              DWORD which) noexcept {
+  DWORD abandoned = count;
+  for (DWORD i = wait_all ? 0 : which; i < (wait_all ? count : which + 1); ++i) {
+    waitable_object& w = *objects[i];
+    switch (w.kind) {
+      case waitable_object::type::semaphore:
+        --static_cast<semaphore_object&>(w).count;
+        break;
+      case waitable_object::type::mutex:
+        if (take_mutex_locked(static_cast<mutex_object&>(w), me) && abandoned == count)
+          abandoned = i;
+        break;
+      default:
+        if (!w.manual_reset) w.signaled = false;
+        break;
+    }
+  }
+  return abandoned;
 }
 
 // Windows' checks, then the wait; the error is the last error on WAIT_FAILED.
@@ -56,17 +90,22 @@ DWORD wait_for(DWORD count, const HANDLE* handles, bool wait_all, DWORD millisec
   }
   // Held while waiting: a handle closed meanwhile leaves its object alive.
   for (DWORD i = 0; i < count; ++i) ++objects[i]->refs;
+  mutex_owner& me = this_thread_as_owner();
   DWORD which = 0;
-  const auto ready = [&] { return satisfied(objects, count, wait_all, which); };
+  const auto ready = [&] { return satisfied(objects, count, wait_all, me, which); };
   bool done = true;
   if (milliseconds == INFINITE) {
     changed.wait(lock, ready);
   } else {
     done = changed.wait_for(lock, std::chrono::milliseconds(milliseconds), ready);
   }
-  if (done) consume(objects, count, wait_all, which);
+  DWORD abandoned = count;
+  if (done) abandoned = consume(objects, count, wait_all, me, which);
   for (DWORD i = 0; i < count; ++i) release_locked(objects[i]);
   if (!done) return WAIT_TIMEOUT;
+  // An abandoned mutex is still taken; the result says so (for a wait for
+  // all, any index in the range would do: the lowest abandoned one).
+  if (abandoned != count) return WAIT_ABANDONED_0 + abandoned;
   return WAIT_OBJECT_0 + (wait_all ? 0 : which);
 }
 
@@ -78,6 +117,10 @@ std::mutex& waits_lock() noexcept {
 
 void signal_locked(waitable_object& w) noexcept {
   w.signaled = true;
+  changed.notify_all();
+}
+
+void notify_waiters_locked() noexcept {
   changed.notify_all();
 }
 
