@@ -17,8 +17,13 @@
 #error "proact/win32.h is the Win32 API for Linux; on Windows include <windows.h>"
 #endif
 
+#include <strings.h>
+#include <cerrno>
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 // glibc declares BSD names that Windows gives other sizes (u_long is 64 bits
 // there, socklen_t unsigned): its headers come first, then the Windows
 // types take those names over by macro.
@@ -124,6 +129,33 @@ inline bool operator==(const GUID& a, const GUID& b) noexcept {
   static_cast<WORD>((static_cast<BYTE>(low)) | (static_cast<WORD>(static_cast<BYTE>(high)) << 8))
 #define LOBYTE(w) static_cast<BYTE>(static_cast<DWORD_PTR>(w) & 0xff)
 #define HIBYTE(w) static_cast<BYTE>((static_cast<DWORD_PTR>(w) >> 8) & 0xff)
+// Functions rather than Windows' macros: GCC's -Woverflow misreads the
+// macros' casts of a negative constant.
+constexpr LONG MAKELONG(WORD low, WORD high) noexcept {
+  return static_cast<LONG>(static_cast<DWORD>(low) | (static_cast<DWORD>(high) << 16));
+}
+constexpr WORD LOWORD(DWORD_PTR l) noexcept {
+  return static_cast<WORD>(l & 0xffff);
+}
+constexpr WORD HIWORD(DWORD_PTR l) noexcept {
+  return static_cast<WORD>((l >> 16) & 0xffff);
+}
+
+// Memory (winnt.h's macros, over the C library).
+#define RtlZeroMemory(Destination, Length) std::memset((Destination), 0, (Length))
+#define RtlCopyMemory(Destination, Source, Length) std::memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) std::memmove((Destination), (Source), (Length))
+#define RtlFillMemory(Destination, Length, Fill) std::memset((Destination), (Fill), (Length))
+#define ZeroMemory RtlZeroMemory
+#define CopyMemory RtlCopyMemory
+#define MoveMemory RtlMoveMemory
+#define FillMemory RtlFillMemory
+// Zeroes memory even when it is not read afterwards (no dead-store removal).
+inline PVOID SecureZeroMemory(PVOID ptr, SIZE_T cnt) {
+  volatile unsigned char* p = static_cast<volatile unsigned char*>(ptr);
+  while (cnt-- != 0) *p++ = 0;
+  return ptr;
+}
 
 // ---- OVERLAPPED and the completion port -------------------------------------
 
@@ -201,6 +233,7 @@ typedef void(CALLBACK* LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define ERROR_PROC_NOT_FOUND 127L
 #define ERROR_ALREADY_EXISTS 183L
 #define ERROR_MORE_DATA 234L
+#define ERROR_MR_MID_NOT_FOUND 317L
 #define ERROR_NOT_OWNER 288L
 #define ERROR_TOO_MANY_POSTS 298L
 #define ERROR_ABANDONED_WAIT_0 735L
@@ -839,5 +872,145 @@ void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 HANDLE WINAPI GetProcessHeap();
 LPVOID WINAPI HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes);
 BOOL WINAPI HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
+
+// High-resolution time: QueryPerformanceCounter counts the monotonic clock
+// in units of 100 ns, QueryPerformanceFrequency says 10 MHz (as Windows 10
+// and later do).
+BOOL WINAPI QueryPerformanceCounter(LARGE_INTEGER* lpPerformanceCount);
+BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER* lpFrequency);
+
+// System messages: FormatMessageA with FORMAT_MESSAGE_FROM_SYSTEM, Windows'
+// English text (with its "\r\n") of the ERROR_* and WSAE* values this layer
+// gives; another value: 0, ERROR_MR_MID_NOT_FOUND. FORMAT_MESSAGE_FROM_STRING
+// and FORMAT_MESSAGE_FROM_HMODULE: 0, ERROR_NOT_SUPPORTED. With
+// FORMAT_MESSAGE_ALLOCATE_BUFFER, lpBuffer is an LPSTR* that receives a
+// buffer to free with LocalFree.
+#define FORMAT_MESSAGE_ALLOCATE_BUFFER 0x00000100
+#define FORMAT_MESSAGE_IGNORE_INSERTS 0x00000200
+#define FORMAT_MESSAGE_FROM_STRING 0x00000400
+#define FORMAT_MESSAGE_FROM_HMODULE 0x00000800
+#define FORMAT_MESSAGE_FROM_SYSTEM 0x00001000
+#define FORMAT_MESSAGE_ARGUMENT_ARRAY 0x00002000
+#define FORMAT_MESSAGE_MAX_WIDTH_MASK 0x000000FF
+#define LANG_NEUTRAL 0x00
+#define SUBLANG_DEFAULT 0x01
+#define MAKELANGID(p, s) static_cast<WORD>((static_cast<WORD>(s) << 10) | static_cast<WORD>(p))
+typedef HANDLE HLOCAL;
+DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
+                            LPSTR lpBuffer, DWORD nSize, va_list* Arguments);
+#define FormatMessage FormatMessageA
+HLOCAL WINAPI LocalFree(HLOCAL hMem);
+
+// The Microsoft C runtime's own string functions, which MinGW and MSVC have
+// and glibc has not; the _s forms with the array overloads C++ gets on
+// Windows. On a destination too small the _s forms leave an empty string
+// and return ERANGE (Windows calls the invalid-parameter handler first;
+// there is none here). Each is left out where a macro of its name exists
+// (a source's own stand-in for Linux).
+#ifndef _stricmp
+inline int _stricmp(const char* a, const char* b) {
+  return ::strcasecmp(a, b);
+}
+#endif
+#ifndef _strnicmp
+inline int _strnicmp(const char* a, const char* b, std::size_t n) {
+  return ::strncasecmp(a, b, n);
+}
+#endif
+#ifndef _strdup
+inline char* _strdup(const char* s) {
+  return ::strdup(s);
+}
+#endif
+#ifndef _vsnprintf
+// As Windows': -1 when the text does not fit (what fit is kept; Windows
+// leaves it without a terminating NUL, here it has one).
+inline int _vsnprintf(char* buffer, std::size_t count, const char* format, va_list args) {
+  const int n = std::vsnprintf(buffer, count, format, args);
+  return n >= 0 && static_cast<std::size_t>(n) < count ? n : -1;
+}
+#endif
+#ifndef _snprintf
+inline int _snprintf(char* buffer, std::size_t count, const char* format, ...)
+    __attribute__((format(printf, 3, 4)));
+inline int _snprintf(char* buffer, std::size_t count, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const int n = _vsnprintf(buffer, count, format, args);
+  va_end(args);
+  return n;
+}
+#endif
+#ifndef vsprintf_s
+inline int vsprintf_s(char* buffer, std::size_t size, const char* format, va_list args) {
+  if (buffer == nullptr || size == 0 || format == nullptr) return -1;
+  const int n = std::vsnprintf(buffer, size, format, args);
+  if (n < 0 || static_cast<std::size_t>(n) >= size) {
+    buffer[0] = '\0';
+    return -1;
+  }
+  return n;
+}
+#endif
+#ifndef sprintf_s
+inline int sprintf_s(char* buffer, std::size_t size, const char* format, ...)
+    __attribute__((format(printf, 3, 4)));
+inline int sprintf_s(char* buffer, std::size_t size, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const int n = vsprintf_s(buffer, size, format, args);
+  va_end(args);
+  return n;
+}
+template <std::size_t Size>
+inline int sprintf_s(char (&buffer)[Size], const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const int n = vsprintf_s(buffer, Size, format, args);
+  va_end(args);
+  return n;
+}
+#endif
+#ifndef strcpy_s
+inline int strcpy_s(char* destination, std::size_t size, const char* source) {
+  if (destination == nullptr || size == 0) return EINVAL;
+  if (source == nullptr) {
+    destination[0] = '\0';
+    return EINVAL;
+  }
+  const std::size_t n = std::strlen(source);
+  if (n >= size) {
+    destination[0] = '\0';
+    return ERANGE;
+  }
+  std::memcpy(destination, source, n + 1);
+  return 0;
+}
+template <std::size_t Size>
+inline int strcpy_s(char (&destination)[Size], const char* source) {
+  return strcpy_s(destination, Size, source);
+}
+#endif
+#ifndef strcat_s
+inline int strcat_s(char* destination, std::size_t size, const char* source) {
+  if (destination == nullptr || size == 0) return EINVAL;
+  const std::size_t used = ::strnlen(destination, size);
+  if (used == size || source == nullptr) {
+    destination[0] = '\0';
+    return EINVAL;
+  }
+  const std::size_t n = std::strlen(source);
+  if (used + n >= size) {
+    destination[0] = '\0';
+    return ERANGE;
+  }
+  std::memcpy(destination + used, source, n + 1);
+  return 0;
+}
+template <std::size_t Size>
+inline int strcat_s(char (&destination)[Size], const char* source) {
+  return strcat_s(destination, Size, source);
+}
+#endif
 
 // NOLINTEND

@@ -1,4 +1,5 @@
-// The system and process: GetSystemInfo, the process heap, ticks, Sleep.
+// The system and process: GetSystemInfo, the process heap, ticks, Sleep,
+// the performance counter.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -66,4 +67,20 @@ ULONGLONG WINAPI GetTickCount64() {
 
 void WINAPI Sleep(DWORD dwMilliseconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
+}
+
+BOOL WINAPI QueryPerformanceCounter(LARGE_INTEGER* lpPerformanceCount) {
+  if (lpPerformanceCount == nullptr) return FALSE;
+  // 100 ns units of the monotonic clock (10 MHz, as Windows says).
+  lpPerformanceCount->QuadPart = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count() /
+                                 100;
+  return TRUE;
+}
+
+BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER* lpFrequency) {
+  if (lpFrequency == nullptr) return FALSE;
+  lpFrequency->QuadPart = 10'000'000;
+  return TRUE;
 }
