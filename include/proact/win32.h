@@ -633,6 +633,10 @@ INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHi
 void WSAAPI freeaddrinfo(PADDRINFOA pAddrInfo);
 #define GetAddrInfoA getaddrinfo
 #define FreeAddrInfoA freeaddrinfo
+// The text of a getaddrinfo error (FormatMessageA's, on one line), in a
+// buffer of the calling thread's; an unknown value gives an empty text.
+char* WSAAPI gai_strerrorA(int ecode);
+#define gai_strerror gai_strerrorA
 INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* pHints,
                         PADDRINFOW* ppResult);
 void WSAAPI FreeAddrInfoW(PADDRINFOW pAddrInfo);
@@ -806,7 +810,9 @@ BOOL WINAPI SetConsoleCtrlHandler(PHANDLER_ROUTINE HandlerRoutine, BOOL Add);
 
 // Threads. _beginthreadex (<process.h>) is CreateThread with the C
 // runtime's types: 0 and errno (EINVAL, EAGAIN) on failure, else the HANDLE.
-// There is no _endthreadex or ExitThread: a thread ends by returning.
+// ExitThread and _endthreadex end the calling thread with an exit code (its
+// mutexes abandoned, its handle signaled); unlike Windows they unwind its
+// stack, so C++ destructors run.
 typedef DWORD(WINAPI* LPTHREAD_START_ROUTINE)(LPVOID lpThreadParameter);
 std::uintptr_t __cdecl _beginthreadex(void* security, unsigned stack_size,
                                       unsigned(__stdcall* start_address)(void*), void* arglist,
@@ -818,6 +824,8 @@ HANDLE WINAPI CreateThread(LPVOID lpThreadAttributes, SIZE_T dwStackSize,
                            LPTHREAD_START_ROUTINE lpStartAddress, LPVOID lpParameter,
                            DWORD dwCreationFlags, LPDWORD lpThreadId);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
+[[noreturn]] void WINAPI ExitThread(DWORD dwExitCode);
+[[noreturn]] void __cdecl _endthreadex(unsigned retval);
 DWORD WINAPI GetCurrentThreadId();
 void WINAPI Sleep(DWORD dwMilliseconds);
 DWORD WINAPI GetTickCount();

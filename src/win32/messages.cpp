@@ -1,6 +1,6 @@
-// FormatMessageA of the system's messages, and LocalFree for the buffer it
-// allocates. The texts are Windows' own (English) for the ERROR_* and WSAE*
-// values this layer reports, so that a server's log reads as it did.
+// FormatMessageA of the system's messages, LocalFree for the buffer it
+// allocates, and gai_strerrorA over it. The texts are Windows' own (English) for the ERROR_* and
+// WSAE* values this layer reports, so that a server's log reads as it did.
 #include <cstdlib>
 #include <cstring>
 
@@ -147,4 +147,15 @@ DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID /*lpSource*/, DWORD dwMessage
 HLOCAL WINAPI LocalFree(HLOCAL hMem) {
   std::free(hMem);
   return nullptr;
+}
+
+char* WSAAPI gai_strerrorA(int ecode) {
+  // As Windows' own (an inline function of ws2tcpip.h): the system's text,
+  // on one line, in a buffer of 1,024 bytes; here one per thread.
+  thread_local char text[1024];
+  if (FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS |
+                         FORMAT_MESSAGE_MAX_WIDTH_MASK,
+                     nullptr, static_cast<DWORD>(ecode), 0, text, sizeof text, nullptr) == 0)
+    text[0] = '\0';
+  return text;
 }

@@ -1,5 +1,7 @@
-// Threads: CreateThread, _beginthreadex, GetExitCodeThread,
-// GetCurrentThreadId (waiting on a thread's handle: waits.cpp).
+// Threads: CreateThread, _beginthreadex, ExitThread, _endthreadex,
+// GetExitCodeThread, GetCurrentThreadId (waiting on a thread's handle:
+// waits.cpp).
+#include <pthread.h>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -32,14 +34,29 @@ DWORD& current_id() noexcept {
   return id;
 }
 
-void run(thread_object* t) {
-  current_id() = t->id;
-  const DWORD code = t->start(t->parameter);
-  std::lock_guard lock(waits_lock());
+// The thread object of the calling thread, if CreateThread made it and it
+// has not ended yet.
+thread_object*& current_object() noexcept {
+  thread_local thread_object* t = nullptr;
+  return t;
+}
+
+// The thread ends with `code`: as on Windows, its mutexes are abandoned
+// before its handle is signaled. Caller holds the waits' lock.
+void finish_locked(thread_object* t, DWORD code) noexcept {
   abandon_mutexes_locked();
   t->exit_code = code;
   signal_locked(*t);
   release_locked(t);
+}
+
+void run(thread_object* t) {
+  current_id() = t->id;
+  current_object() = t;
+  const DWORD code = t->start(t->parameter);
+  std::lock_guard lock(waits_lock());
+  current_object() = nullptr;
+  finish_locked(t, code);
 }
 
 }  // namespace
@@ -151,4 +168,24 @@ std::uintptr_t __cdecl _beginthreadex(void* security, unsigned stack_size,
   }
   if (thrdaddr != nullptr) *thrdaddr = id;
   return reinterpret_cast<std::uintptr_t>(h);
+}
+
+void WINAPI ExitThread(DWORD dwExitCode) {
+  {
+    std::lock_guard lock(waits_lock());
+    thread_object* t = current_object();
+    current_object() = nullptr;
+    if (t != nullptr) {
+      finish_locked(t, dwExitCode);
+    } else {
+      abandon_mutexes_locked();  // a thread CreateThread did not make
+    }
+  }
+  // Unwinds the thread's stack (C++ destructors run, which Windows' does
+  // not do) and ends it.
+  pthread_exit(nullptr);
+}
+
+void __cdecl _endthreadex(unsigned retval) {
+  ExitThread(retval);
 }

@@ -5,6 +5,7 @@
 // string functions (sprintf_s, strcpy_s, strcat_s, _snprintf, _stricmp,
 // _strdup) and <tchar.h>'s ANSI mapping (_tmain, _T, _tcslen, _tprintf).
 #include <tchar.h>
+#include <ws2tcpip.h>
 
 #include "scenario.h"
 
@@ -73,6 +74,10 @@ int _tmain(int argc, _TCHAR* argv[]) {
                                  nullptr, ERROR_INVALID_PARAMETER, 0, small, sizeof small, nullptr);
   std::printf("FormatMessageA (into 4 bytes): %lu error=%lu\n", static_cast<unsigned long>(n),
               static_cast<unsigned long>(GetLastError()));
+
+  const char* gai = gai_strerror(EAI_NONAME);
+  std::printf("gai_strerror (EAI_NONAME): non-empty: %d, on one line: %d\n", gai[0] != '\0',
+              std::strchr(gai, '\n') == nullptr && std::strchr(gai, '\r') == nullptr);
 
   char text[32];
   std::printf("sprintf_s: %d '%s'\n", sprintf_s(text, "%d-%s", 42, "x"), text);

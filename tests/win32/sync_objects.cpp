@@ -5,8 +5,13 @@
 // only the owner releases it; an owner that ends without releasing it
 // abandons it, and the wait that takes it next answers WAIT_ABANDONED_0 + i.
 // Other threads see all of it (their exit codes carry what they saw).
-// Refusals: bad counts, releases past the maximum or by a non-owner, the
-// wrong kind of handle.
+// ExitThread and _endthreadex end a thread with their exit code (and
+// abandon what it owns). Refusals: bad counts, releases past the maximum or
+// by a non-owner, the wrong kind of handle.
+#include <process.h>
+
+#include <cstdint>
+
 #include "scenario.h"
 
 using namespace scenario;
@@ -98,6 +103,17 @@ DWORD WINAPI abandon_mutex(LPVOID mutex) {
   return WaitForSingleObject(static_cast<HANDLE>(mutex), INFINITE);
 }
 
+// Takes the mutex and leaves through ExitThread.
+DWORD WINAPI exit_owning_mutex(LPVOID mutex) {
+  if (WaitForSingleObject(static_cast<HANDLE>(mutex), INFINITE) != WAIT_OBJECT_0) return 1;
+  ExitThread(5);
+}
+
+// Leaves through _endthreadex.
+unsigned __stdcall end_crt_thread(void*) {
+  _endthreadex(6);
+}
+
 // Exit code: the error of its release of a mutex it does not own.
 DWORD WINAPI release_not_owned(LPVOID mutex) {
   SetLastError(0);
@@ -183,6 +199,13 @@ int main() {
   wait_one("the mutex, taken after it was abandoned, again", mutex, 0);
   release_mutex("one level of two", mutex);
   release_mutex("the last level", mutex);
+  join("a thread that takes the mutex and calls ExitThread(5)", start(exit_owning_mutex, mutex));
+  wait_one("the mutex after ExitThread", mutex, 0);
+  release_mutex("the owner's", mutex);
+  const std::uintptr_t crt = _beginthreadex(nullptr, 0, end_crt_thread, nullptr, 0, nullptr);
+  if (crt == 0) fail("_beginthreadex");
+  join("a _beginthreadex thread that calls _endthreadex(6)",
+       reinterpret_cast<HANDLE>(crt));  // NOLINT(performance-no-int-to-ptr)
   join("a thread that takes the mutex and ends, again", start(abandon_mutex, mutex));
   HANDLE with_mutex[2] = {unset, mutex};
   wait_many("any, an unset event and the abandoned mutex", 2, with_mutex, FALSE, 0);
