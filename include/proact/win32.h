@@ -349,7 +349,10 @@ typedef int proact_win32_socklen_t;
 
 #define WSA_FLAG_OVERLAPPED 0x01
 #define WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#define MSG_OOB 0x1
 #define MSG_PEEK 0x2
+#define MSG_DONTROUTE 0x4
+#define MSG_WAITALL 0x8
 #define MSG_PARTIAL 0x8000
 
 #define WSADESCRIPTION_LEN 256
@@ -495,6 +498,31 @@ typedef struct addrinfoW {
 #define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
 #define SIO_GET_EXTENSION_FUNCTION_POINTER _WSAIORW(IOC_WS2, 6)
 
+// WSAAccept's condition function and WSAConnect's quality of service.
+typedef unsigned int GROUP;
+typedef ULONG SERVICETYPE;
+typedef struct _flowspec {
+  ULONG TokenRate;
+  ULONG TokenBucketSize;
+  ULONG PeakBandwidth;
+  ULONG Latency;
+  ULONG DelayVariation;
+  SERVICETYPE ServiceType;
+  ULONG MaxSduSize;
+  ULONG MinimumPolicedSize;
+} FLOWSPEC, *PFLOWSPEC, *LPFLOWSPEC;
+typedef struct _QualityOfService {
+  FLOWSPEC SendingFlowspec;
+  FLOWSPEC ReceivingFlowspec;
+  WSABUF ProviderSpecific;
+} QOS, *LPQOS;
+typedef int(CALLBACK* LPCONDITIONPROC)(LPWSABUF lpCallerId, LPWSABUF lpCallerData, LPQOS lpSQOS,
+                                       LPQOS lpGQOS, LPWSABUF lpCalleeId, LPWSABUF lpCalleeData,
+                                       GROUP* g, DWORD_PTR dwCallbackData);
+#define CF_ACCEPT 0x0000
+#define CF_REJECT 0x0001
+#define CF_DEFER 0x0002
+
 // ---- Extension functions (mswsock.h) ----------------------------------------
 
 typedef BOOL(WINAPI* LPFN_ACCEPTEX)(SOCKET sListenSocket, SOCKET sAcceptSocket,
@@ -624,6 +652,21 @@ int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD 
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
                                    BOOL fWait, LPDWORD lpdwFlags);
+
+// The blocking (non-overlapped) socket calls. accept/WSAAccept
+// return a connected socket associated with no port; connect, send and recv
+// leave the socket's association as it was.
+SOCKET WSAAPI accept(SOCKET s, struct sockaddr* addr, int* addrlen);
+SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr* addr, LPINT addrlen,
+                        LPCONDITIONPROC lpfnCondition, DWORD_PTR dwCallbackData);
+int WSAAPI connect(SOCKET s, const struct sockaddr* name, int namelen);
+int WSAAPI WSAConnect(SOCKET s, const struct sockaddr* name, int namelen, LPWSABUF lpCallerData,
+                      LPWSABUF lpCalleeData, LPQOS lpSQOS, LPQOS lpGQOS);
+int WSAAPI send(SOCKET s, const char* buf, int len, int flags);
+int WSAAPI recv(SOCKET s, char* buf, int len, int flags);
+int WSAAPI sendto(SOCKET s, const char* buf, int len, int flags, const struct sockaddr* to,
+                  int tolen);
+int WSAAPI recvfrom(SOCKET s, char* buf, int len, int flags, struct sockaddr* from, int* fromlen);
 
 // Name resolution over glibc's resolver; the results and errors in Windows'
 // form (EAI_NONAME is WSAHOST_NOT_FOUND...), the error also the last error.

@@ -18,6 +18,10 @@ bool set_buffer_size(int fd, bool send, int bytes) noexcept {
   return ::setsockopt(fd, SOL_SOCKET, send ? SO_SNDBUF : SO_RCVBUF, &bytes, sizeof bytes) == 0;
 }
 
+void shutdown_both(int fd) noexcept {
+  (void)::shutdown(fd, SHUT_RDWR);
+}
+
 std::error_code remove_file(const char* path) noexcept {
   if (::unlink(path) == 0) return {};
   return {errno, std::system_category()};

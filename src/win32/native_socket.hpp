@@ -12,6 +12,8 @@ namespace proact::win32 {
 void set_linger(int fd, int seconds) noexcept;
 // SO_SNDBUF / SO_RCVBUF; false if the kernel refused.
 bool set_buffer_size(int fd, bool send, int bytes) noexcept;
+// shutdown(2) of both directions: wakes a thread waiting on the descriptor.
+void shutdown_both(int fd) noexcept;
 // unlink(2); the errno as a std::error_code.
 std::error_code remove_file(const char* path) noexcept;
 

@@ -108,6 +108,9 @@ SOCKET new_socket(int family, int type) {
   so.no_delay = false;
   so.linger_seconds = -1;
   so.close_deferred = false;
+  so.on_layer_port = false;
+  so.send_shut.store(false, std::memory_order_relaxed);
+  so.closing.store(false, std::memory_order_relaxed);
   so.skip_on_success.store(false, std::memory_order_relaxed);
   so.role.store(socket_role::unopened, std::memory_order_release);
   s->kind.store(slot_kind::socket, std::memory_order_release);
@@ -240,6 +243,7 @@ void close_socket_locked(socket_object& s) noexcept {
   (void)s.listener.close();
   (void)s.udp.close();
   s.role.store(socket_role::unopened, std::memory_order_release);
+  s.on_layer_port = false;
   if (s.port != nullptr) {
     release_port(s.port);
     s.port = nullptr;

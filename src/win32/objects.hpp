@@ -74,6 +74,15 @@ struct socket_object {
   // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (applied when the handle is associated)
   std::atomic<bool> skip_on_success{false};
   bool close_deferred = false;  // closesocket while accept_target
+  // A listener that a blocking accept associated with the layer's own port
+  // (blocking_accept.cpp): it cannot be associated with another one.
+  bool on_layer_port = false;
+  std::atomic<bool> send_shut{false};  // shutdown(SD_SEND): send fails with WSAESHUTDOWN
+  // Blocking connect/send/recv in progress on the native descriptor
+  // (blocking.cpp); closesocket sets `closing`, wakes them and waits for
+  // them to leave before it closes the descriptor.
+  std::atomic<int> blocking_calls{0};
+  std::atomic<bool> closing{false};
 
   proact::handle* active() noexcept {
     switch (role.load(std::memory_order_acquire)) {

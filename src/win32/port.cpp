@@ -53,6 +53,11 @@ HANDLE create_port(DWORD concurrency) {
 // Associates a socket with a port, as CreateIoCompletionPort(socket, port).
 bool associate_socket(socket_object& s, port_object& p, ULONG_PTR key) {
   std::lock_guard lock(s.mutex);
+  // A listener already on the layer's own port (a blocking accept used it).
+  if (s.on_layer_port) {
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return false;
+  }
   if (s.port != nullptr) {
     // Already associated by an AcceptEx with initial data: only the key is new.
     if (s.port == &p && !s.key_set) {

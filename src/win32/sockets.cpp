@@ -1,7 +1,9 @@
 // Winsock's plain calls: WSAStartup, WSASocket, bind, listen, closesocket,
 // shutdown, setsockopt, getsockname, getpeername.
+#include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "native_socket.hpp"
 #include "objects.hpp"
@@ -129,11 +131,23 @@ int WSAAPI closesocket(SOCKET s) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return fail_wsa(WSAENOTSOCK);
   {
-    std::lock_guard lock(so->mutex);
+    std::unique_lock lock(so->mutex);
+    if (so->closing.load(std::memory_order_acquire)) return fail_wsa(WSAENOTSOCK);
     // The target of a pending AcceptEx: closed when that accept is dequeued.
     if (so->accept_target.load(std::memory_order_acquire)) {
       so->close_deferred = true;
       return 0;
+    }
+    if (so->blocking_calls.load(std::memory_order_acquire) > 0) {
+      // A blocking call waits on the descriptor: wake it (it then fails
+      // with WSAEINTR) and close only once it has left.
+      so->closing.store(true, std::memory_order_release);
+      if (proact::handle* h = so->active()) shutdown_both(h->native_handle());
+      lock.unlock();
+      while (so->blocking_calls.load(std::memory_order_acquire) > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      lock.lock();
     }
     close_socket_locked(*so);
   }
@@ -147,6 +161,7 @@ int WSAAPI shutdown(SOCKET s, int how) {
   if (so->role.load(std::memory_order_acquire) != socket_role::stream) return fail_wsa(WSAENOTCONN);
   if (how != SD_SEND) return fail_wsa(WSAEOPNOTSUPP);
   if (auto ec = so->stream.shutdown_send()) return fail_wsa(wsa_from(ec));
+  so->send_shut.store(true, std::memory_order_release);
   return 0;
 }
 
