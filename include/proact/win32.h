@@ -325,6 +325,7 @@ typedef int proact_win32_socklen_t;
 #define IPPROTO_IPV6 41
 
 #define SOL_SOCKET 0xffff
+#define SO_ACCEPTCONN 0x0002
 #define SO_REUSEADDR 0x0004
 #define SO_KEEPALIVE 0x0008
 #define SO_LINGER 0x0080
@@ -333,6 +334,7 @@ typedef int proact_win32_socklen_t;
 #define SO_ERROR 0x1007
 #define SO_TYPE 0x1008
 #define SO_EXCLUSIVEADDRUSE (static_cast<int>(~SO_REUSEADDR))
+#define SO_CONNECT_TIME 0x700C
 #define SO_UPDATE_ACCEPT_CONTEXT 0x700B
 #define SO_UPDATE_CONNECT_CONTEXT 0x7010
 #define TCP_NODELAY 0x0001
@@ -630,6 +632,7 @@ int WSAAPI listen(SOCKET s, int backlog);
 int WSAAPI closesocket(SOCKET s);
 int WSAAPI shutdown(SOCKET s, int how);
 int WSAAPI setsockopt(SOCKET s, int level, int optname, const char* optval, int optlen);
+int WSAAPI getsockopt(SOCKET s, int level, int optname, char* optval, int* optlen);
 int WSAAPI getsockname(SOCKET s, struct sockaddr* name, int* namelen);
 int WSAAPI getpeername(SOCKET s, struct sockaddr* name, int* namelen);
 int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,

@@ -127,7 +127,10 @@ int WSAAPI connect(SOCKET s, const struct sockaddr* name, int namelen) {
   const hold call(so);
   const std::error_code ec = connect_native(call.waited(fd), remote.data(), remote.size());
   if (call.closed_meanwhile()) return fail_wsa(WSAEINTR);
-  if (!ec) return 0;
+  if (!ec) {
+    mark_connected(*so);
+    return 0;
+  }
   {
     // Windows lets a failed connect be tried again on the same socket: the
     // next one opens a fresh descriptor.

@@ -171,6 +171,7 @@ SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr* addr, LPINT addrlen,
     std::lock_guard lock(so->mutex);
     so->stream = std::move(call.peer);
     so->role.store(socket_role::stream, std::memory_order_release);
+    mark_connected(*so);
   }
   if (addr != nullptr) {
     std::memcpy(addr, &peer, static_cast<std::size_t>(peer_length));

@@ -47,6 +47,7 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
     return true;
   }
   accepted.role.store(socket_role::stream, std::memory_order_release);
+  mark_connected(accepted);
   write_accept_addresses(r, accepted);
   {
     std::lock_guard lock(accepted.mutex);
@@ -181,6 +182,7 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
       break;
     case op_kind::connect:
       status = ntstatus_from(c.error);
+      if (!c.error) mark_connected(*r->target);
       if (!c.error && r->buffer_count == 1) {
         r->kind = op_kind::connect_data;
         const proact::const_buffer data = r->buffers[0];

@@ -22,6 +22,25 @@ void shutdown_both(int fd) noexcept {
   (void)::shutdown(fd, SHUT_RDWR);
 }
 
+int buffer_size(int fd, bool send) noexcept {
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  if (::getsockopt(fd, SOL_SOCKET, send ? SO_SNDBUF : SO_RCVBUF, &bytes, &length) != 0) return -1;
+  return bytes;
+}
+
+bool set_keep_alive(int fd, bool on) noexcept {
+  const int value = on ? 1 : 0;
+  return ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof value) == 0;
+}
+
+std::error_code pending_error(int fd) noexcept {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  return {error, std::system_category()};
+}
+
 std::error_code remove_file(const char* path) noexcept {
   if (::unlink(path) == 0) return {};
   return {errno, std::system_category()};

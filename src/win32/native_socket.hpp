@@ -12,6 +12,13 @@ namespace proact::win32 {
 void set_linger(int fd, int seconds) noexcept;
 // SO_SNDBUF / SO_RCVBUF; false if the kernel refused.
 bool set_buffer_size(int fd, bool send, int bytes) noexcept;
+// The kernel's SO_SNDBUF / SO_RCVBUF (Linux reports twice what was set, for
+// its bookkeeping); -1 if it could not be read.
+int buffer_size(int fd, bool send) noexcept;
+// SO_KEEPALIVE on or off; false if the kernel refused.
+bool set_keep_alive(int fd, bool on) noexcept;
+// SO_ERROR: the socket's pending error as a std::error_code, cleared.
+std::error_code pending_error(int fd) noexcept;
 // shutdown(2) of both directions: wakes a thread waiting on the descriptor.
 void shutdown_both(int fd) noexcept;
 // unlink(2); the errno as a std::error_code.

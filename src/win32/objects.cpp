@@ -1,5 +1,6 @@
 #include "objects.hpp"
 
+#include <chrono>
 #include <new>
 #include <vector>
 
@@ -107,6 +108,11 @@ SOCKET new_socket(int family, int type) {
   so.key_set = false;
   so.no_delay = false;
   so.linger_seconds = -1;
+  so.keep_alive = false;
+  so.reuse_address = false;
+  so.send_buffer = -1;
+  so.receive_buffer = -1;
+  so.connected_at.store(0, std::memory_order_relaxed);
   so.close_deferred = false;
   so.on_layer_port = false;
   so.send_shut.store(false, std::memory_order_relaxed);
@@ -228,8 +234,7 @@ std::error_code open_as_stream(socket_object& s) {
       return ec;
     }
   }
-  if (s.no_delay) (void)s.stream.set_no_delay(true);
-  if (s.linger_seconds >= 0) set_linger(s.stream.native_handle(), s.linger_seconds);
+  apply_pending_options(s, s.stream);
   if (auto ec = associate_with_port(s, s.stream)) {
     (void)s.stream.close();
     return ec;
@@ -238,7 +243,23 @@ std::error_code open_as_stream(socket_object& s) {
   return {};
 }
 
+void apply_pending_options(socket_object& s, proact::handle& h) noexcept {
+  const int fd = h.native_handle();
+  if (s.no_delay && &h == &s.stream) (void)s.stream.set_no_delay(true);
+  if (s.linger_seconds >= 0) set_linger(fd, s.linger_seconds);
+  if (s.keep_alive) (void)set_keep_alive(fd, true);
+  if (s.send_buffer >= 0) (void)set_buffer_size(fd, true, s.send_buffer);
+  if (s.receive_buffer >= 0) (void)set_buffer_size(fd, false, s.receive_buffer);
+}
+
+void mark_connected(socket_object& s) noexcept {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  s.connected_at.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count(),
+                       std::memory_order_release);
+}
+
 void close_socket_locked(socket_object& s) noexcept {
+  s.connected_at.store(0, std::memory_order_release);
   (void)s.stream.close();
   (void)s.listener.close();
   (void)s.udp.close();

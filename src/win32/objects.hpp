@@ -68,8 +68,17 @@ struct socket_object {
   port_object* port = nullptr;  // the associated port (holds a reference)
   ULONG_PTR key = 0;
   bool key_set = false;  // false while associated only by AcceptEx (initial data)
+  // Options set before the handle exists, applied when it opens (and kept
+  // for getsockopt).
   bool no_delay = false;
-  int linger_seconds = -1;  // SO_LINGER to apply when the handle is opened (-1: none)
+  int linger_seconds = -1;  // SO_LINGER (-1: none)
+  bool keep_alive = false;
+  bool reuse_address = false;
+  int send_buffer = -1;     // SO_SNDBUF (-1: the system's)
+  int receive_buffer = -1;  // SO_RCVBUF (-1: the system's)
+  // When its connection was made or accepted (steady clock, in ns since its
+  // epoch); 0 while not connected. getsockopt(SO_CONNECT_TIME).
+  std::atomic<std::int64_t> connected_at{0};
   std::atomic<bool> accept_target{false};  // the sAcceptSocket of a pending AcceptEx
   // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (applied when the handle is associated)
   std::atomic<bool> skip_on_success{false};
@@ -147,6 +156,10 @@ bool free_port_slot(HANDLE h, port_object*& p) noexcept;
 // set, applies pending options, associates it with the socket's port.
 // Caller holds s.mutex.
 std::error_code open_as_stream(socket_object& s);
+// Applies the options set while the socket had no handle to h, now open.
+void apply_pending_options(socket_object& s, proact::handle& h) noexcept;
+// Its connection is made or accepted now (SO_CONNECT_TIME counts from here).
+void mark_connected(socket_object& s) noexcept;
 std::error_code associate_with_port(socket_object& s, proact::handle& h);
 
 // CloseHandle of a thread or event handle (waits.cpp); false if `h` is not

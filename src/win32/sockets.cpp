@@ -1,5 +1,5 @@
 // Winsock's plain calls: WSAStartup, WSASocket, bind, listen, closesocket,
-// shutdown, setsockopt, getsockname, getpeername.
+// shutdown, getsockname, getpeername (socket options: socket_options.cpp).
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -119,6 +119,7 @@ int WSAAPI listen(SOCKET s, int backlog) {
     backlog = proact::tcp_listener::default_backlog;
   }
   if (auto ec = so->listener.listen(so->bound, backlog)) return fail_wsa(wsa_from(ec));
+  apply_pending_options(*so, so->listener);
   if (auto ec = associate_with_port(*so, so->listener)) {
     (void)so->listener.close();
     return fail_wsa(wsa_from(ec));
@@ -163,52 +164,6 @@ int WSAAPI shutdown(SOCKET s, int how) {
   if (auto ec = so->stream.shutdown_send()) return fail_wsa(wsa_from(ec));
   so->send_shut.store(true, std::memory_order_release);
   return 0;
-}
-
-int WSAAPI setsockopt(SOCKET s, int level, int optname, const char* optval, int optlen) {
-  socket_object* so = find_socket(s);
-  if (so == nullptr) return fail_wsa(WSAENOTSOCK);
-  if (level == SOL_SOCKET &&
-      (optname == SO_UPDATE_ACCEPT_CONTEXT || optname == SO_UPDATE_CONNECT_CONTEXT)) {
-    // The accepted or connected socket already has its full context here.
-    return 0;
-  }
-  if (optval == nullptr) return fail_wsa(WSAEFAULT);
-  if (level == SOL_SOCKET && optname == SO_REUSEADDR) {
-    // proact's listeners already rebind over TIME_WAIT connections, which is
-    // what servers ask this for; Windows' further meaning (taking over a
-    // port in active use) is not given.
-    return 0;
-  }
-  std::lock_guard lock(so->mutex);
-  const bool open = so->role.load(std::memory_order_acquire) != socket_role::unopened;
-  if (level == SOL_SOCKET && optname == SO_LINGER) {
-    if (optlen < static_cast<int>(sizeof(LINGER))) return fail_wsa(WSAEFAULT);
-    LINGER l{};
-    std::memcpy(&l, optval, sizeof l);
-    so->linger_seconds = l.l_onoff != 0 ? l.l_linger : -1;
-    if (open) set_linger(so->active()->native_handle(), so->linger_seconds);
-    return 0;
-  }
-  if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
-    if (optlen < static_cast<int>(sizeof(char))) return fail_wsa(WSAEFAULT);
-    so->no_delay = optval[0] != 0;
-    if (so->role.load(std::memory_order_acquire) == socket_role::stream) {
-      if (auto ec = so->stream.set_no_delay(so->no_delay)) return fail_wsa(wsa_from(ec));
-    }
-    return 0;
-  }
-  if (level == SOL_SOCKET && (optname == SO_SNDBUF || optname == SO_RCVBUF)) {
-    if (optlen < static_cast<int>(sizeof(int))) return fail_wsa(WSAEFAULT);
-    if (!open) return fail_wsa(WSAEINVAL);
-    int bytes = 0;
-    std::memcpy(&bytes, optval, sizeof bytes);
-    if (!set_buffer_size(so->active()->native_handle(), optname == SO_SNDBUF, bytes)) {
-      return fail_wsa(WSAEINVAL);
-    }
-    return 0;
-  }
-  return fail_wsa(WSAENOPROTOOPT);
 }
 
 int WSAAPI getsockname(SOCKET s, struct sockaddr* name, int* namelen) {
