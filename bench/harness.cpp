@@ -359,6 +359,7 @@ void choose_bench_cpu() {
     benchmark::AddCustomContext("pinned_cpu", "off (sched_getaffinity failed)");
     return;
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): in main, before any thread
   const char* wanted = std::getenv("PROACT_BENCH_CPU");
   if (wanted != nullptr && std::string_view(wanted) == "off") {
     benchmark::AddCustomContext("pinned_cpu", "off (PROACT_BENCH_CPU=off)");
