@@ -926,6 +926,22 @@ void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
 HANDLE WINAPI GetProcessHeap();
 LPVOID WINAPI HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes);
 BOOL WINAPI HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem);
+// The local and global allocators (fixed memory only: a moveable block,
+// which needs LocalLock, gives NULL and ERROR_NOT_SUPPORTED).
+typedef HANDLE HLOCAL;
+typedef HANDLE HGLOBAL;
+#define LMEM_FIXED 0x0000
+#define LMEM_MOVEABLE 0x0002
+#define LMEM_ZEROINIT 0x0040
+#define LPTR (LMEM_FIXED | LMEM_ZEROINIT)
+#define GMEM_FIXED 0x0000
+#define GMEM_MOVEABLE 0x0002
+#define GMEM_ZEROINIT 0x0040
+#define GPTR (GMEM_FIXED | GMEM_ZEROINIT)
+HLOCAL WINAPI LocalAlloc(UINT uFlags, SIZE_T uBytes);
+HLOCAL WINAPI LocalFree(HLOCAL hMem);
+HGLOBAL WINAPI GlobalAlloc(UINT uFlags, SIZE_T dwBytes);
+HGLOBAL WINAPI GlobalFree(HGLOBAL hMem);
 
 // High-resolution time: QueryPerformanceCounter counts the monotonic clock
 // in units of 100 ns, QueryPerformanceFrequency says 10 MHz (as Windows 10
@@ -949,11 +965,9 @@ BOOL WINAPI QueryPerformanceFrequency(LARGE_INTEGER* lpFrequency);
 #define LANG_NEUTRAL 0x00
 #define SUBLANG_DEFAULT 0x01
 #define MAKELANGID(p, s) static_cast<WORD>((static_cast<WORD>(s) << 10) | static_cast<WORD>(p))
-typedef HANDLE HLOCAL;
 DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId,
                             LPSTR lpBuffer, DWORD nSize, va_list* Arguments);
 #define FormatMessage FormatMessageA
-HLOCAL WINAPI LocalFree(HLOCAL hMem);
 
 // The Microsoft C runtime's own string functions, which MinGW and MSVC have
 // and glibc has not; the _s forms with the array overloads C++ gets on

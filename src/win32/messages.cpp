@@ -1,5 +1,5 @@
-// FormatMessageA of the system's messages, LocalFree for the buffer it
-// allocates, and gai_strerrorA over it. The texts are Windows' own (English) for the ERROR_* and
+// FormatMessageA of the system's messages (its buffer is LocalAlloc's:
+// system.cpp), and gai_strerrorA over it. The texts are Windows' own (English) for the ERROR_* and
 // WSAE* values this layer reports, so that a server's log reads as it did.
 #include <cstdlib>
 #include <cstring>
@@ -129,7 +129,7 @@ DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID /*lpSource*/, DWORD dwMessage
   char* out = lpBuffer;
   if ((dwFlags & FORMAT_MESSAGE_ALLOCATE_BUFFER) != 0) {
     const std::size_t room = length + 1 > nSize ? length + 1 : nSize;
-    out = static_cast<char*>(std::malloc(room));
+    out = static_cast<char*>(LocalAlloc(LMEM_FIXED, room));
     if (out == nullptr) {
       SetLastError(ERROR_NOT_ENOUGH_MEMORY);
       return 0;
@@ -142,11 +142,6 @@ DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID /*lpSource*/, DWORD dwMessage
   std::strcpy(out, text);
   if (line_break) std::strcat(out, "\r\n");
   return static_cast<DWORD>(length);
-}
-
-HLOCAL WINAPI LocalFree(HLOCAL hMem) {
-  std::free(hMem);
-  return nullptr;
 }
 
 char* WSAAPI gai_strerrorA(int ecode) {

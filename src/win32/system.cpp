@@ -1,5 +1,6 @@
-// The system and process: GetSystemInfo, the process heap, ticks, Sleep,
-// the performance counter.
+// The system and process: GetSystemInfo, the process heap and the local
+// and global allocators over the C heap, ticks, Sleep, the performance
+// counter.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,32 @@ BOOL WINAPI HeapFree(HANDLE hHeap, DWORD /*dwFlags*/, LPVOID lpMem) {
   }
   std::free(lpMem);
   return TRUE;
+}
+
+// LocalAlloc and GlobalAlloc give fixed memory (a pointer is its handle);
+// a moveable block (LMEM_MOVEABLE, GMEM_MOVEABLE) would need LocalLock.
+HLOCAL WINAPI LocalAlloc(UINT uFlags, SIZE_T uBytes) {
+  if ((uFlags & LMEM_MOVEABLE) != 0) {
+    SetLastError(ERROR_NOT_SUPPORTED);
+    return nullptr;
+  }
+  const SIZE_T n = uBytes == 0 ? 1 : uBytes;
+  void* p = (uFlags & LMEM_ZEROINIT) != 0 ? std::calloc(1, n) : std::malloc(n);
+  if (p == nullptr) SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+  return p;
+}
+
+HLOCAL WINAPI LocalFree(HLOCAL hMem) {
+  std::free(hMem);
+  return nullptr;
+}
+
+HGLOBAL WINAPI GlobalAlloc(UINT uFlags, SIZE_T dwBytes) {
+  return LocalAlloc(uFlags, dwBytes);  // the same flags' values
+}
+
+HGLOBAL WINAPI GlobalFree(HGLOBAL hMem) {
+  return LocalFree(hMem);
 }
 
 DWORD WINAPI GetTickCount() {

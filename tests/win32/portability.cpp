@@ -1,5 +1,6 @@
 // What a Win32 source uses around its completion port: winnt.h's memory
-// macros, LOWORD/HIWORD/MAKELONG, the performance counter, FormatMessage of
+// macros, LOWORD/HIWORD/MAKELONG, the performance counter, GlobalAlloc and
+// LocalAlloc, FormatMessage of
 // system errors (whose texts differ between Windows versions and Wine, so
 // only their presence is printed) with LocalFree, the Microsoft C runtime's
 // string functions (sprintf_s, strcpy_s, strcat_s, _snprintf, _stricmp,
@@ -74,6 +75,14 @@ int _tmain(int argc, _TCHAR* argv[]) {
                                  nullptr, ERROR_INVALID_PARAMETER, 0, small, sizeof small, nullptr);
   std::printf("FormatMessageA (into 4 bytes): %lu error=%lu\n", static_cast<unsigned long>(n),
               static_cast<unsigned long>(GetLastError()));
+
+  auto* global = static_cast<unsigned char*>(GlobalAlloc(GPTR, 64));
+  auto* local = static_cast<unsigned char*>(LocalAlloc(LPTR, 64));
+  bool zeroed = global != nullptr && local != nullptr;
+  for (int i = 0; zeroed && i < 64; ++i) zeroed = global[i] == 0 && local[i] == 0;
+  std::printf("GlobalAlloc (GPTR), LocalAlloc (LPTR): zeroed: %d, GlobalFree: %s, LocalFree: %s\n",
+              zeroed, GlobalFree(global) == nullptr ? "NULL" : "not NULL",
+              LocalFree(local) == nullptr ? "NULL" : "not NULL");
 
   const char* gai = gai_strerror(EAI_NONAME);
   std::printf("gai_strerror (EAI_NONAME): non-empty: %d, on one line: %d\n", gai[0] != '\0',
