@@ -51,6 +51,8 @@ bool after_accept(op_record& r, port_object& port, DWORD& status) noexcept {
   write_accept_addresses(r, accepted);
   {
     std::lock_guard lock(accepted.mutex);
+    // Options set on the accept socket before its AcceptEx.
+    apply_pending_options(accepted, accepted.stream);
     // To receive its initial data the connection must be associated: with
     // the listener's port (the caller's own association later only sets
     // the key). A socket the caller associated before its AcceptEx, as
