@@ -65,6 +65,25 @@ inline void wine_difference(const char* what, const char* reason) {
   std::fprintf(stderr, "wine exception: %s: %s (docs/iocp.md)\n", what, reason);
 }
 
+// A wait on one handle or several, traced: its answer, and the last error
+// if it failed.
+inline void wait_one(const char* what, HANDLE h, DWORD milliseconds) {
+  SetLastError(0);
+  const DWORD result = WaitForSingleObject(h, milliseconds);
+  std::printf("WaitForSingleObject (%s): %lu", what, static_cast<unsigned long>(result));
+  if (result == WAIT_FAILED) std::printf(" error=%lu", static_cast<unsigned long>(GetLastError()));
+  std::printf("\n");
+}
+
+inline void wait_many(const char* what, DWORD count, const HANDLE* handles, BOOL all,
+                      DWORD milliseconds) {
+  SetLastError(0);
+  const DWORD result = WaitForMultipleObjects(count, handles, all, milliseconds);
+  std::printf("WaitForMultipleObjects (%s): %lu", what, static_cast<unsigned long>(result));
+  if (result == WAIT_FAILED) std::printf(" error=%lu", static_cast<unsigned long>(GetLastError()));
+  std::printf("\n");
+}
+
 // One dequeued packet.
 struct packet {
   BOOL ok = FALSE;

@@ -18,22 +18,6 @@ using namespace scenario;
 
 namespace {
 
-void wait_one(const char* what, HANDLE h, DWORD milliseconds) {
-  SetLastError(0);
-  const DWORD result = WaitForSingleObject(h, milliseconds);
-  std::printf("WaitForSingleObject (%s): %lu", what, static_cast<unsigned long>(result));
-  if (result == WAIT_FAILED) std::printf(" error=%lu", static_cast<unsigned long>(GetLastError()));
-  std::printf("\n");
-}
-
-void wait_many(const char* what, DWORD count, const HANDLE* handles, BOOL all, DWORD milliseconds) {
-  SetLastError(0);
-  const DWORD result = WaitForMultipleObjects(count, handles, all, milliseconds);
-  std::printf("WaitForMultipleObjects (%s): %lu", what, static_cast<unsigned long>(result));
-  if (result == WAIT_FAILED) std::printf(" error=%lu", static_cast<unsigned long>(GetLastError()));
-  std::printf("\n");
-}
-
 void create_semaphore(const char* what, LONG initial, LONG maximum) {
   SetLastError(0);
   HANDLE h = CreateSemaphoreA(nullptr, initial, maximum, nullptr);
