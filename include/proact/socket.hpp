@@ -15,6 +15,15 @@ namespace proact {
 
 class file;
 
+// What a send_file sends around the file's range, in the same operation
+// (TransmitFile's TRANSMIT_FILE_BUFFERS): `head` right before it, `tail`
+// right after it. Either may be empty. An HTTP server puts its response
+// head here, so that it leaves in the same segment as the file's first bytes.
+struct send_file_buffers {
+  const_buffer head;
+  const_buffer tail;
+};
+
 class PROACT_API tcp_socket : public stream_handle {
  public:
   tcp_socket() noexcept = default;
@@ -31,6 +40,14 @@ class PROACT_API tcp_socket : public stream_handle {
   // error and the bytes sent. `source` must stay open until completion.
   [[nodiscard]] std::error_code send_file(operation& op, const file& source, std::uint64_t offset,
                                           std::size_t count);
+  // The same with a head sent before the range and a tail after it; bytes
+  // count all three. If the file ends first, the tail still goes and the
+  // completion is errc::eof with every byte sent. `around` itself and the
+  // bytes it points to must stay valid until completion (like a gather
+  // send's array). Together they may be at most max_transfer_size bytes
+  // (buffer_too_large otherwise).
+  [[nodiscard]] std::error_code send_file(operation& op, const file& source, std::uint64_t offset,
+                                          std::size_t count, const send_file_buffers& around);
 
   // Ends the send side (the peer reads eof) once every send started before
   // this call has been handed to the kernel. Receiving continues.
@@ -56,6 +73,13 @@ class PROACT_API tcp_socket : public stream_handle {
   [[nodiscard]] auto send_file(const file& source, std::uint64_t offset, std::size_t count) {
     return detail::io_awaitable(*this, [this, &source, offset, count](operation& op) {
       return send_file(op, source, offset, count);
+    });
+  }
+  // `around` is copied; the bytes it points to must outlive the co_await.
+  [[nodiscard]] auto send_file(const file& source, std::uint64_t offset, std::size_t count,
+                               send_file_buffers around) {
+    return detail::io_awaitable(*this, [this, &source, offset, count, around](operation& op) {
+      return send_file(op, source, offset, count, around);
     });
   }
   [[nodiscard]] auto disconnect() {

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "proact/operation.hpp"
+#include "proact/socket.hpp"
 
 namespace proact::detail {
 
@@ -21,7 +22,7 @@ enum class op_kind : std::uint8_t {
   send_to,     // udp: buffers (const), address = destination
   read_at,     // file: one buffer, offset
   write_at,    // file: one buffer (const), offset
-  send_file,   // tcp_socket: target = const file*, offset, buffer size = count
+  send_file,   // tcp_socket: target = const file*, offset, count, head and tail (send_file_around)
   disconnect,  // tcp_socket: target = the tcp_socket itself
   flush,       // file: no buffer; offset = 1 for data only (fdatasync), 0 for all (fsync)
 };
@@ -87,6 +88,19 @@ struct op_access {
   static endpoint* address(const operation& op) noexcept { return op.address_; }
 
   static void set_offset(operation& op, std::uint64_t offset) noexcept { op.offset_ = offset; }
+
+  // send_file: the range's length, and what goes around it (null: nothing).
+  // The count is kept as the size of a buffer that is never dereferenced.
+  static void set_send_file(operation& op, std::size_t count,
+                            const send_file_buffers* around) noexcept {
+    op.single_ = buffer{nullptr, count};
+    op.buffers_ = around;
+    op.buffer_count_ = 0;
+  }
+  static std::size_t send_file_count(const operation& op) noexcept { return op.single_.size; }
+  static const send_file_buffers* send_file_around(const operation& op) noexcept {
+    return static_cast<const send_file_buffers*>(op.buffers_);
+  }
   // accept: whether the accepted socket is to be associated, and with which key.
   static void set_accepted_association(operation& op, bool on, std::uintptr_t key) noexcept {
     op.associate_accepted_ = on;

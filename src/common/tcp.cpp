@@ -1,4 +1,5 @@
 // tcp_socket and tcp_listener.
+#include <span>
 #include <utility>
 
 #include "common/start.hpp"
@@ -82,16 +83,36 @@ std::error_code tcp_socket::connect(operation& op, const endpoint& remote) {
                        [this](operation& o) { op_access::set_target(o, this, nullptr); });
 }
 
-std::error_code tcp_socket::send_file(operation& op, const file& source, std::uint64_t offset,
-                                      std::size_t count) {
+namespace {
+
+std::error_code start_send_file(tcp_socket& s, operation& op, const file& source,
+                                std::uint64_t offset, std::size_t count,
+                                const send_file_buffers* around) {
   if (!source.is_open()) return make_error_code(error::bad_handle);
   if (count > max_transfer_size) return make_error_code(error::buffer_too_large);
-  return detail::start(*this, op, op_kind::send_file, nullptr, [&](operation& o) {
+  if (around != nullptr) {
+    const const_buffer parts[] = {around->head, around->tail};
+    if (auto ec = detail::check_buffers(std::span<const const_buffer>(parts))) return ec;
+    if (around->head.size + around->tail.size > max_transfer_size - count)
+      return make_error_code(error::buffer_too_large);
+  }
+  return detail::start(s, op, op_kind::send_file, nullptr, [&](operation& o) {
     op_access::set_target(o, const_cast<file*>(&source), nullptr);
     op_access::set_offset(o, offset);
-    // The count travels as the size of a buffer that is never dereferenced.
-    op_access::set_single_buffer(o, nullptr, count);
+    op_access::set_send_file(o, count, around);
   });
+}
+
+}  // namespace
+
+std::error_code tcp_socket::send_file(operation& op, const file& source, std::uint64_t offset,
+                                      std::size_t count) {
+  return start_send_file(*this, op, source, offset, count, nullptr);
+}
+
+std::error_code tcp_socket::send_file(operation& op, const file& source, std::uint64_t offset,
+                                      std::size_t count, const send_file_buffers& around) {
+  return start_send_file(*this, op, source, offset, count, &around);
 }
 
 std::error_code tcp_socket::shutdown_send() {

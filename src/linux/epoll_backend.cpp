@@ -223,7 +223,7 @@ std::error_code epoll_backend::start(io_handle& h, operation& op, const endpoint
     return {};
   }
   epoll_op& st = op_access::construct_backend<epoll_op>(op);
-  st.queued = linux_op{nullptr, 0, false};
+  st.queued = linux_op{nullptr, 0, false, 0};
   st.polls_before = 0;
   if (kind == op_kind::connect) return start_connect(s, op, *remote);
 

@@ -102,7 +102,7 @@ io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexc
     case op_kind::accept:
       return try_accept(h.fd, op, h.family, r);
     case op_kind::send_file:
-      return try_send_file(h.fd, op, done, r);
+      return try_send_file(h.fd, op, done, linux_state_of(op).file_shortfall, r);
     default:
       return io_status::would_block;
   }

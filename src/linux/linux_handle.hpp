@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <system_error>
 
@@ -22,9 +23,10 @@ namespace proact::detail {
 // The start of both backends' per-operation state (kept inside the
 // operation: no allocation).
 struct linux_op {
-  operation* next;   // link in its handle's queue
-  std::size_t done;  // bytes already sent or written (send, send_file, write_at)
-  bool fin_sent;     // disconnect: the FIN went, input is discarded up to the peer's
+  operation* next;               // link in its handle's queue
+  std::size_t done;              // bytes already sent or written (send, send_file, write_at)
+  bool fin_sent;                 // disconnect: the FIN went, input is discarded up to the peer's
+  std::uint32_t file_shortfall;  // send_file: the range's bytes the file did not have
 };
 
 inline linux_op& linux_state_of(operation& op) noexcept {

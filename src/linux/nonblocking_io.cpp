@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -45,23 +46,31 @@ io_status succeed(io_result& r, std::size_t bytes) noexcept {
 
 // sendfile(2) on a connection the peer has reset raises SIGPIPE (it takes no
 // MSG_NOSIGNAL). The signal is blocked in this thread around the call and,
-// if the call raised it, taken back, so the process never sees it.
+// if the call raised it, taken back, so the process never sees it. A thread
+// that did not block SIGPIPE has none pending once it is blocked (one would
+// have been delivered), so only a thread that blocks it already needs to
+// ask whether one is pending from before, and needs no change of mask.
 class sigpipe_suppressed {
  public:
   sigpipe_suppressed() noexcept {
     sigemptyset(&pipe_);
     sigaddset(&pipe_, SIGPIPE);
     (void)::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-    sigset_t pending;
-    sigemptyset(&pending);
-    was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    was_blocked_ = sigismember(&old_, SIGPIPE) == 1;
+    if (was_blocked_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      was_pending_ = ::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    }
   }
   sigpipe_suppressed(const sigpipe_suppressed&) = delete;
   sigpipe_suppressed& operator=(const sigpipe_suppressed&) = delete;
-  ~sigpipe_suppressed() { (void)::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  ~sigpipe_suppressed() {
+    if (!was_blocked_) (void)::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
 
-  void take_back_if_raised(const io_result& r) noexcept {
-    if (was_pending_ || r.error != native_error(EPIPE)) return;
+  void take_back_if_raised(int error) noexcept {
+    if (was_pending_ || error != EPIPE) return;
     const timespec zero{};
     int n;
     do n = ::sigtimedwait(&pipe_, nullptr, &zero);
@@ -71,29 +80,65 @@ class sigpipe_suppressed {
  private:
   sigset_t pipe_{};
   sigset_t old_{};
+  bool was_blocked_ = false;
   bool was_pending_ = false;
 };
 
-// sendfile(2) until the range went, the socket would block, or the file ended.
-io_status send_file_range(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
-  const auto* source = static_cast<const file*>(op_access::target(op));
-  const std::size_t count = op_access::buffers(op)[0].size;
-  while (done < count) {
-    off_t offset = static_cast<off_t>(op_access::offset(op) + done);
-    const ssize_t n = ::sendfile(fd, source->native_handle(), &offset, count - done);
+enum class range_status { sent, would_block, file_ended, failed };
+
+// sendfile(2) of [offset, offset + count) until it went, the socket would
+// block, the file ended or a call failed (errno kept); advances `sent`.
+range_status send_range(int fd, int source, std::uint64_t offset, std::size_t count,
+                        std::size_t& sent) noexcept {
+  sigpipe_suppressed no_sigpipe;
+  std::size_t went = 0;
+  while (went < count) {
+    off_t at = static_cast<off_t>(offset + went);
+    const ssize_t n = ::sendfile(fd, source, &at, count - went);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (would_block(errno)) return io_status::would_block;
-      return fail(r, errno, done);
+      if (would_block(errno)) break;
+      const int e = errno;
+      no_sigpipe.take_back_if_raised(e);
+      sent += went;
+      errno = e;
+      return range_status::failed;
     }
-    if (n == 0) {  // the file ended before the range did
-      r.bytes = done;
-      r.error = make_error_code(error::eof);
-      return io_status::done;
+    if (n == 0) {
+      sent += went;
+      return range_status::file_ended;
     }
-    done += static_cast<std::size_t>(n);
+    went += static_cast<std::size_t>(n);
   }
-  return succeed(r, done);
+  sent += went;
+  return went == count ? range_status::sent : range_status::would_block;
+}
+
+// send() of the part of `b` after `from` bytes, advancing `sent`: true once
+// all of it went; false with errno set (EAGAIN: it would block).
+bool send_part(int fd, const_buffer b, std::size_t from, std::size_t& sent, int flags) noexcept {
+  while (from < b.size) {
+    const ssize_t n =
+        ::send(fd, static_cast<const char*>(b.data) + from, b.size - from, flags | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    from += static_cast<std::size_t>(n);
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// A head sent with MSG_MORE waits in the socket for the range's bytes; when
+// none follow (the file ended or failed, and no tail), it must still leave.
+// Clearing TCP_CORK pushes what is queued; a cork the application set itself
+// is left alone.
+void push_held_head(int fd) noexcept {
+  int corked = 0;
+  socklen_t len = sizeof(corked);
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_CORK, &corked, &len) == 0 && corked == 0)
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &corked, sizeof(corked));
 }
 
 }  // namespace
@@ -339,11 +384,43 @@ io_status try_connect_result(int fd, bool state_is_current, io_result& r) noexce
   return err == 0 ? succeed(r, 0) : fail(r, err);
 }
 
-io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept {
-  sigpipe_suppressed no_sigpipe;
-  const io_status status = send_file_range(fd, op, done, r);
-  if (status == io_status::done) no_sigpipe.take_back_if_raised(r);
-  return status;
+io_status try_send_file(int fd, const operation& op, std::size_t& done,
+                        std::uint32_t& file_shortfall, io_result& r) noexcept {
+  const send_file_buffers* around = op_access::send_file_around(op);
+  const const_buffer head = around != nullptr ? around->head : const_buffer{};
+  const const_buffer tail = around != nullptr ? around->tail : const_buffer{};
+  const std::size_t count = op_access::send_file_count(op);
+  // The head leaves with the range's first bytes (MSG_MORE) when any follow.
+  if (done < head.size && !send_part(fd, head, done, done, count + tail.size > 0 ? MSG_MORE : 0)) {
+    return would_block(errno) ? io_status::would_block : fail(r, errno, done);
+  }
+  // Where the range stands: a file that ended early counts as sent through.
+  const std::size_t range_at = done - head.size + file_shortfall;
+  if (range_at < count) {
+    const auto* source = static_cast<const file*>(op_access::target(op));
+    const range_status status =
+        send_range(fd, static_cast<int>(source->native_handle()), op_access::offset(op) + range_at,
+                   count - range_at, done);
+    if (status == range_status::would_block) return io_status::would_block;
+    if (status == range_status::failed) {
+      const int e = errno;
+      if (head.size > 0 && tail.size == 0) push_held_head(fd);
+      return fail(r, e, done);
+    }
+    if (status == range_status::file_ended) {
+      file_shortfall = static_cast<std::uint32_t>(count - (done - head.size));
+      if (head.size > 0 && tail.size == 0) push_held_head(fd);
+    }
+  }
+  const std::size_t tail_at = done - head.size - (count - file_shortfall);
+  if (tail_at < tail.size && !send_part(fd, tail, tail_at, done, 0))
+    return would_block(errno) ? io_status::would_block : fail(r, errno, done);
+  if (file_shortfall > 0) {
+    r.bytes = done;
+    r.error = make_error_code(error::eof);
+    return io_status::done;
+  }
+  return succeed(r, done);
 }
 
 io_status try_discard_until_eof(int fd, io_result& r) noexcept {

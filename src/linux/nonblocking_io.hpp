@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 
 #include "common/op_access.hpp"
@@ -52,8 +53,12 @@ io_status try_accept(int fd, const operation& op, address_family family, io_resu
 // EPOLLHUP); otherwise the readiness may predate the connect (an unconnected
 // socket reports EPOLLOUT|EPOLLHUP) and only a peer address proves it.
 io_status try_connect_result(int fd, bool state_is_current, io_result& r) noexcept;
-// sendfile of the range after `done` bytes; eof if the file ends first.
-io_status try_send_file(int fd, const operation& op, std::size_t& done, io_result& r) noexcept;
+// send_file: what is left of the head, the range (sendfile) and the tail
+// after `done` bytes; advances `done`. `file_shortfall` is the part of the
+// range that will never go because the file ended first (then the tail
+// still goes, and the result is eof).
+io_status try_send_file(int fd, const operation& op, std::size_t& done,
+                        std::uint32_t& file_shortfall, io_result& r) noexcept;
 // Reads and discards until the peer's FIN (disconnect's drain).
 io_status try_discard_until_eof(int fd, io_result& r) noexcept;
 

@@ -139,13 +139,31 @@ std::error_code start_file_io(iocp_handle& h, operation& op, iocp_op& s, DWORD& 
   return handle_call(WriteFile(h.native(), b.data, size, &bytes, &s.overlapped) != FALSE);
 }
 
+// send_file's head, range and tail together.
+std::size_t send_file_total(const operation& op) noexcept {
+  const send_file_buffers* around = op_access::send_file_around(op);
+  const std::size_t count = op_access::send_file_count(op);
+  return around == nullptr ? count : around->head.size + count + around->tail.size;
+}
+
 std::error_code start_send_file(iocp_handle& h, operation& op, iocp_op& s, DWORD& bytes) noexcept {
-  const std::size_t count = op_access::buffers(op)[0].size;
+  const std::size_t count = op_access::send_file_count(op);
+  const send_file_buffers* around = op_access::send_file_around(op);
   if (count == 0) {
-    // TransmitFile reads 0 as "the whole file". Nothing to send: a
-    // zero-length send completes in its turn after the sends before it.
-    WSABUF none{0, nullptr};
-    return socket_call(WSASend(h.socket(), &none, 1, &bytes, 0, &s.overlapped, nullptr) == 0);
+    // TransmitFile reads 0 as "the whole file". No range: the head and the
+    // tail, or a zero-length send that completes in its turn after the sends
+    // before it.
+    WSABUF parts[2] = {{0, nullptr}, {0, nullptr}};
+    DWORD n = 0;
+    if (around != nullptr) {
+      for (const const_buffer& b : {around->head, around->tail}) {
+        if (b.size == 0) continue;
+        parts[n].buf = static_cast<char*>(const_cast<void*>(b.data));
+        parts[n++].len = static_cast<ULONG>(b.size);
+      }
+    }
+    return socket_call(
+        WSASend(h.socket(), parts, n == 0 ? 1 : n, &bytes, 0, &s.overlapped, nullptr) == 0);
   }
   std::error_code ec;
   const winsock::extensions* ext = winsock::load_extensions(h.socket(), h.family, ec);
@@ -153,9 +171,17 @@ std::error_code start_send_file(iocp_handle& h, operation& op, iocp_op& s, DWORD
   const auto* source = static_cast<const file*>(op_access::target(op));
   const auto file_handle = reinterpret_cast<HANDLE>(source->native_handle());
   set_offset(s, op_access::offset(op));
+  TRANSMIT_FILE_BUFFERS* buffers = nullptr;
+  if (around != nullptr) {
+    s.around.Head = const_cast<void*>(around->head.data);
+    s.around.HeadLength = static_cast<DWORD>(around->head.size);
+    s.around.Tail = const_cast<void*>(around->tail.data);
+    s.around.TailLength = static_cast<DWORD>(around->tail.size);
+    buffers = &s.around;
+  }
   // The file's own position is not used: the OVERLAPPED's offset is.
   ec = socket_call(ext->transmit_file(h.socket(), file_handle, static_cast<DWORD>(count), 0,
-                                      &s.overlapped, nullptr, 0) != FALSE);
+                                      &s.overlapped, buffers, 0) != FALSE);
   if (!ec) bytes = immediate_bytes(s);
   return ec;
 }
@@ -498,8 +524,9 @@ std::error_code io_outcome(iocp_handle& h, operation& op, iocp_op& s, int code,
       if (bytes == 0 && requested_bytes(op) > 0) return make_error_code(error::eof);
       return {};
     case op_kind::send_file:
-      // TransmitFile stops at the end of the file and reports success.
-      if (bytes < op_access::buffers(op)[0].size) return make_error_code(error::eof);
+      // TransmitFile stops at the end of the file, sends the tail and
+      // reports success.
+      if (bytes < send_file_total(op)) return make_error_code(error::eof);
       return {};
     case op_kind::accept:
       bytes = 0;

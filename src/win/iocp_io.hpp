@@ -41,7 +41,10 @@ struct iocp_op {
     iocp_op* then;      // pipe send: a zero-length send that completes after this one
     iocp_op* next_job;  // flush: link in the file worker's queue (iocp_file_worker.hpp)
   };
-  unsigned char addresses[2 * winsock::accept_address_length];
+  union {
+    unsigned char addresses[2 * winsock::accept_address_length];  // accept
+    TRANSMIT_FILE_BUFFERS around;  // send_file: its head and tail, for TransmitFile
+  };
   char* bounce;  // gather send on a pipe: the buffers copied into one (heap)
 };
 static_assert(offsetof(iocp_op, overlapped) == 0);
