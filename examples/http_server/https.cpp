@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "proact/tls.hpp"
 #include "session.hpp"
@@ -34,7 +35,9 @@ struct tls_transport {
     return tls.send(b).with_timeout(timeout);
   }
 
-  proact::task<bool> send_file(proact::file& f, std::uint64_t size, server& srv) {
+  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t size,
+                               server& srv) {
+    if (!co_await send_all(*this, head, srv)) co_return false;
     if (srv.lp->associate(f)) co_return false;
     // Allocated for the body only: idle connections hold no piece.
     const auto piece = std::make_unique<char[]>(file_piece);

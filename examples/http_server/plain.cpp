@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "session.hpp"
 
@@ -24,15 +25,20 @@ struct plain_transport {
     return s.send(b).with_timeout(timeout);
   }
 
-  // sendfile, io_uring splice or TransmitFile: the bytes never pass through
-  // the process.
-  proact::task<bool> send_file(proact::file& f, std::uint64_t size, server& srv) {
+  // sendfile or TransmitFile: the file's bytes never pass through the
+  // process. The head goes with the first chunk, in the same segment as
+  // its first bytes.
+  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t size,
+                               server& srv) {
+    proact::send_file_buffers around{proact::const_buffer(head.data(), head.size()), {}};
     for (std::uint64_t offset = 0; offset < size;) {
       const auto count = static_cast<std::size_t>(std::min(size - offset, send_file_chunk));
-      auto [ec, sent] = co_await s.send_file(f, offset, count).with_timeout(srv.limits.send);
+      auto [ec, sent] =
+          co_await s.send_file(f, offset, count, around).with_timeout(srv.limits.send);
       srv.stats.bytes.fetch_add(sent, std::memory_order_relaxed);
       if (ec) co_return false;
-      offset += sent;
+      offset += sent - around.head.size;
+      around.head = {};
     }
     co_return true;
   }

@@ -2,8 +2,8 @@
 // plain.cpp, TLS in https.cpp). A Transport has:
 //   recv(buffer, deadline), send(const_buffer, timeout): awaitables giving
 //       an io_result;
-//   send_file(file, size, srv): a task<bool>, the file's bytes after the head
-//       (false: the connection failed);
+//   send_file(head, file, size, srv): a task<bool>, the response head and
+//       then the file's bytes (false: the connection failed);
 //   finish(srv, scratch): a task<void>, the end of a connection that closes
 //       after its answer (shutting down the sending side, lingering close).
 #pragma once
@@ -95,9 +95,11 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   const std::string head =
       response_head(200, size, content_type(relative.substr(relative.rfind('/') + 1)), keep_alive,
                     req.version_minor);
-  if (!co_await send_all(t, head, srv)) co_return after::abort;
-  // A failure in the body: the Content-Length cannot be kept.
-  if (!head_only && size > 0 && !co_await t.send_file(f, size, srv)) co_return after::abort;
+  if (head_only || size == 0) {
+    if (!co_await send_all(t, head, srv)) co_return after::abort;
+  } else if (!co_await t.send_file(head, f, size, srv)) {
+    co_return after::abort;  // a failure in the body: the Content-Length cannot be kept
+  }
   co_return keep_alive ? after::keep_going : after::close;
 }
 
