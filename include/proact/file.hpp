@@ -50,6 +50,18 @@ class PROACT_API file : public handle {
   // (see default_file_permissions); bits outside 07777 are invalid_argument.
   [[nodiscard]] std::error_code open(std::string_view path, file_mode mode);
   [[nodiscard]] std::error_code open(std::string_view path, file_mode mode, unsigned permissions);
+  // Takes ownership of a regular file the caller opened itself (a path
+  // resolved its own way, e.g. confined to a directory): a POSIX descriptor,
+  // or on Windows a HANDLE opened with FILE_FLAG_OVERLAPPED. `mode` is the
+  // access it was opened with: read, write or both (invalid_argument for
+  // anything else). Anything that is not an open regular file (a directory,
+  // FIFO, device, socket) is bad_handle and stays the caller's. On POSIX an
+  // O_NONBLOCK flag is cleared (io_uring would fail a read that must wait for
+  // the disk with EAGAIN instead of waiting).
+  [[nodiscard]] std::error_code adopt(native_handle_type native, file_mode mode);
+  // Gives the native file back without closing it (invalid_native_handle if
+  // the file is associated: the port still uses it, or not open).
+  [[nodiscard]] native_handle_type release() noexcept;
 
   // Reads up to b.size bytes at `offset`. At or past the end of the file it
   // completes with 0 bytes and errc::eof; a read that crosses the end

@@ -28,6 +28,25 @@ std::error_code file::open(std::string_view path, file_mode mode, unsigned permi
   return {};
 }
 
+std::error_code file::adopt(native_handle_type native, file_mode mode) {
+  constexpr unsigned access = static_cast<unsigned>(file_mode::read | file_mode::write);
+  const auto flags = static_cast<unsigned>(mode);
+  if ((flags & ~access) != 0 || (flags & access) == 0)
+    return make_error_code(error::invalid_argument);
+  if (native == invalid_native_handle) return make_error_code(error::bad_handle);
+  if (std::error_code ec = detail::sys::prepare_file(native)) return ec;
+  handle_access::reset(*this);
+  handle_access::set_fd(*this, native, address_family::unspecified, handle_kind::file);
+  writable_ = has(mode, file_mode::write);
+  return {};
+}
+
+native_handle_type file::release() noexcept {
+  if (is_associated()) return invalid_native_handle;  // the port still uses it
+  writable_ = false;
+  return handle_access::take_fd(*this);
+}
+
 std::error_code file::read_at(operation& op, std::uint64_t offset, buffer b) {
   if (auto ec = detail::check_buffer(b)) return ec;
   return detail::start(*this, op, op_kind::read_at, nullptr, [&](operation& o) {

@@ -22,6 +22,9 @@ native_handle_type open_udp_socket(address_family family, std::error_code& ec) n
 // `permissions` (POSIX mode bits) apply if it is created.
 native_handle_type open_file(std::string_view path, file_mode mode, unsigned permissions,
                              std::error_code& ec) noexcept;
+// file::adopt: bad_handle unless `fd` is an open regular file; readies it
+// for the backends (blocking on POSIX).
+std::error_code prepare_file(native_handle_type fd) noexcept;
 std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept;
 // file::set_size and file::preallocate (src/linux/file_space.cpp,
 // src/win/file_space.cpp); sizes and offsets below 2^63.

@@ -105,6 +105,16 @@ native_handle_type open_file(std::string_view path, file_mode mode, unsigned per
   return fd;
 }
 
+std::error_code prepare_file(native_handle_type fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return make_error_code(error::bad_handle);
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return last_error();
+  if ((flags & O_NONBLOCK) != 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    return last_error();
+  return {};
+}
+
 std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -150,6 +150,17 @@ native_handle_type open_file(std::string_view path, file_mode mode, unsigned per
   return reinterpret_cast<native_handle_type>(file);
 }
 
+std::error_code prepare_file(native_handle_type fd) noexcept {
+  const auto file = reinterpret_cast<HANDLE>(fd);
+  // A directory is a disk "file" too: its attributes tell.
+  BY_HANDLE_FILE_INFORMATION info{};
+  if (GetFileType(file) != FILE_TYPE_DISK || !GetFileInformationByHandle(file, &info) ||
+      (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
+    return make_error_code(error::bad_handle);
+  }
+  return {};
+}
+
 std::uint64_t file_size(native_handle_type fd, std::error_code& ec) noexcept {
   LARGE_INTEGER size{};
   if (!GetFileSizeEx(reinterpret_cast<HANDLE>(fd), &size)) {

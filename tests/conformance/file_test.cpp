@@ -278,5 +278,73 @@ TEST_F(Item16_File, ReadOnlyFileCannotBeWritten) {
   EXPECT_EQ(content_of("ro"), "keep");
 }
 
+TEST_F(Item16_File, AdoptedFileReadsWritesAndIsClosedByItsOwner) {
+  ASSERT_TRUE(create_file("adopted", "0123456789", 10));
+  const long handles_before = open_handle_count();
+  {
+    // A native handle of proact's own opening, given back by release().
+    proact::file opened;
+    ASSERT_OK(opened.open(dir_.path("adopted"), file_mode::read | file_mode::write));
+    const proact::native_handle_type native = opened.release();
+    ASSERT_NE(native, proact::invalid_native_handle);
+    EXPECT_FALSE(opened.is_open());
+    proact::file f;
+    ASSERT_OK(f.adopt(native, file_mode::read | file_mode::write));
+    EXPECT_EQ(f.native_handle(), native);
+    ASSERT_OK(port_.associate(f, 0xAD));
+    ASSERT_TRUE(write_at_and_wait(port_, f, 10, "ab", 2));
+    char in[12] = {};
+    proact::completion c;
+    ASSERT_TRUE(read_at_and_wait(port_, f, 0, in, sizeof in, c));
+    EXPECT_FALSE(c.error) << describe(c.error);
+    EXPECT_EQ(c.key, 0xADu);
+    EXPECT_EQ(std::string(in, c.bytes), "0123456789ab");
+    std::error_code ec;
+    EXPECT_EQ(f.size(ec), 12u);
+    EXPECT_OK(ec);
+    // Associated: the port uses it, release() refuses.
+    EXPECT_EQ(f.release(), proact::invalid_native_handle);
+    EXPECT_TRUE(f.is_open());
+  }
+  // ~file closed the adopted handle.
+  EXPECT_LE(open_handle_count(), handles_before);
+}
+
+TEST_F(Item16_File, AdoptedReadOnlyFileRefusesFlush) {
+  ASSERT_TRUE(create_file("ro", "x", 1));
+  const proact::native_handle_type native = open_native_file(dir_.path("ro"));
+  ASSERT_NE(native, proact::invalid_native_handle);
+  proact::file f;
+  ASSERT_OK(f.adopt(native, file_mode::read));
+  ASSERT_OK(port_.associate(f, 0xAE));
+  proact::operation op;
+  EXPECT_ERRC(f.flush(op), bad_handle);  // the access `mode` said, as for open
+  char in[1] = {};
+  proact::completion c;
+  ASSERT_TRUE(read_at_and_wait(port_, f, 0, in, 1, c));
+  EXPECT_EQ(std::string(in, c.bytes), "x");
+}
+
+TEST_F(Item16_File, AdoptRefusesWhatIsNotARegularFileAndLeavesItToTheCaller) {
+  proact::file f;
+  EXPECT_ERRC(f.adopt(proact::invalid_native_handle, file_mode::read), bad_handle);
+  const proact::native_handle_type directory = open_native_directory(dir_.path(""));
+  ASSERT_NE(directory, proact::invalid_native_handle);
+  EXPECT_ERRC(f.adopt(directory, file_mode::read), bad_handle);
+  EXPECT_FALSE(f.is_open());
+  close_native(directory);  // still the caller's
+  ASSERT_TRUE(create_file("plain", "x", 1));
+  const proact::native_handle_type native = open_native_file(dir_.path("plain"));
+  ASSERT_NE(native, proact::invalid_native_handle);
+  // Access flags only: no create, truncate or exclusive, and not none.
+  EXPECT_ERRC(f.adopt(native, file_mode::read | file_mode::create), invalid_argument);
+  EXPECT_ERRC(f.adopt(native, file_mode::truncate), invalid_argument);
+  EXPECT_ERRC(f.adopt(native, file_mode{}), invalid_argument);
+  EXPECT_FALSE(f.is_open());
+  close_native(native);
+  proact::file never_opened;
+  EXPECT_EQ(never_opened.release(), proact::invalid_native_handle);
+}
+
 }  // namespace
 }  // namespace proact_test

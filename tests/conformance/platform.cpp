@@ -214,6 +214,14 @@ proact::native_handle_type open_native_file(const std::string& path) noexcept {
                                    : reinterpret_cast<proact::native_handle_type>(h);
 }
 
+proact::native_handle_type open_native_directory(const std::string& path) noexcept {
+  const HANDLE h = CreateFileW(
+      widen(path).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+      nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OVERLAPPED, nullptr);
+  return h == INVALID_HANDLE_VALUE ? proact::invalid_native_handle
+                                   : reinterpret_cast<proact::native_handle_type>(h);
+}
+
 void close_native(proact::native_handle_type h) noexcept {
   CloseHandle(reinterpret_cast<HANDLE>(h));
 }
@@ -312,6 +320,10 @@ long open_handle_count() noexcept {
 
 proact::native_handle_type open_native_file(const std::string& path) noexcept {
   return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+proact::native_handle_type open_native_directory(const std::string& path) noexcept {
+  return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 void close_native(proact::native_handle_type h) noexcept {

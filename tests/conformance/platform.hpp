@@ -61,6 +61,8 @@ long open_handle_count() noexcept;
 // Opens an existing regular file natively (read-only), for APIs that adopt a
 // native handle; invalid_native_handle on failure.
 proact::native_handle_type open_native_file(const std::string& path) noexcept;
+// Opens an existing directory natively; invalid_native_handle on failure.
+proact::native_handle_type open_native_directory(const std::string& path) noexcept;
 void close_native(proact::native_handle_type h) noexcept;
 
 // The process's open descriptors, one "number -> what it is" line each (the
