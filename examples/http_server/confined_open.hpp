@@ -7,6 +7,7 @@
 // The platform parts are confined_open_posix.cpp and confined_open_win.cpp.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,7 +39,8 @@ class document_root {
            ec == std::errc::not_enough_memory;
   }
   // `relative` is resolve_target()'s path ('/'-separated UTF-8, no "..").
-  outcome open_file(std::string_view relative, proact::file& out) const;
+  // With outcome::file, `size` is the file's size when it was opened.
+  outcome open_file(std::string_view relative, proact::file& out, std::uint64_t& size) const;
 
  private:
   std::string path_;         // UTF-8

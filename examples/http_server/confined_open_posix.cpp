@@ -1,8 +1,11 @@
 // document_root on Linux: openat2(RESOLVE_BENEATH) where the kernel has it
-// (5.6+), else a walk of the path one component at a time with O_NOFOLLOW
-// that resolves each symbolic link itself and refuses one that leaves the
-// root. The file is then reopened for proact through /proc/self/fd, which
-// names the very file that was opened, not a path.
+// (5.6+), opening the file for reading at once (non-blocking, so that a FIFO
+// cannot hold the loop thread; only a regular file is then kept) and handing
+// the descriptor to proact (file::adopt). Else a walk of the path one
+// component at a time with O_NOFOLLOW that resolves each symbolic link
+// itself and refuses one that leaves the root; the file it finds is reopened
+// for proact through /proc/self/fd, which names the very file that was
+// opened, not a path.
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +35,7 @@ class fd_holder {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const noexcept { return fd_; }
+  void release() noexcept { fd_ = -1; }
 
  private:
   int fd_;
@@ -51,7 +56,7 @@ std::vector<std::string> split(std::string_view path) {
 // openat2 with RESOLVE_BENEATH: -1 with errno (ENOSYS where the kernel lacks it).
 int open_beneath(int root, const std::string& relative) {
   open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
+  how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   const char* p = relative.empty() ? "." : relative.c_str();
   return static_cast<int>(::syscall(SYS_openat2, root, p, &how, sizeof how));
@@ -147,13 +152,16 @@ document_root::~document_root() {
   if (native_ >= 0) ::close(static_cast<int>(native_));
 }
 
-document_root::outcome document_root::open_file(std::string_view relative,
-                                                proact::file& out) const {
+document_root::outcome document_root::open_file(std::string_view relative, proact::file& out,
+                                                std::uint64_t& size) const {
   const std::string rel(relative);
   const int root = static_cast<int>(native_);
+  bool walked = false;
   int fd = open_beneath(root, rel);
-  if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-    fd = open_walking(root, rel);  // EPERM: seccomp
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {  // EPERM: seccomp
+    fd = open_walking(root, rel);
+    walked = true;
+  }
   if (fd < 0) {
     if (errno == EXDEV) return outcome::outside_root;
     return out_of_resources(std::error_code(errno, std::generic_category())) ? outcome::unavailable
@@ -164,7 +172,15 @@ document_root::outcome document_root::open_file(std::string_view relative,
   if (::fstat(fd, &st) != 0) return outcome::not_found;
   if (S_ISDIR(st.st_mode)) return outcome::directory;
   if (!S_ISREG(st.st_mode)) return outcome::not_found;
-  // The file itself, not a path that could have changed since.
+  size = static_cast<std::uint64_t>(st.st_size);
+  if (!walked) {
+    // Opened for reading already: proact takes the descriptor as it is.
+    if (out.adopt(fd, proact::file_mode::read)) return outcome::not_found;
+    held.release();
+    return outcome::file;
+  }
+  // The walk opened a path-only descriptor: the file itself, not a path
+  // that could have changed since.
   const std::string self = "/proc/self/fd/" + std::to_string(fd);
   if (const std::error_code ec = out.open(self, proact::file_mode::read))
     return out_of_resources(ec) ? outcome::unavailable : outcome::not_found;

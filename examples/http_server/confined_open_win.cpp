@@ -68,8 +68,8 @@ bool document_root::open(const std::string& path, std::string& why) {
 
 document_root::~document_root() = default;
 
-document_root::outcome document_root::open_file(std::string_view relative,
-                                                proact::file& out) const {
+document_root::outcome document_root::open_file(std::string_view relative, proact::file& out,
+                                                std::uint64_t& size) const {
   const std::string full = relative.empty() ? path_ : path_ + "/" + std::string(relative);
   std::error_code ec;
   const auto st = std::filesystem::status(std::filesystem::path(widen(full)), ec);
@@ -81,6 +81,10 @@ document_root::outcome document_root::open_file(std::string_view relative,
   if (opened.compare(0, final_path_.size(), final_path_) != 0) {
     (void)out.close();
     return outcome::outside_root;
+  }
+  if (out.size(size)) {
+    (void)out.close();
+    return outcome::not_found;
   }
   return outcome::file;
 }

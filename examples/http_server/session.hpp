@@ -73,10 +73,11 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   // leads outside the root is answered like a missing file.
   std::string relative = target.path;
   proact::file f;
-  document_root::outcome found = srv.confined.open_file(relative, f);
+  std::uint64_t size = 0;
+  document_root::outcome found = srv.confined.open_file(relative, f, size);
   if (found == document_root::outcome::directory) {
     relative += relative.empty() ? "index.html" : "/index.html";
-    found = srv.confined.open_file(relative, f);
+    found = srv.confined.open_file(relative, f, size);
   } else if (found == document_root::outcome::file && target.trailing_slash) {
     found = document_root::outcome::not_found;
   }
@@ -87,9 +88,6 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   if (found != document_root::outcome::file) {
     co_return co_await send_error(t, srv, 404, head_only, keep_alive, req.version_minor);
   }
-  std::error_code ec;
-  const std::uint64_t size = f.size(ec);
-  if (ec) co_return co_await send_error(t, srv, 500, head_only, false, req.version_minor);
 
   srv.stats.ok.fetch_add(1, std::memory_order_relaxed);
   const std::string head =
