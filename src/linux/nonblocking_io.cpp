@@ -141,6 +141,60 @@ void push_held_head(int fd) noexcept {
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &corked, sizeof(corked));
 }
 
+// A range this small is read and sent with what is left of the head and the
+// tail in one sendmsg (MSG_NOSIGNAL): two system calls, where sendfile takes
+// a send of the head, sendfile and two changes of the signal mask.
+constexpr std::size_t copied_range_limit = 16 * 1024;
+
+enum class copied_status { went, would_block, failed };
+
+// The rest of a small range from `range_at`, read with pread(2) and sent
+// after the rest of the head and before the tail; advances `done`. `went`:
+// the head and the bytes the file had went (what is left of the tail is the
+// caller's to send), and `file_shortfall` says what the file lacked.
+// `failed`: errno says why.
+copied_status send_copied(int fd, const operation& op, const_buffer head, const_buffer tail,
+                          std::size_t range_at, std::size_t& done,
+                          std::uint32_t& file_shortfall) noexcept {
+  char data[copied_range_limit];
+  const std::size_t want = op_access::send_file_count(op) - range_at;
+  const auto* source = static_cast<const file*>(op_access::target(op));
+  ssize_t got;
+  do got = ::pread(static_cast<int>(source->native_handle()), data, want,
+                   static_cast<off_t>(op_access::offset(op) + range_at));
+  while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    const int e = errno;
+    if (done > 0 && tail.size == 0) push_held_head(fd);  // a head sent earlier with MSG_MORE
+    errno = e;
+    return copied_status::failed;
+  }
+  const auto have = static_cast<std::size_t>(got);  // less than `want`: the file ended
+  iovec iov[3];
+  std::size_t parts = 0;
+  const std::size_t head_left = done < head.size ? head.size - done : 0;
+  if (head_left > 0) iov[parts++] = {const_cast<char*>(static_cast<const char*>(head.data)) + done, head_left};
+  if (have > 0) iov[parts++] = {data, have};
+  if (tail.size > 0) iov[parts++] = {const_cast<void*>(tail.data), tail.size};
+  if (parts > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = parts;
+    ssize_t n;
+    do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return would_block(errno) ? copied_status::would_block : copied_status::failed;
+    done += static_cast<std::size_t>(n);
+    // Short of the file's bytes: the socket is full. They are read again
+    // once it has room.
+    if (static_cast<std::size_t>(n) < head_left + have) return copied_status::would_block;
+  } else if (done > 0) {
+    push_held_head(fd);  // nothing follows a head sent earlier with MSG_MORE
+  }
+  if (have < want) file_shortfall = static_cast<std::uint32_t>(want - have);
+  return copied_status::went;
+}
+
 }  // namespace
 
 iovec* as_iovec(const operation& op) noexcept {
@@ -390,6 +444,14 @@ io_status try_send_file(int fd, const operation& op, std::size_t& done,
   const const_buffer head = around != nullptr ? around->head : const_buffer{};
   const const_buffer tail = around != nullptr ? around->tail : const_buffer{};
   const std::size_t count = op_access::send_file_count(op);
+  if (file_shortfall == 0 && done < head.size + count) {
+    const std::size_t range_at = done > head.size ? done - head.size : 0;
+    if (count - range_at <= copied_range_limit) {
+      const copied_status status = send_copied(fd, op, head, tail, range_at, done, file_shortfall);
+      if (status == copied_status::would_block) return io_status::would_block;
+      if (status == copied_status::failed) return fail(r, errno, done);
+    }
+  }
   // The head leaves with the range's first bytes (MSG_MORE) when any follow.
   if (done < head.size && !send_part(fd, head, done, done, count + tail.size > 0 ? MSG_MORE : 0)) {
     return would_block(errno) ? io_status::would_block : fail(r, errno, done);
