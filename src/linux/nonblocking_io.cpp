@@ -144,7 +144,7 @@ void push_held_head(int fd) noexcept {
 // A range this small is read and sent with what is left of the head and the
 // tail in one sendmsg (MSG_NOSIGNAL): two system calls, where sendfile takes
 // a send of the head, sendfile and two changes of the signal mask.
-constexpr std::size_t copied_range_limit = 16 * 1024;
+constexpr std::size_t copied_range_limit = std::size_t{16} * 1024;
 
 enum class copied_status { went, would_block, failed };
 
@@ -160,8 +160,9 @@ copied_status send_copied(int fd, const operation& op, const_buffer head, const_
   const std::size_t want = op_access::send_file_count(op) - range_at;
   const auto* source = static_cast<const file*>(op_access::target(op));
   ssize_t got;
-  do got = ::pread(static_cast<int>(source->native_handle()), data, want,
-                   static_cast<off_t>(op_access::offset(op) + range_at));
+  do
+    got = ::pread(static_cast<int>(source->native_handle()), data, want,
+                  static_cast<off_t>(op_access::offset(op) + range_at));
   while (got < 0 && errno == EINTR);
   if (got < 0) {
     const int e = errno;
@@ -173,7 +174,8 @@ copied_status send_copied(int fd, const operation& op, const_buffer head, const_
   iovec iov[3];
   std::size_t parts = 0;
   const std::size_t head_left = done < head.size ? head.size - done : 0;
-  if (head_left > 0) iov[parts++] = {const_cast<char*>(static_cast<const char*>(head.data)) + done, head_left};
+  if (head_left > 0)
+    iov[parts++] = {const_cast<char*>(static_cast<const char*>(head.data)) + done, head_left};
   if (have > 0) iov[parts++] = {data, have};
   if (tail.size > 0) iov[parts++] = {const_cast<void*>(tail.data), tail.size};
   if (parts > 0) {
