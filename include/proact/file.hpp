@@ -55,9 +55,10 @@ class PROACT_API file : public handle {
   // or on Windows a HANDLE opened with FILE_FLAG_OVERLAPPED. `mode` is the
   // access it was opened with: read, write or both (invalid_argument for
   // anything else). Anything that is not an open regular file (a directory,
-  // FIFO, device, socket) is bad_handle and stays the caller's. On POSIX an
-  // O_NONBLOCK flag is cleared (io_uring would fail a read that must wait for
-  // the disk with EAGAIN instead of waiting).
+  // FIFO, device, socket) is bad_handle and stays the caller's. On POSIX
+  // O_NONBLOCK and O_DIRECT are cleared (io_uring would fail a read that must
+  // wait for the disk with EAGAIN; proact's reads and writes take any buffer
+  // and offset, which O_DIRECT does not).
   [[nodiscard]] std::error_code adopt(native_handle_type native, file_mode mode);
   // Gives the native file back without closing it (invalid_native_handle if
   // the file is associated: the port still uses it, or not open).

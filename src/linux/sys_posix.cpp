@@ -108,10 +108,12 @@ native_handle_type open_file(std::string_view path, file_mode mode, unsigned per
 std::error_code prepare_file(native_handle_type fd) noexcept {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return make_error_code(error::bad_handle);
+  // O_NONBLOCK: io_uring would end a read that must wait for the disk with
+  // EAGAIN. O_DIRECT: reads and writes take any buffer and offset here.
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return last_error();
-  if ((flags & O_NONBLOCK) != 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
-    return last_error();
+  const int unwanted = O_NONBLOCK | O_DIRECT;
+  if ((flags & unwanted) != 0 && ::fcntl(fd, F_SETFL, flags & ~unwanted) != 0) return last_error();
   return {};
 }
 

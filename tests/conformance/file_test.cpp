@@ -325,6 +325,24 @@ TEST_F(Item16_File, AdoptedReadOnlyFileRefusesFlush) {
   EXPECT_EQ(std::string(in, c.bytes), "x");
 }
 
+TEST_F(Item16_File, AdoptedFileWaitsForTheDiskInsteadOfFailing) {
+  // A descriptor opened non-blocking (as a server does, so that a FIFO
+  // cannot block its open) becomes blocking: io_uring would otherwise end
+  // a read that must wait for the disk with EAGAIN.
+  ASSERT_TRUE(create_file("nb", "data", 4));
+  const proact::native_handle_type native = open_native_file_nonblocking(dir_.path("nb"));
+  ASSERT_NE(native, proact::invalid_native_handle);
+  proact::file f;
+  ASSERT_OK(f.adopt(native, file_mode::read));
+  EXPECT_FALSE(native_nonblocking(f.native_handle()));
+  ASSERT_OK(port_.associate(f, 0xAF));
+  char in[4] = {};
+  proact::completion c;
+  ASSERT_TRUE(read_at_and_wait(port_, f, 0, in, 4, c));
+  EXPECT_FALSE(c.error) << describe(c.error);
+  EXPECT_EQ(std::string(in, c.bytes), "data");
+}
+
 TEST_F(Item16_File, AdoptRefusesWhatIsNotARegularFileAndLeavesItToTheCaller) {
   proact::file f;
   EXPECT_ERRC(f.adopt(proact::invalid_native_handle, file_mode::read), bad_handle);

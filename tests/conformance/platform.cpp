@@ -214,6 +214,14 @@ proact::native_handle_type open_native_file(const std::string& path) noexcept {
                                    : reinterpret_cast<proact::native_handle_type>(h);
 }
 
+proact::native_handle_type open_native_file_nonblocking(const std::string& path) noexcept {
+  return open_native_file(path);
+}
+
+bool native_nonblocking(proact::native_handle_type) noexcept {
+  return false;
+}
+
 proact::native_handle_type open_native_directory(const std::string& path) noexcept {
   const HANDLE h = CreateFileW(
       widen(path).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
@@ -320,6 +328,15 @@ long open_handle_count() noexcept {
 
 proact::native_handle_type open_native_file(const std::string& path) noexcept {
   return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+proact::native_handle_type open_native_file_nonblocking(const std::string& path) noexcept {
+  return ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+bool native_nonblocking(proact::native_handle_type h) noexcept {
+  const int flags = ::fcntl(h, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) != 0;
 }
 
 proact::native_handle_type open_native_directory(const std::string& path) noexcept {

@@ -61,6 +61,10 @@ long open_handle_count() noexcept;
 // Opens an existing regular file natively (read-only), for APIs that adopt a
 // native handle; invalid_native_handle on failure.
 proact::native_handle_type open_native_file(const std::string& path) noexcept;
+// open_native_file, on POSIX with O_NONBLOCK; and whether a descriptor has
+// O_NONBLOCK set (always false on Windows, which has no such flag).
+proact::native_handle_type open_native_file_nonblocking(const std::string& path) noexcept;
+bool native_nonblocking(proact::native_handle_type h) noexcept;
 // Opens an existing directory natively; invalid_native_handle on failure.
 proact::native_handle_type open_native_directory(const std::string& path) noexcept;
 void close_native(proact::native_handle_type h) noexcept;
