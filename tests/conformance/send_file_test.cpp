@@ -267,6 +267,16 @@ bool holds_at(const std::vector<unsigned char>& received, std::size_t at,
   return got == expected;
 }
 
+// `received` is `head`, then `count` bytes of pattern `seed` from file offset
+// `offset`, then `tail`, and nothing else.
+void expect_framed(const std::vector<unsigned char>& received, const std::string& head,
+                   std::size_t count, std::size_t offset, unsigned seed, const std::string& tail) {
+  ASSERT_EQ(received.size(), head.size() + count + tail.size());
+  EXPECT_TRUE(holds_at(received, 0, head));
+  EXPECT_EQ(first_mismatch(received.data() + head.size(), count, offset, seed), count);
+  EXPECT_TRUE(holds_at(received, head.size() + count, tail));
+}
+
 TEST_F(Item17_SendFile, HeadRangeAndTailGoInOrderAsOneOperation) {
   proact::file source;
   make_source(source, 200000, 40);
@@ -284,10 +294,7 @@ TEST_F(Item17_SendFile, HeadRangeAndTailGoInOrderAsOneOperation) {
   if (HasFatalFailure()) return;
   EXPECT_FALSE(done.error) << describe(done.error);
   EXPECT_EQ(done.bytes, head.size() + count + tail.size());  // all three count
-  ASSERT_EQ(received.size(), head.size() + count + tail.size());
-  EXPECT_TRUE(holds_at(received, 0, head));
-  EXPECT_EQ(first_mismatch(received.data() + head.size(), count, offset, 40), count);
-  EXPECT_TRUE(holds_at(received, head.size() + count, tail));
+  expect_framed(received, head, count, offset, 40, tail);
 }
 
 TEST_F(Item17_SendFile, HeadAndTailLargerThanTheSocketBuffersGoWhole) {
@@ -310,10 +317,8 @@ TEST_F(Item17_SendFile, HeadAndTailLargerThanTheSocketBuffersGoWhole) {
     EXPECT_FALSE(done.error) << describe(done.error);
     const std::size_t total = head.size() + count + tail.size();
     EXPECT_EQ(done.bytes, total);
-    ASSERT_EQ(received.size(), total);
-    EXPECT_TRUE(holds_at(received, 0, head));
-    EXPECT_EQ(first_mismatch(received.data() + head.size(), count, 7, 41), count);
-    EXPECT_TRUE(holds_at(received, head.size() + count, tail));
+    expect_framed(received, head, count, 7, 41, tail);
+    if (HasFatalFailure()) return;
     if (count != 10000) {
       // complete_and_receive shut the sending side down: a new pair.
       ASSERT_OK(pair_.client.close());
@@ -338,10 +343,7 @@ TEST_F(Item17_SendFile, FileEndingFirstStillSendsTheTailAndGivesEof) {
   if (HasFatalFailure()) return;
   EXPECT_ERRC(done.error, eof);
   EXPECT_EQ(done.bytes, head.size() + 100 + tail.size());
-  ASSERT_EQ(received.size(), head.size() + 100 + tail.size());
-  EXPECT_TRUE(holds_at(received, 0, head));
-  EXPECT_EQ(first_mismatch(received.data() + head.size(), 100, 900, 42), 100u);
-  EXPECT_TRUE(holds_at(received, head.size() + 100, tail));
+  expect_framed(received, head, 100, 900, 42, tail);
 }
 
 TEST_F(Item17_SendFile, HeadOfARangePastTheEndStillReachesThePeer) {
