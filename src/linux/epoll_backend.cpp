@@ -45,7 +45,9 @@ struct epoll_handle final : linux_handle {
   // While false a start does not try its recv or accept: it could only
   // fail, and the edge that ends the wait is on its way.
   bool input_may_be_ready = true;
-  pooled_file file;  // files only: their I/O runs on the file pool
+  bool recv_filled_last = false;  // so the next recv asks for the bytes left
+  bool end_reported = false;      // a poll saw the peer's end or an error
+  pooled_file file;               // files only: their I/O runs on the file pool
 };
 
 std::error_code last_error() noexcept {
@@ -308,10 +310,11 @@ io_status epoll_backend::try_io(epoll_handle& s, operation& op, std::uint64_t po
     case op_kind::disconnect:
       return try_disconnect(s, op, r);
     case op_kind::recv: {
-      bool drained = false;
-      const io_status status = pool_of(op) != nullptr ? try_recv_pooled(s.fd, op, r, drained)
-                                                      : try_recv_noting_drain(s.fd, op, r, drained);
-      if (drained) s.input_may_be_ready = false;
+      input_probe probe{.ask_bytes_left = s.recv_filled_last, .end_reported = s.end_reported};
+      const io_status status = pool_of(op) != nullptr ? try_recv_pooled(s.fd, op, r, probe)
+                                                      : try_recv_noting_drain(s.fd, op, r, probe);
+      if (probe.drained) s.input_may_be_ready = false;
+      s.recv_filled_last = probe.ask_bytes_left;
       return status;
     }
     case op_kind::accept: {
@@ -477,6 +480,7 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     std::lock_guard lock(s->lock);
     if (!s->open.load(std::memory_order_relaxed)) continue;
     if (readable) s->input_may_be_ready = true;
+    if ((ev & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) s->end_reported = true;
     // A draining disconnect sits in the output queue but waits for input.
     run_queues(*s, readable, writable || (readable && s->draining), poll, out);
     // Delivered under the handle's lock: a speculative completion of a later

@@ -90,8 +90,8 @@ io_status try_transfer(const linux_handle& h, operation& op, io_result& r) noexc
   std::size_t& done = linux_state_of(op).done;
   switch (op_access::kind(op)) {
     case op_kind::recv: {
-      bool drained = false;
-      return pool_of(op) != nullptr ? try_recv_pooled(h.fd, op, r, drained) : try_recv(h.fd, op, r);
+      input_probe probe;
+      return pool_of(op) != nullptr ? try_recv_pooled(h.fd, op, r, probe) : try_recv(h.fd, op, r);
     }
     case op_kind::send:
       return try_send(h.fd, op, done, r);

@@ -233,11 +233,18 @@ io_status try_recv(int fd, const operation& op, io_result& r) noexcept {
   return succeed(r, probe_only ? 0 : static_cast<std::size_t>(n));
 }
 
-io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool& drained) noexcept {
+io_status try_recv_noting_drain(int fd, const operation& op, io_result& r,
+                                input_probe& probe) noexcept {
   const std::size_t total = total_size(op);
-  if (total == 0) {
+  probe.drained = false;
+  if (total == 0 || (!probe.ask_bytes_left && op_access::buffer_count(op) == 1)) {
     const io_status status = try_recv(fd, op, r);
-    drained = status == io_status::would_block;
+    if (status == io_status::would_block) {
+      probe.drained = true;
+    } else if (total > 0 && !r.error) {
+      probe.ask_bytes_left = r.bytes == total;
+      probe.drained = !probe.ask_bytes_left && !probe.end_reported;
+    }
     return status;
   }
   alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))];
@@ -249,29 +256,29 @@ io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool&
   ssize_t n;
   do n = ::recvmsg(fd, &msg, 0);
   while (n < 0 && errno == EINTR);
-  drained = false;
   if (n < 0) {
-    drained = would_block(errno);
-    return drained ? io_status::would_block : fail(r, errno);
+    probe.drained = would_block(errno);
+    return probe.drained ? io_status::would_block : fail(r, errno);
   }
   if (n == 0) {  // orderly shutdown
     r.bytes = 0;
     r.error = make_error_code(error::eof);
     return io_status::done;
   }
-  drained = static_cast<std::size_t>(n) < total;
+  probe.ask_bytes_left = static_cast<std::size_t>(n) == total;
+  probe.drained = !probe.ask_bytes_left && !probe.end_reported;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
       int left = 0;
       std::memcpy(&left, CMSG_DATA(c), sizeof(left));
-      drained = left == 0;
+      probe.drained = left == 0;
     }
   }
   return succeed(r, static_cast<std::size_t>(n));
 }
 
-io_status try_recv_pooled(int fd, operation& op, io_result& r, bool& drained) noexcept {
-  drained = false;
+io_status try_recv_pooled(int fd, operation& op, io_result& r, input_probe& probe) noexcept {
+  probe.drained = false;
   if (!take_pool_buffer(op)) {
     // Nothing to read into: pool_empty only if there is something to read
     // (data or the end of the stream), as a kernel that picks the buffer
@@ -281,14 +288,14 @@ io_status try_recv_pooled(int fd, operation& op, io_result& r, bool& drained) no
     do n = ::recv(fd, &byte, 1, MSG_PEEK);
     while (n < 0 && errno == EINTR);
     if (n < 0 && would_block(errno)) {
-      drained = true;
+      probe.drained = true;
       return io_status::would_block;
     }
     r.bytes = 0;
     r.error = pool_empty();
     return io_status::done;
   }
-  const io_status status = try_recv_noting_drain(fd, op, r, drained);
+  const io_status status = try_recv_noting_drain(fd, op, r, probe);
   if (status == io_status::would_block || r.bytes == 0) put_back_pool_buffer(op);
   return status;
 }

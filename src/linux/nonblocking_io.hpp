@@ -26,18 +26,34 @@ struct io_result {
 // Stream recv: bytes, or eof after an orderly shutdown; a recv whose buffers
 // are all empty waits for readability and consumes nothing.
 io_status try_recv(int fd, const operation& op, io_result& r) noexcept;
-// try_recv, also saying whether it left the socket's receive queue empty
-// (`drained`): it would have blocked, or the TCP_CM_INQ control message of
-// a socket with TCP_INQ on counts no byte left, or (without that message) a
-// stream recv got less than it asked for. Data that arrives later raises a
-// new edge. A zero-byte recv only peeks: drained only when it would block.
-io_status try_recv_noting_drain(int fd, const operation& op, io_result& r, bool& drained) noexcept;
+// What a stream recv learned about the socket's receive queue. A read
+// shorter than its buffers emptied it. After a read that filled them only
+// TCP_INQ's count of bytes left can tell, and asking for it takes recvmsg,
+// about 250 ns more than recv on Linux 6.x; so the count is asked for only
+// while reads fill their buffers, as fixed-size messages do.
+struct input_probe {
+  // In: read with recvmsg and TCP_CM_INQ. Out: whether the next read
+  // should (this one filled its buffers); unchanged when nothing was read.
+  bool ask_bytes_left = false;
+  // In: a poll already reported the peer's end or an error. Its edge is
+  // spent, and the end waits behind the data: a short read no longer
+  // proves the queue empty. (TCP_CM_INQ counts a pending end as a byte.)
+  bool end_reported = false;
+  // Out: the queue is known to be empty: the read would have blocked, got
+  // less than it asked for, or TCP_CM_INQ counted no byte left. Data that
+  // arrives later raises a new edge. A zero-byte recv only peeks: drained
+  // only when it would block.
+  bool drained = false;
+};
+// try_recv, also filling in `probe`.
+io_status try_recv_noting_drain(int fd, const operation& op, io_result& r,
+                                input_probe& probe) noexcept;
 // A pooled recv's attempt (the emulation of a provided buffer): takes a
 // buffer from the pool, reads into it, and gives it back unless bytes
 // arrived (would block, eof, an error). With the pool empty: pool_empty
-// (nothing read) if the socket is readable, else would_block. `drained` as
+// (nothing read) if the socket is readable, else would_block. `probe` as
 // for try_recv_noting_drain.
-io_status try_recv_pooled(int fd, operation& op, io_result& r, bool& drained) noexcept;
+io_status try_recv_pooled(int fd, operation& op, io_result& r, input_probe& probe) noexcept;
 // Asks a TCP socket to report its bytes left with each recvmsg (TCP_INQ).
 void report_bytes_left(int fd) noexcept;
 // Stream send of everything after `done` bytes; advances `done`.

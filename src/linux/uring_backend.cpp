@@ -615,8 +615,8 @@ outcome uring_backend::interpret(uring_handle& s, operation& op, int res, std::u
           result = io_result{0, native_error(-res)};
           return outcome::complete;
         }
-        bool drained = false;
-        return try_recv_pooled(s.fd, op, result, drained) == io_status::would_block
+        input_probe probe;
+        return try_recv_pooled(s.fd, op, result, probe) == io_status::would_block
                    ? outcome::reissue
                    : outcome::complete;
       }

@@ -1,7 +1,9 @@
 // Item 22: local streams (socketpair on Linux, named pipe on Windows).
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "fixture.hpp"
 #include "platform.hpp"
@@ -77,6 +79,38 @@ TEST_F(Item22_LocalStream, PendingRecvGetsEofWhenTheOtherEndCloses) {
   EXPECT_EQ(c.op, &op);
   EXPECT_EQ(c.key, local_key_b);
   EXPECT_ERRC(c.error, eof);
+}
+
+// As for TCP (Item05_Eof): the data and the end arrive together while two
+// recvs wait; the second sees the end behind the data.
+TEST_F(Item22_LocalStream, DataAndEndArrivingTogetherCompleteTwoPendingRecvs) {
+  proact::port peer_port;
+  ASSERT_OK(peer_port.open(options()));
+  proact::local_stream sender;
+  proact::local_stream receiver;
+  ASSERT_OK(proact::local_stream::pair(sender, receiver));
+  ASSERT_OK(peer_port.associate(sender, local_key_a));
+  ASSERT_OK(port_.associate(receiver, local_key_b));
+  char in[64] = {};
+  proact::operation first;
+  proact::operation second;
+  ASSERT_OK(receiver.recv(first, proact::make_buffer(in)));
+  ASSERT_OK(receiver.recv(second, proact::make_buffer(in)));
+  proact::operation send_op;
+  ASSERT_OK(sender.send(send_op, proact::const_buffer("last words", 10)));
+  proact::completion c;
+  ASSERT_TRUE(wait_one(peer_port, c));
+  EXPECT_FALSE(c.error) << describe(c.error);
+  ASSERT_OK(sender.close());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both arrive before port_ polls
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_n(port_, 2, got));
+  EXPECT_EQ(got[0].op, &first);
+  EXPECT_FALSE(got[0].error) << describe(got[0].error);
+  EXPECT_EQ(got[0].bytes, 10u);
+  EXPECT_EQ(got[1].op, &second);
+  EXPECT_EQ(got[1].bytes, 0u);
+  EXPECT_ERRC(got[1].error, eof);
 }
 
 TEST_F(Item22_LocalStream, LargeSendCompletesWhole) {

@@ -365,6 +365,32 @@ TEST_F(Item05_Eof, DataSentBeforeTheShutdownIsDeliveredFirst) {
   EXPECT_ERRC(got[1].error, eof);
 }
 
+// The data and the end reach the socket between two polls, while two recvs
+// wait: one readiness report carries both. The first recv takes the data,
+// and the second must still see the end behind it.
+TEST_F(Item05_Eof, DataAndEndArrivingTogetherCompleteTwoPendingRecvs) {
+  proact::port peer_port;
+  ASSERT_OK(peer_port.open(options()));
+  tcp_pair pair;
+  ASSERT_TRUE(connect_split_pair(peer_port, port_, pair, client_key, server_key));
+  char in[64] = {};
+  proact::operation first;
+  proact::operation second;
+  ASSERT_OK(pair.server.recv(first, proact::make_buffer(in)));
+  ASSERT_OK(pair.server.recv(second, proact::make_buffer(in)));
+  ASSERT_TRUE(send_all(peer_port, pair.client, "last words", 10));
+  ASSERT_OK(pair.client.close());
+  std::this_thread::sleep_for(20ms);  // both arrive before port_ polls again
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_n(port_, 2, got));
+  EXPECT_EQ(got[0].op, &first);
+  EXPECT_FALSE(got[0].error) << describe(got[0].error);
+  EXPECT_EQ(got[0].bytes, 10u);
+  EXPECT_EQ(got[1].op, &second);
+  EXPECT_EQ(got[1].bytes, 0u);
+  EXPECT_ERRC(got[1].error, eof);
+}
+
 TEST_F(Item05_Eof, EveryLaterRecvGetsEofToo) {
   ASSERT_OK(pair_.client.close());
   char in[8] = {};
