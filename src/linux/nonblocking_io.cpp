@@ -271,7 +271,7 @@ io_status try_recv_noting_drain(int fd, const operation& op, io_result& r,
     if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
       int left = 0;
       std::memcpy(&left, CMSG_DATA(c), sizeof(left));
-      probe.drained = left == 0;
+      probe.drained = left == 0 && !probe.end_reported;
     }
   }
   return succeed(r, static_cast<std::size_t>(n));

@@ -36,8 +36,9 @@ struct input_probe {
   // should (this one filled its buffers); unchanged when nothing was read.
   bool ask_bytes_left = false;
   // In: a poll already reported the peer's end or an error. Its edge is
-  // spent, and the end waits behind the data: a short read no longer
-  // proves the queue empty. (TCP_CM_INQ counts a pending end as a byte.)
+  // spent, and the end waits behind the data: neither a short read nor
+  // TCP_CM_INQ (which counts a pending FIN as a byte, but not a pending
+  // reset) proves the queue empty then; only a read that would block does.
   bool end_reported = false;
   // Out: the queue is known to be empty: the read would have blocked, got
   // less than it asked for, or TCP_CM_INQ counted no byte left. Data that

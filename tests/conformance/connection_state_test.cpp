@@ -168,6 +168,41 @@ TEST_F(Item24_ConnectionState, AResetReportedToOneRecvIsReportedToEveryLaterOper
   expect_every_later_operation_ends_with(pair_.server, condition_of_broken(c.error));
 }
 
+TEST_F(Item24_ConnectionState, ARecvWaitingBehindThePeersLastBytesStillReportsTheReset) {
+  // A first message fills the server's buffer exactly, as fixed-size
+  // messages do.
+  char in[16];
+  ASSERT_TRUE(send_all(port_, pair_.client, "sixteen bytes ok", 16));
+  ASSERT_TRUE(recv_exactly(port_, pair_.server, in, sizeof(in)));
+  proact::operation r1;
+  proact::operation r2;
+  ASSERT_OK(pair_.server.recv(r1, proact::make_buffer(in)));
+  ASSERT_OK(pair_.server.recv(r2, proact::make_buffer(in)));
+  ASSERT_TRUE(send_all(port_, pair_.server, "unread", 6));
+  std::this_thread::sleep_for(20ms);  // in the client's buffer: its close resets
+  // The client's last bytes and its reset reach the server before port_
+  // polls again: one readiness report carries both.
+  proact::operation last;
+  ASSERT_OK(pair_.client.send(last, proact::make_buffer("last words", 10)));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_OK(pair_.client.close());
+  std::this_thread::sleep_for(20ms);
+  std::vector<proact::completion> got;
+  ASSERT_TRUE(wait_n(port_, 3, got));
+  const proact::completion first = completion_of(got, &r1);
+  const proact::completion second = completion_of(got, &r2);
+  // Linux keeps the bytes readable ahead of the reset; Windows drops them.
+  if (first.error) {
+    EXPECT_TRUE(broken(first.error));
+    EXPECT_EQ(first.bytes, 0u);
+  } else {
+    EXPECT_EQ(first.bytes, 10u);
+  }
+  ASSERT_TRUE(broken(second.error));
+  EXPECT_EQ(second.bytes, 0u);
+  expect_every_later_operation_ends_with(pair_.server, condition_of_broken(second.error));
+}
+
 TEST_F(Item24_ConnectionState, AResetWithNothingPendingIsReportedByTheNextOperation) {
   reset_by_the_client();
   if (HasFatalFailure()) return;
