@@ -257,6 +257,7 @@ std::error_code epoll_backend::start_connect(epoll_handle& s, operation& op,
     if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0)
       return native_error(EISCONN);
   }
+  s.end_reported = false;  // a new connection: what was reported of the last one is past
   io_result r;
   int e = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -480,7 +481,8 @@ void epoll_backend::poll_events(int timeout_ms, completion_batch& out) noexcept 
     std::lock_guard lock(s->lock);
     if (!s->open.load(std::memory_order_relaxed)) continue;
     if (readable) s->input_may_be_ready = true;
-    if ((ev & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) s->end_reported = true;
+    // Not a bare EPOLLHUP: a TCP socket that is not connected yet reports it.
+    if ((ev & (EPOLLRDHUP | EPOLLERR)) != 0) s->end_reported = true;
     // A draining disconnect sits in the output queue but waits for input.
     run_queues(*s, readable, writable || (readable && s->draining), poll, out);
     // Delivered under the handle's lock: a speculative completion of a later
