@@ -19,6 +19,7 @@
 #include "proact/endpoint.hpp"
 #include "proact/handle.hpp"
 #include "proact/operation.hpp"
+#include "proact/socket.hpp"
 #include "proact/win32.h"
 
 namespace proact::win32 {
@@ -68,11 +69,14 @@ struct op_record : proact::operation {
   proact::buffer buffers[record_buffers];
   proact::const_buffer send_buffers[record_buffers];
   std::uint32_t buffer_count = 0;
-  // TransmitFile and DisconnectEx: each step (head, file, tail, disconnect)
-  // is an operation of its own, all started in the call so that they keep
-  // their place among the socket's sends; the OVERLAPPED's record (`whole`)
-  // collects their results, and the last one done makes the packet.
+  // TransmitFile and DisconnectEx: each step (the file with the head and
+  // tail around it, or without a file the head and the tail, then the
+  // disconnect) is an operation of its own, all started in the call so that
+  // they keep their place among the socket's sends; the OVERLAPPED's record
+  // (`whole`) collects their results, and the last one done makes the
+  // packet.
   op_record* whole = nullptr;
+  proact::send_file_buffers around;  // the file step's head and tail
   std::uint8_t step = 0;
   std::atomic<int> parts_left{0};  // steps not done, + 1 while the start call runs
   std::atomic<std::uint32_t> transferred{0};

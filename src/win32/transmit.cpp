@@ -26,14 +26,16 @@ struct plan {
   bool disconnect = false;
 };
 
+// With a file, the head and the tail go in the file's send_file, so that
+// the head leaves with the file's first bytes; without one, as sends.
 bool has_step(const plan& p, std::uint8_t step) noexcept {
   switch (step) {
     case head_step:
-      return p.head.size > 0;
+      return p.head.size > 0 && p.file == nullptr;
     case file_step:
       return p.file != nullptr;
     case tail_step:
-      return p.tail.size > 0;
+      return p.tail.size > 0 && p.file == nullptr;
     default:
       return p.disconnect;
   }
@@ -48,7 +50,8 @@ std::error_code start_step(op_record& r, socket_object& so, const plan& p, std::
     case head_step:
       return so.stream.send(r, p.head);
     case file_step:
-      return so.stream.send_file(r, *p.file, p.offset, p.count);
+      r.around = proact::send_file_buffers{p.head, p.tail};
+      return so.stream.send_file(r, *p.file, p.offset, p.count, r.around);
     case tail_step:
       return so.stream.send(r, p.tail);  // also the empty send of a call with no step
     default:
