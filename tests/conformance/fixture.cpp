@@ -179,6 +179,18 @@ proact::completion completion_of(const std::vector<proact::completion>& list,
   return {};
 }
 
+::testing::AssertionResult bytes_then_eof(const std::vector<proact::completion>& got,
+                                          const proact::operation& first,
+                                          const proact::operation& second, std::size_t bytes) {
+  if (got.size() != 2 || got[0].op != &first || got[1].op != &second)
+    return ::testing::AssertionFailure() << "not the two recvs, in their start order";
+  if (got[0].error || got[0].bytes != bytes)
+    return ::testing::AssertionFailure() << "the first: " << got[0].bytes << " bytes, "
+                                         << describe(got[0].error) << "; expected " << bytes;
+  if (got[1].bytes != 0) return ::testing::AssertionFailure() << "the second carried bytes";
+  return is(got[1].error, proact::errc::eof);
+}
+
 ::testing::AssertionResult stays_idle(proact::port& p, proact::timeout t) {
   proact::completion c;
   const std::error_code ec = p.wait(c, t);

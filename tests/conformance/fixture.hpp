@@ -92,6 +92,11 @@ const char* name_of(proact::errc e) noexcept;
 // The completion of `op` in `list` (a default completion if it is not there).
 proact::completion completion_of(const std::vector<proact::completion>& list,
                                  const proact::operation* op);
+// Two recvs of one stream completed in their start order (`got`): `first`
+// with `bytes` bytes and no error, then `second` with 0 bytes and eof.
+::testing::AssertionResult bytes_then_eof(const std::vector<proact::completion>& got,
+                                          const proact::operation& first,
+                                          const proact::operation& second, std::size_t bytes);
 // Succeeds if nothing is dequeued for `t` (wait returns timed_out).
 ::testing::AssertionResult stays_idle(proact::port& p, proact::timeout t = quiet_period);
 

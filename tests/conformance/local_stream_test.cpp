@@ -105,12 +105,7 @@ TEST_F(Item22_LocalStream, DataAndEndArrivingTogetherCompleteTwoPendingRecvs) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both arrive before port_ polls
   std::vector<proact::completion> got;
   ASSERT_TRUE(wait_n(port_, 2, got));
-  EXPECT_EQ(got[0].op, &first);
-  EXPECT_FALSE(got[0].error) << describe(got[0].error);
-  EXPECT_EQ(got[0].bytes, 10u);
-  EXPECT_EQ(got[1].op, &second);
-  EXPECT_EQ(got[1].bytes, 0u);
-  EXPECT_ERRC(got[1].error, eof);
+  EXPECT_TRUE(bytes_then_eof(got, first, second, 10));
 }
 
 TEST_F(Item22_LocalStream, LargeSendCompletesWhole) {

@@ -357,12 +357,7 @@ TEST_F(Item05_Eof, DataSentBeforeTheShutdownIsDeliveredFirst) {
   ASSERT_OK(pair_.server.recv(second, proact::make_buffer(in)));
   std::vector<proact::completion> got;
   ASSERT_TRUE(wait_n(port_, 2, got));
-  EXPECT_EQ(got[0].op, &first);
-  EXPECT_FALSE(got[0].error) << describe(got[0].error);
-  EXPECT_EQ(got[0].bytes, 10u);
-  EXPECT_EQ(got[1].op, &second);
-  EXPECT_EQ(got[1].bytes, 0u);
-  EXPECT_ERRC(got[1].error, eof);
+  EXPECT_TRUE(bytes_then_eof(got, first, second, 10));
 }
 
 // The data and the end reach the socket between two polls, while two recvs
@@ -383,12 +378,7 @@ TEST_F(Item05_Eof, DataAndEndArrivingTogetherCompleteTwoPendingRecvs) {
   std::this_thread::sleep_for(20ms);  // both arrive before port_ polls again
   std::vector<proact::completion> got;
   ASSERT_TRUE(wait_n(port_, 2, got));
-  EXPECT_EQ(got[0].op, &first);
-  EXPECT_FALSE(got[0].error) << describe(got[0].error);
-  EXPECT_EQ(got[0].bytes, 10u);
-  EXPECT_EQ(got[1].op, &second);
-  EXPECT_EQ(got[1].bytes, 0u);
-  EXPECT_ERRC(got[1].error, eof);
+  EXPECT_TRUE(bytes_then_eof(got, first, second, 10));
 }
 
 TEST_F(Item05_Eof, EveryLaterRecvGetsEofToo) {
