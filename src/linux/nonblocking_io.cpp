@@ -197,6 +197,13 @@ copied_status send_copied(int fd, const operation& op, const_buffer head, const_
   return copied_status::went;
 }
 
+// A read of n bytes into buffers of `total`: a short one emptied the queue,
+// unless the peer's end waits behind it; a full one cannot tell.
+void note_read(input_probe& probe, std::size_t n, std::size_t total) noexcept {
+  probe.ask_bytes_left = n == total;
+  probe.drained = !probe.ask_bytes_left && !probe.end_reported;
+}
+
 }  // namespace
 
 iovec* as_iovec(const operation& op) noexcept {
@@ -242,8 +249,7 @@ io_status try_recv_noting_drain(int fd, const operation& op, io_result& r,
     if (status == io_status::would_block) {
       probe.drained = true;
     } else if (total > 0 && !r.error) {
-      probe.ask_bytes_left = r.bytes == total;
-      probe.drained = !probe.ask_bytes_left && !probe.end_reported;
+      note_read(probe, r.bytes, total);
     }
     return status;
   }
@@ -265,8 +271,7 @@ io_status try_recv_noting_drain(int fd, const operation& op, io_result& r,
     r.error = make_error_code(error::eof);
     return io_status::done;
   }
-  probe.ask_bytes_left = static_cast<std::size_t>(n) == total;
-  probe.drained = !probe.ask_bytes_left && !probe.end_reported;
+  note_read(probe, static_cast<std::size_t>(n), total);
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
       int left = 0;
