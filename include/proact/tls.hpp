@@ -14,7 +14,8 @@
 // socket. Contract (docs/semantics.md, "TLS"):
 //  - a send completes once all its bytes were encrypted and the records
 //    carrying them were handed to the underlying stream; a recv completes
-//    with any decrypted bytes;
+//    with any decrypted bytes; a zero-byte recv once there are some, taking
+//    none;
 //  - errc::eof only after the peer's close_notify; the transport ending
 //    without it is errc::tls_truncated;
 //  - cancel()/close() (and a deadline, as errc::timed_out) complete each

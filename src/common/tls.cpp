@@ -371,8 +371,9 @@ class tls_stream_state : public std::enable_shared_from_this<tls_stream_state> {
     while (!recvs_.empty() && !peer_closed_) {
       loop_node& op = *recvs_.head;
       std::size_t n = 0;
-      const tls_step r =
-          st(op).size == 0 ? tls_step::done : session_->read(st(op).data, st(op).size, n, ec);
+      // A zero-byte recv, as on a socket (item 20), waits for decrypted
+      // bytes and takes none.
+      const tls_step r = session_->read(st(op).data, st(op).size, n, ec);
       if (r == tls_step::want_input) return;
       if (r == tls_step::failed) return fail(out, ec);
       if (r == tls_step::closed) {

@@ -42,7 +42,8 @@ class tls_session {
   virtual std::size_t take_output(void* data, std::size_t size) = 0;
 
   virtual tls_step handshake(std::error_code& ec) = 0;
-  // Decrypts up to `size` bytes (n = how many).
+  // Decrypts up to `size` bytes (n = how many). With `size` 0 it only peeks:
+  // done once decrypted bytes wait to be read, none taken.
   virtual tls_step read(void* data, std::size_t size, std::size_t& n, std::error_code& ec) = 0;
   // Encrypts all `size` bytes (at most one record's worth: 16 KiB).
   virtual tls_step write(const void* data, std::size_t size, std::error_code& ec) = 0;

@@ -130,6 +130,14 @@ class openssl_session final : public tls_session {
   tls_step read(void* data, std::size_t size, std::size_t& n, std::error_code& ec) override {
     n = 0;
     ERR_clear_error();
+    if (size == 0) {
+      // SSL_read_ex with no room reads no record; a peek of one byte does.
+      unsigned char byte;
+      std::size_t seen = 0;
+      const int r = SSL_peek_ex(ssl_.get(), &byte, 1, &seen);
+      if (r == 1) return tls_step::done;
+      return failure(r, ec, false);
+    }
     const int r = SSL_read_ex(ssl_.get(), data, size, &n);
     if (r == 1) return tls_step::done;
     return failure(r, ec, false);

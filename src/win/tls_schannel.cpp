@@ -316,7 +316,7 @@ class schannel_session final : public tls_session {
     n = 0;
     if (plain_pos_ < plain_.size()) {
       n = std::min(size, plain_.size() - plain_pos_);
-      std::memcpy(data, plain_.data() + plain_pos_, n);
+      if (n != 0) std::memcpy(data, plain_.data() + plain_pos_, n);
       plain_pos_ += n;
       return tls_step::done;
     }
@@ -349,7 +349,7 @@ class schannel_session final : public tls_session {
       if (plain != nullptr && plain->cbBuffer != 0) {
         const auto* p = static_cast<const unsigned char*>(plain->pvBuffer);
         n = std::min<std::size_t>(size, plain->cbBuffer);
-        std::memcpy(data, p, n);
+        if (n != 0) std::memcpy(data, p, n);
         plain_.assign(p + n, p + plain->cbBuffer);
         plain_pos_ = 0;
       }
@@ -361,7 +361,8 @@ class schannel_session final : public tls_session {
       // A handshake message after the handshake (a TLS 1.3 session ticket):
       // the rest of the input goes back to the security context.
       if (s == SEC_I_RENEGOTIATE) renegotiating_ = true;
-      if (n != 0) return tls_step::done;
+      // Bytes were decrypted: taken (some or all), or, with `size` 0, kept.
+      if (plain != nullptr && plain->cbBuffer != 0) return tls_step::done;
     }
   }
 

@@ -104,6 +104,9 @@ TEST_F(TlsPeer, HandshakeEchoAndCloseNotify) {
     const std::string line = "hello proact\n";
     auto [es, ns] = co_await tls.send(proact::const_buffer{line.data(), line.size()});
     if (es || ns != line.size()) co_return "send: " + describe(es);
+    // A zero-byte recv completes once the answer is decrypted, taking none of it.
+    auto [ez, nz] = co_await tls.recv(proact::buffer{nullptr, 0}).with_timeout(10s);
+    if (ez || nz != 0) co_return "zero-byte recv: " + describe(ez);
     std::string got;
     char buf[64];
     while (got.find('\n') == std::string::npos) {

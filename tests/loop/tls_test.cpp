@@ -554,6 +554,48 @@ TEST_F(Tls, PeerResetMidRecordFailsThePendingRecv) {
   loop_reset_guard guard(lp_);
 }
 
+// A zero-byte recv (item 20) waits for decrypted bytes and takes none; the
+// peer's close_notify ends it with eof.
+TEST_F(Tls, ZeroByteRecvWaitsForDataAndTakesNone) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  proact::tls_stream c(*lp_, client_, client_ctx_);
+  proact::tls_stream s(*lp_, server_, server_ctx_);
+  ASSERT_NO_FATAL_FAILURE(handshake_ok(c, s));
+  counted_op z;
+  ASSERT_OK(s.recv(z.op, proact::buffer{nullptr, 0}));
+  // TLS 1.3 session tickets reach the client, not the server; nothing else
+  // is on its way.
+  (void)poll_until(
+      *lp_, [] { return false; }, 50ms);
+  EXPECT_EQ(z.calls.load(), 0) << "completed with nothing to read: " << describe(z.ec);
+  auto send = [](proact::tls_stream& t) -> proact::task<std::error_code> {
+    auto [ec, n] = co_await t.send(proact::make_buffer("hello", 5));
+    co_return ec;
+  };
+  ASSERT_OK(proact::sync_wait(*lp_, send(c)));
+  ASSERT_TRUE(poll_until(*lp_, [&] { return z.calls.load() == 1; }));
+  EXPECT_OK(z.ec);
+  EXPECT_EQ(z.bytes, 0U);
+  auto recv = [](proact::tls_stream& t) -> proact::task<std::string> {
+    char buf[16];
+    auto [ec, n] = co_await t.recv(proact::make_buffer(buf)).with_timeout(10s);
+    if (ec) co_return "recv: " + describe(ec);
+    co_return std::string(buf, n);
+  };
+  EXPECT_EQ(proact::sync_wait(*lp_, recv(s)), "hello");
+  counted_op end;
+  ASSERT_OK(s.recv(end.op, proact::buffer{nullptr, 0}));
+  auto shut = [](proact::tls_stream& t) -> proact::task<std::error_code> {
+    auto [ec, n] = co_await t.shutdown();
+    co_return ec;
+  };
+  ASSERT_OK(proact::sync_wait(*lp_, shut(c)));
+  ASSERT_TRUE(poll_until(*lp_, [&] { return end.calls.load() == 1; }));
+  EXPECT_TRUE(end.ec == errc::eof) << describe(end.ec);
+  EXPECT_EQ(z.calls.load(), 1);
+  loop_reset_guard guard(lp_);
+}
+
 // Cancel and close, during the handshake, a read and a write: each pending
 // operation completes once, with operation_aborted.
 enum class ender { cancel_one, cancel_all, close, close_socket };
