@@ -161,7 +161,7 @@ TEST_F(Item16_File, SeveralOperationsInFlightOnOneFile) {
   proact::file f;
   ASSERT_TRUE(open_associated(f, "many", file_mode::read | file_mode::write | file_mode::create));
   constexpr std::size_t n = 16;
-  constexpr std::size_t block = 64 * 1024;
+  constexpr std::size_t block = std::size_t{64} * 1024;
   const std::vector<unsigned char> data = pattern(n * block, 21);
   // Writes in reverse order of offset, all in flight at once.
   std::array<proact::operation, n> ops;

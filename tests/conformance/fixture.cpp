@@ -502,7 +502,7 @@ void FileTest::SetUp() {
 ::testing::AssertionResult recv_until_eof(proact::port& p, proact::tcp_socket& s,
                                           std::vector<unsigned char>& out, proact::timeout t) {
   const auto deadline = clock_type::now() + t;
-  std::vector<unsigned char> chunk(256 * 1024);
+  std::vector<unsigned char> chunk(std::size_t{256} * 1024);
   proact::operation op;
   for (;;) {
     if (auto ec = s.recv(op, proact::buffer{chunk.data(), chunk.size()}))
