@@ -2,7 +2,7 @@
 // written only against the Win32 API. The same source builds for Windows
 // and, against proact::win32 (docs/win32.md), for Linux.
 //
-//   proact-win32-echo-server [--port N] [--connections N]
+//   proact-win32-echo-server [--port N] [--connections N] [--idle-timeout MS]
 //
 // 2 x processors worker threads wait in GetQueuedCompletionStatus; several
 // AcceptEx calls are kept pending on the listener; each connection is one
@@ -18,9 +18,13 @@
 // an error), posts one stop packet per worker, waits for them and prints
 // "stats: connections_accepted=A bytes_echoed=B workers=W".
 //
-// No idle timeout: a silent client costs its record (about 8 KB) until it
-// closes. AcceptEx receives no initial data, so a client that connects and
-// says nothing does not hold one of the pending accepts.
+// Idle timeout (--idle-timeout, in ms; 5 minutes by default, as the proact
+// echo server's): once a second the main thread cancels (CancelIoEx) each
+// receive or send that has waited that long; its completion then closes the
+// connection. So a silent client, or one that stops reading, does not hold
+// its record (about 8 KB) and socket for ever. AcceptEx receives no initial
+// data, so a client that connects and says nothing does not hold one of the
+// pending accepts either.
 #include <mswsock.h>
 #include <windows.h>
 #include <winsock2.h>
@@ -46,6 +50,12 @@ struct connection {
   SOCKET s;
   DWORD length;  // bytes received, to echo
   DWORD sent;    // of them, sent so far
+  // GetTickCount() when the current receive or send started; whether the
+  // idle check cancelled it. Interlocked: the main thread reads them.
+  LONG step_started;
+  LONG timed_out;
+  connection* prev;  // in the list of open connections (open_lock)
+  connection* next;
   char buffer[buffer_size];
   char addresses[2 * address_size];
 };
@@ -65,6 +75,11 @@ LONG stopping = 0;
 LONG accepts_outstanding = 0;
 LONG stop_posted = 0;
 DWORD workers = 0;
+DWORD idle_timeout_ms = 300000;  // --idle-timeout
+// The open connections, for the idle check: a worker links one in once it is
+// accepted and out before it is freed, so the check never sees a freed one.
+CRITICAL_SECTION open_lock;
+connection* open_first = nullptr;
 
 // Win32 passes a SOCKET where a HANDLE is wanted (CreateIoCompletionPort).
 HANDLE as_handle(SOCKET s) {
@@ -90,7 +105,21 @@ void free_connection(connection* c) {
   HeapFree(GetProcessHeap(), 0, c);
 }
 
+void link_open(connection* c) {
+  EnterCriticalSection(&open_lock);
+  c->prev = nullptr;
+  c->next = open_first;
+  if (open_first != nullptr) open_first->prev = c;
+  open_first = c;
+  LeaveCriticalSection(&open_lock);
+}
+
+// Only for an accepted connection (linked in).
 void end_connection(connection* c) {
+  EnterCriticalSection(&open_lock);
+  (c->prev != nullptr ? c->prev->next : open_first) = c->next;
+  if (c->next != nullptr) c->next->prev = c->prev;
+  LeaveCriticalSection(&open_lock);
   free_connection(c);
   if (InterlockedIncrement(&ended) == stop_after) WSASetEvent(stop_requested);
 }
@@ -127,9 +156,14 @@ void post_accept() {
   }
 }
 
+void stamp(connection* c) {
+  InterlockedExchange(&c->step_started, static_cast<LONG>(GetTickCount()));
+}
+
 void post_recv(connection* c) {
   c->what = step::recv;
   std::memset(&c->ov, 0, sizeof c->ov);
+  stamp(c);
   WSABUF b;
   b.len = buffer_size;
   b.buf = c->buffer;
@@ -145,6 +179,7 @@ void post_recv(connection* c) {
 void post_send(connection* c) {
   c->what = step::send;
   std::memset(&c->ov, 0, sizeof c->ov);
+  stamp(c);
   WSABUF b;
   b.len = c->length - c->sent;
   b.buf = c->buffer + c->sent;
@@ -171,6 +206,7 @@ void on_accept(connection* c, BOOL ok, worker_totals& totals) {
     return;
   }
   ++totals.accepted;
+  link_open(c);
   post_recv(c);
 }
 
@@ -194,6 +230,21 @@ void on_io(connection* c, BOOL ok, DWORD bytes, worker_totals& totals) {
       post_recv(c);
     }
   }
+}
+
+// Cancels every receive or send that has waited idle_timeout_ms. Should the
+// step have completed just before, its successor may be the one cancelled:
+// that connection ends as if it had timed out. A cancel that found nothing
+// (the worker is between two steps) is tried again at the next check.
+void cancel_idle() {
+  const DWORD now = GetTickCount();
+  EnterCriticalSection(&open_lock);
+  for (connection* c = open_first; c != nullptr; c = c->next) {
+    const auto started = static_cast<DWORD>(InterlockedCompareExchange(&c->step_started, 0, 0));
+    if (now - started < idle_timeout_ms || InterlockedExchange(&c->timed_out, 1) != 0) continue;
+    if (!CancelIoEx(as_handle(c->s), &c->ov)) InterlockedExchange(&c->timed_out, 0);
+  }
+  LeaveCriticalSection(&open_lock);
 }
 
 // Runs on a thread of its own (the console's, on Linux the layer's).
@@ -243,8 +294,13 @@ bool parse(int argc, char** argv, u_short& port_number) {
     } else if (std::strcmp(argv[i], "--connections") == 0 && has_value &&
                number(argv[i + 1], 0x7fffffff, value)) {
       stop_after = static_cast<LONG>(value);
+    } else if (std::strcmp(argv[i], "--idle-timeout") == 0 && has_value &&
+               number(argv[i + 1], 86400000, value) && value > 0) {
+      idle_timeout_ms = static_cast<DWORD>(value);
     } else {
-      std::fprintf(stderr, "usage: %s [--port 0-65535] [--connections N]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--port 0-65535] [--connections N] [--idle-timeout 1-86400000]\n",
+                   argv[0]);
       return false;
     }
   }
@@ -267,6 +323,7 @@ int main(int argc, char** argv) {
   stop_requested = WSACreateEvent();
   if (stop_requested == WSA_INVALID_EVENT) return fail("WSACreateEvent");
   if (!SetConsoleCtrlHandler(on_console_event, TRUE)) return fail("SetConsoleCtrlHandler");
+  InitializeCriticalSection(&open_lock);
   SYSTEM_INFO system;
   GetSystemInfo(&system);
   workers = 2 * system.dwNumberOfProcessors;
@@ -308,7 +365,9 @@ int main(int argc, char** argv) {
     threads[i] = CreateThread(nullptr, 0, worker, &totals[i], 0, nullptr);
     if (threads[i] == nullptr) return fail("CreateThread");
   }
-  WSAWaitForMultipleEvents(1, &stop_requested, TRUE, WSA_INFINITE, FALSE);
+  while (WSAWaitForMultipleEvents(1, &stop_requested, TRUE, 1000, FALSE) == WSA_WAIT_TIMEOUT) {
+    cancel_idle();
+  }
   begin_stop();
   WaitForMultipleObjects(workers, threads, TRUE, INFINITE);
 
@@ -323,6 +382,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   CloseHandle(port);
   SetConsoleCtrlHandler(on_console_event, FALSE);
+  DeleteCriticalSection(&open_lock);
   WSACloseEvent(stop_requested);
   WSACleanup();
   return 0;
