@@ -34,6 +34,7 @@ class hold {
   // closesocket came while the call waited.
   bool closed_meanwhile() const noexcept { return so_->closing.load(std::memory_order_acquire); }
   bool send_shut() const noexcept { return so_->send_shut.load(std::memory_order_acquire); }
+  bool recv_shut() const noexcept { return so_->recv_shut.load(std::memory_order_acquire); }
   int family() const noexcept { return so_->family; }
   waited_fd waited(int fd) const noexcept { return {fd, so_->closing}; }
 
@@ -108,6 +109,7 @@ int WSAAPI connect(SOCKET s, const struct sockaddr* name, int namelen) {
   {
     std::lock_guard lock(so->mutex);
     if (so->closing.load(std::memory_order_acquire)) return fail_wsa(WSAENOTSOCK);
+    if (const int error = reopen_after_failed_connect(*so)) return fail_wsa(error);
     switch (so->role.load(std::memory_order_acquire)) {
       case socket_role::stream:
         return fail_wsa(WSAEISCONN);
@@ -224,6 +226,7 @@ int WSAAPI recvfrom(SOCKET s, char* buf, int len, int flags, struct sockaddr* fr
     return recv_datagram(call, fd, buf, len, peek, from, fromlen);
   }
   // A stream ignores `from`, as Windows does.
+  if (call.recv_shut()) return fail_wsa(WSAESHUTDOWN);
   std::size_t received = 0;
   const std::error_code ec = recv_native(call.waited(fd), buf, static_cast<std::size_t>(len), peek,
                                          (flags & MSG_WAITALL) != 0, received);

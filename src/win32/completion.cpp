@@ -185,6 +185,7 @@ bool finish(const proact::completion& c, port_object& port, packet& out) noexcep
     case op_kind::connect:
       status = ntstatus_from(c.error);
       if (!c.error) mark_connected(*r->target);
+      r->target->connecting.store(false, std::memory_order_release);
       if (!c.error && r->buffer_count == 1) {
         r->kind = op_kind::connect_data;
         const proact::const_buffer data = r->buffers[0];

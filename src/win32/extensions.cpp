@@ -45,16 +45,21 @@ BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID
   if (!endpoint_from(name, namelen, remote)) return refuse(WSAEFAULT);
   {
     std::lock_guard lock(so->mutex);
+    if (const int error = reopen_after_failed_connect(*so)) return refuse(error);
     const socket_role role = so->role.load(std::memory_order_acquire);
-    if (role == socket_role::stream) return refuse(WSAEISCONN);
     // ConnectEx wants a bound socket, and (here) one associated with a port.
     if (role == socket_role::listener || so->bound.empty() || so->port == nullptr) {
       return refuse(WSAEINVAL);
     }
     if (auto ec = open_as_stream(*so)) return refuse(wsa_from(ec));
+    // Under the lock: another ConnectEx meanwhile must see it in progress.
+    so->connecting.store(true, std::memory_order_release);
   }
   op_record* r = take_record(op_kind::connect, lpOverlapped, so->key, so, &so->stream);
-  if (r == nullptr) return refuse(WSAENOBUFS);
+  if (r == nullptr) {
+    so->connecting.store(false, std::memory_order_release);
+    return refuse(WSAENOBUFS);
+  }
   r->target = so;
   r->buffer_count = 0;
   if (lpSendBuffer != nullptr && dwSendDataLength > 0) {
@@ -63,8 +68,10 @@ BOOL WINAPI connect_ex(SOCKET s, const struct sockaddr* name, int namelen, PVOID
   }
   const bool skip = so->skip_on_success.load(std::memory_order_acquire);
   mark_pending(lpOverlapped, r, skip);
-  return answer(after_start(r, lpOverlapped, so->stream.connect(*r, remote), skip, so->port),
-                lpdwBytesSent);
+  const start_outcome o =
+      after_start(r, lpOverlapped, so->stream.connect(*r, remote), skip, so->port);
+  if (o.what == start_outcome::refused) so->connecting.store(false, std::memory_order_release);
+  return answer(o, lpdwBytesSent);
 }
 
 BOOL WINAPI accept_ex(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
@@ -130,6 +137,25 @@ void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLen
   if (RemoteSockaddrLength != nullptr) *RemoteSockaddrLength = length(remote);
 }
 
+// <mstcpip.h>'s SIO_UDP_CONNRESET and SIO_UDP_NETRESET (_WSAIOW(IOC_VENDOR,
+// 12) and 15): a UDP server turns off with them the WSAECONNRESET (ICMP port
+// unreachable) and WSAENETRESET (TTL expired) that Windows reports to its
+// next receive. Linux reports neither to a socket that is not connected, so
+// either answer leaves nothing to change; the call succeeds as Windows'.
+constexpr DWORD sio_udp_connreset = 0x9800000Cu;
+constexpr DWORD sio_udp_netreset = 0x9800000Fu;
+
+int udp_reports(socket_object& so, LPVOID in, DWORD in_size, LPDWORD returned, LPWSAOVERLAPPED ov,
+                LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+  if (ov != nullptr || routine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
+  if (so.role.load(std::memory_order_acquire) != socket_role::datagram) {
+    return fail_wsa(WSAEOPNOTSUPP);
+  }
+  if (in == nullptr || in_size < sizeof(BOOL)) return fail_wsa(WSAEFAULT);
+  if (returned != nullptr) *returned = 0;
+  return 0;
+}
+
 }  // namespace
 
 BOOL WINAPI AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
@@ -160,7 +186,12 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
                     LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
                     LPWSAOVERLAPPED lpOverlapped,
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
-  if (find_socket(s) == nullptr) return fail_wsa(WSAENOTSOCK);
+  socket_object* so = find_socket(s);
+  if (so == nullptr) return fail_wsa(WSAENOTSOCK);
+  if (dwIoControlCode == sio_udp_connreset || dwIoControlCode == sio_udp_netreset) {
+    return udp_reports(*so, lpvInBuffer, cbInBuffer, lpcbBytesReturned, lpOverlapped,
+                       lpCompletionRoutine);
+  }
   if (dwIoControlCode != SIO_GET_EXTENSION_FUNCTION_POINTER) return fail_wsa(WSAEOPNOTSUPP);
   if (lpOverlapped != nullptr || lpCompletionRoutine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
   if (lpvInBuffer == nullptr || cbInBuffer < sizeof(GUID) || lpvOutBuffer == nullptr ||

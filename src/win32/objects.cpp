@@ -114,8 +114,10 @@ SOCKET new_socket(int family, int type) {
   so.receive_buffer = -1;
   so.connected_at.store(0, std::memory_order_relaxed);
   so.close_deferred = false;
+  so.connecting.store(false, std::memory_order_relaxed);
   so.on_layer_port = false;
   so.send_shut.store(false, std::memory_order_relaxed);
+  so.recv_shut.store(false, std::memory_order_relaxed);
   so.closing.store(false, std::memory_order_relaxed);
   so.skip_on_success.store(false, std::memory_order_relaxed);
   so.role.store(socket_role::unopened, std::memory_order_release);
@@ -256,6 +258,18 @@ void mark_connected(socket_object& s) noexcept {
   const auto now = std::chrono::steady_clock::now().time_since_epoch();
   s.connected_at.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count(),
                        std::memory_order_release);
+}
+
+int reopen_after_failed_connect(socket_object& s) noexcept {
+  if (s.role.load(std::memory_order_acquire) != socket_role::stream) return 0;
+  if (s.connected_at.load(std::memory_order_acquire) != 0) return WSAEISCONN;
+  if (s.connecting.load(std::memory_order_acquire) ||
+      s.blocking_calls.load(std::memory_order_acquire) > 0) {
+    return WSAEALREADY;
+  }
+  (void)s.stream.close();
+  s.role.store(socket_role::unopened, std::memory_order_release);
+  return 0;
 }
 
 void close_socket_locked(socket_object& s) noexcept {

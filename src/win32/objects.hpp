@@ -80,6 +80,7 @@ struct socket_object {
   // epoch); 0 while not connected. getsockopt(SO_CONNECT_TIME).
   std::atomic<std::int64_t> connected_at{0};
   std::atomic<bool> accept_target{false};  // the sAcceptSocket of a pending AcceptEx
+  std::atomic<bool> connecting{false};     // a ConnectEx's connect step is pending
   // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS (applied when the handle is associated)
   std::atomic<bool> skip_on_success{false};
   bool close_deferred = false;  // closesocket while accept_target
@@ -87,6 +88,7 @@ struct socket_object {
   // (blocking_accept.cpp): it cannot be associated with another one.
   bool on_layer_port = false;
   std::atomic<bool> send_shut{false};  // shutdown(SD_SEND): send fails with WSAESHUTDOWN
+  std::atomic<bool> recv_shut{false};  // shutdown(SD_RECEIVE): recv fails with WSAESHUTDOWN
   // Blocking connect/send/recv in progress on the native descriptor
   // (blocking.cpp); closesocket sets `closing`, wakes them and waits for
   // them to leave before it closes the descriptor.
@@ -160,6 +162,12 @@ std::error_code open_as_stream(socket_object& s);
 void apply_pending_options(socket_object& s, proact::handle& h) noexcept;
 // Its connection is made or accepted now (SO_CONNECT_TIME counts from here).
 void mark_connected(socket_object& s) noexcept;
+// Before a connect (ConnectEx, connect) on `s`: a stream whose ConnectEx
+// failed goes back to "role not known" (its descriptor cannot connect
+// again), as Windows lets the application try again on the same socket.
+// Returns WSAEALREADY while a connect is in progress, WSAEISCONN once
+// connected, 0 otherwise. Caller holds s.mutex.
+int reopen_after_failed_connect(socket_object& s) noexcept;
 std::error_code associate_with_port(socket_object& s, proact::handle& h);
 
 // CloseHandle of a thread or event handle (waits.cpp); false if `h` is not

@@ -17,14 +17,19 @@ using namespace proact::win32;
 
 namespace {
 
+// Winsock's MSG_PUSH_IMMEDIATE, which the header does not name.
+constexpr DWORD msg_push_immediate = 0x20;
+
 socket_object* refused(int wsa_error) {
   WSASetLastError(wsa_error);
   return nullptr;
 }
 
-// Checks what the four calls share; the socket, or nullptr with the error set.
+// Checks what the four calls share; the socket, or nullptr with the error
+// set. `role` is the one the call is for; WSARecv also takes a bound UDP
+// socket and WSARecvFrom a TCP one (`other_too`), as Winsock does.
 socket_object* socket_for_io(SOCKET s, socket_role role, DWORD count, LPWSAOVERLAPPED ov,
-                             LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+                             LPWSAOVERLAPPED_COMPLETION_ROUTINE routine, bool other_too = false) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return refused(WSAENOTSOCK);
   // Blocking calls and completion routines are not part of this layer.
@@ -32,8 +37,19 @@ socket_object* socket_for_io(SOCKET s, socket_role role, DWORD count, LPWSAOVERL
   if (count == 0) return refused(WSAEINVAL);
   if (count > record_buffers) return refused(WSAENOBUFS);
   const socket_role is = so->role.load(std::memory_order_acquire);
-  if (is != role) return refused(role == socket_role::stream ? WSAENOTCONN : WSAEOPNOTSUPP);
-  return so;
+  if (is == role) return so;
+  if (other_too && (is == socket_role::stream || is == socket_role::datagram)) return so;
+  return refused(role == socket_role::stream ? WSAENOTCONN : WSAEOPNOTSUPP);
+}
+
+// The receive flags a call may pass: MSG_PARTIAL has a meaning only for
+// message-oriented protocols (neither TCP nor UDP: ignored), and
+// MSG_PUSH_IMMEDIATE is a hint for streams. MSG_PEEK, MSG_WAITALL and
+// MSG_OOB are not provided on overlapped sockets here.
+bool receive_flags_supported(const LPDWORD flags, bool stream) noexcept {
+  if (flags == nullptr) return true;
+  const DWORD allowed = MSG_PARTIAL | (stream ? msg_push_immediate : 0);
+  return (*flags & ~allowed) == 0;
 }
 
 op_record* record_for(socket_object& so, proact::handle& on, op_kind kind, LPWSABUF buffers,
@@ -52,7 +68,7 @@ bool skip_mode(const socket_object& so) noexcept {
 // The answer of a start call: pending; in skip mode perhaps done in the call
 // (0 and the byte count, or its error; no packet comes); or refused.
 int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec, socket_object& so,
-            bool skip, LPDWORD bytes) {
+            bool skip, LPDWORD bytes, LPDWORD flags = nullptr) {
   const start_outcome o = after_start(r, ov, ec, skip, so.port);
   switch (o.what) {
     case start_outcome::pending:
@@ -63,6 +79,9 @@ int started(op_record* r, LPWSAOVERLAPPED ov, const std::error_code& ec, socket_
       break;
   }
   if (bytes != nullptr) *bytes = o.result.bytes;
+  // A receive done in its call updates its flags (WSARecv); no MSG_PARTIAL
+  // comes from TCP or UDP.
+  if (flags != nullptr) *flags = 0;
   if (o.result.status != STATUS_SUCCESS) return fail_wsa(wsa_from_ntstatus(o.result.status));
   WSASetLastError(0);
   return 0;
@@ -74,10 +93,16 @@ int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lp
                    LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
                    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so =
-      socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+      socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine, true);
   if (so == nullptr) return SOCKET_ERROR;
   if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
-  if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);  // MSG_PEEK...
+  // A bound UDP socket: a datagram, its source not asked for.
+  if (so->role.load(std::memory_order_acquire) == socket_role::datagram) {
+    return WSARecvFrom(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpFlags, nullptr, nullptr,
+                       lpOverlapped, lpCompletionRoutine);
+  }
+  if (!receive_flags_supported(lpFlags, true)) return fail_wsa(WSAEOPNOTSUPP);  // MSG_PEEK...
+  if (so->recv_shut.load(std::memory_order_acquire)) return fail_wsa(WSAESHUTDOWN);
   op_record* r = record_for(*so, so->stream, op_kind::recv, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   const bool skip = skip_mode(*so);
@@ -86,7 +111,7 @@ int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lp
       dwBufferCount == 1
           ? so->stream.recv(*r, r->buffers[0])
           : so->stream.recv(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount));
-  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd, lpFlags);
 }
 
 int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
@@ -96,7 +121,10 @@ int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lp
       socket_for_io(s, socket_role::stream, dwBufferCount, lpOverlapped, lpCompletionRoutine);
   if (so == nullptr) return SOCKET_ERROR;
   if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
-  if (dwFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  // MSG_DONTROUTE: a hint providers may ignore (WSASend); MSG_OOB and
+  // MSG_PARTIAL are not for TCP or UDP here.
+  if ((dwFlags & ~MSG_DONTROUTE) != 0) return fail_wsa(WSAEOPNOTSUPP);
+  if (so->send_shut.load(std::memory_order_acquire)) return fail_wsa(WSAESHUTDOWN);
   op_record* r = record_for(*so, so->stream, op_kind::send, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
   for (DWORD i = 0; i < dwBufferCount; ++i) r->send_buffers[i] = r->buffers[i];
@@ -113,13 +141,18 @@ int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
                        LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, struct sockaddr* lpFrom,
                        LPINT lpFromlen, LPWSAOVERLAPPED lpOverlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
-  socket_object* so =
-      socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  socket_object* so = socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped,
+                                    lpCompletionRoutine, true);
   if (so == nullptr) return SOCKET_ERROR;
+  // A TCP socket: "lpFrom and lpFromlen are ignored" (WSARecvFrom).
+  if (so->role.load(std::memory_order_acquire) == socket_role::stream) {
+    return WSARecv(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpFlags, lpOverlapped,
+                   lpCompletionRoutine);
+  }
   if (lpBuffers == nullptr || (lpFrom != nullptr && lpFromlen == nullptr)) {
     return fail_wsa(WSAEFAULT);
   }
-  if (lpFlags != nullptr && *lpFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  if (!receive_flags_supported(lpFlags, false)) return fail_wsa(WSAEOPNOTSUPP);
   op_record* r =
       record_for(*so, so->udp, op_kind::recv_from, lpBuffers, dwBufferCount, lpOverlapped);
   if (r == nullptr) return fail_wsa(WSAENOBUFS);
@@ -133,18 +166,23 @@ int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
           ? so->udp.recv_from(*r, r->buffers[0], &r->peer)
           : so->udp.recv_from(*r, std::span<const proact::buffer>(r->buffers, dwBufferCount),
                               &r->peer);
-  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd);
+  return started(r, lpOverlapped, ec, *so, skip, lpNumberOfBytesRecvd, lpFlags);
 }
 
 int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
                      DWORD dwFlags, const struct sockaddr* lpTo, int iTolen,
                      LPWSAOVERLAPPED lpOverlapped,
                      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
-  socket_object* so =
-      socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped, lpCompletionRoutine);
+  socket_object* so = socket_for_io(s, socket_role::datagram, dwBufferCount, lpOverlapped,
+                                    lpCompletionRoutine, true);
   if (so == nullptr) return SOCKET_ERROR;
+  // A TCP socket: lpTo and iTolen are ignored, as WSASend (WSASendTo).
+  if (so->role.load(std::memory_order_acquire) == socket_role::stream) {
+    return WSASend(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, dwFlags, lpOverlapped,
+                   lpCompletionRoutine);
+  }
   if (lpBuffers == nullptr) return fail_wsa(WSAEFAULT);
-  if (dwFlags != 0) return fail_wsa(WSAEOPNOTSUPP);
+  if ((dwFlags & ~MSG_DONTROUTE) != 0) return fail_wsa(WSAEOPNOTSUPP);
   proact::endpoint to;
   if (!endpoint_from(lpTo, iTolen, to))
     return fail_wsa(lpTo == nullptr ? WSAEDESTADDRREQ : WSAEFAULT);

@@ -159,10 +159,16 @@ int WSAAPI closesocket(SOCKET s) {
 int WSAAPI shutdown(SOCKET s, int how) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return fail_wsa(WSAENOTSOCK);
+  if (how != SD_RECEIVE && how != SD_SEND && how != SD_BOTH) return fail_wsa(WSAEINVAL);
   if (so->role.load(std::memory_order_acquire) != socket_role::stream) return fail_wsa(WSAENOTCONN);
-  if (how != SD_SEND) return fail_wsa(WSAEOPNOTSUPP);
-  if (auto ec = so->stream.shutdown_send()) return fail_wsa(wsa_from(ec));
-  so->send_shut.store(true, std::memory_order_release);
+  if (how != SD_RECEIVE && !so->send_shut.load(std::memory_order_acquire)) {
+    if (auto ec = so->stream.shutdown_send()) return fail_wsa(wsa_from(ec));
+    so->send_shut.store(true, std::memory_order_release);
+  }
+  // The receive side is only closed to the application: later receives fail
+  // with WSAESHUTDOWN (WSARecv, recv). Linux's SHUT_RD would end pending
+  // receives with 0 bytes instead, which Windows does not document.
+  if (how != SD_SEND) so->recv_shut.store(true, std::memory_order_release);
   return 0;
 }
 

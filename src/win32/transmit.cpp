@@ -75,6 +75,7 @@ void make_reusable(socket_object& so) noexcept {
   (void)so.stream.close();
   so.role.store(socket_role::unopened, std::memory_order_release);
   so.send_shut.store(false, std::memory_order_release);
+  so.recv_shut.store(false, std::memory_order_release);
 }
 
 // Starts every step of `p` for the OVERLAPPED's record `whole`: the first
