@@ -90,4 +90,24 @@ class PROACT_API port {
   detail::port_backend* backend_ = nullptr;
 };
 
+// While one exists, the calling thread counts as blocked, not active, on the
+// port it last took a completion from (docs/semantics.md, item 12): another
+// thread waiting there may be released in its place, and operations it
+// started are on their way even if their submission was left for its next
+// wait. The Windows kernel sees a thread block (a sleep, a lock, a wait for
+// another thread) by itself; the emulating backends see it only through
+// this. Once the scope ends the thread counts as active again until it
+// waits, as a thread that wakes does on Windows. Scopes may nest.
+//
+//   proact::completion c;
+//   (void)p.wait(c);
+//   { proact::blocking_scope blocked; reply_ready.wait(); }  // others run meanwhile
+class PROACT_API blocking_scope {
+ public:
+  blocking_scope() noexcept;
+  ~blocking_scope();
+  blocking_scope(const blocking_scope&) = delete;
+  blocking_scope& operator=(const blocking_scope&) = delete;
+};
+
 }  // namespace proact

@@ -106,4 +106,11 @@ std::error_code create_backend(const port_options& options, port_backend*& out);
 // Number of processors, for concurrency = 0.
 unsigned processor_count() noexcept;
 
+// The calling thread starts or ends blocking outside any port
+// (proact::blocking_scope; nested scopes count as one). Each platform
+// implements them: the emulating engine stops counting the thread as active
+// on its port meanwhile; the Windows kernel sees the block by itself.
+void thread_blocks() noexcept;
+void thread_unblocks() noexcept;
+
 }  // namespace proact::detail

@@ -131,4 +131,12 @@ unsigned port::concurrency() const noexcept {
   return backend_ ? backend_->concurrency() : 0;
 }
 
+blocking_scope::blocking_scope() noexcept {
+  detail::thread_blocks();
+}
+
+blocking_scope::~blocking_scope() {
+  detail::thread_unblocks();
+}
+
 }  // namespace proact

@@ -41,6 +41,8 @@ using clock = std::chrono::steady_clock;
 struct thread_association {
   engine_link* link = nullptr;
   bool active = false;
+  unsigned blocking_scopes = 0;
+  bool left_to_block = false;  // active when the outermost scope began
 
   thread_association() = default;
   thread_association(const thread_association&) = delete;
@@ -53,11 +55,27 @@ struct thread_association {
     const bool was_active = active;
     link = nullptr;
     active = false;
+    left_to_block = false;
     {
       std::lock_guard guard(old->lock);
       if (old->engine != nullptr) old->engine->detach_thread(was_active);
     }
     old->release();
+  }
+
+  void block() noexcept {
+    if (blocking_scopes++ != 0 || link == nullptr || !active) return;
+    active = false;
+    left_to_block = true;
+    std::lock_guard guard(link->lock);
+    if (link->engine != nullptr) link->engine->detach_thread(true);
+  }
+
+  void unblock() noexcept {
+    if (blocking_scopes == 0 || --blocking_scopes != 0 || !left_to_block) return;
+    left_to_block = false;
+    std::lock_guard guard(link->lock);
+    if (link->engine != nullptr && link->engine->rejoin_thread()) active = true;
   }
 };
 
@@ -359,6 +377,13 @@ bool completion_engine::caller_is_active() const noexcept {
   return this_thread.link == link_ && this_thread.active;
 }
 
+bool completion_engine::rejoin_thread() noexcept {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  ++active_;
+  return true;
+}
+
 void completion_engine::detach_thread(bool was_active) noexcept {
   if (!was_active) return;
   source_.thread_left();
@@ -406,6 +431,9 @@ std::error_code completion_engine::wait(std::span<completion> out, std::size_t& 
     --active_;
     this_thread.active = false;
   }
+  // Waiting inside a blocking_scope: what it gets decides whether it is
+  // active, not the end of the scope.
+  this_thread.left_to_block = false;
 
   for (;;) {
     if (can_take_locked()) {
@@ -482,6 +510,14 @@ std::error_code completion_engine::wait(std::span<completion> out, std::size_t& 
     if (timed_out) return make_error_code(error::timed_out);
     // Woken by close (or our poll ended it): re-evaluate.
   }
+}
+
+void thread_blocks() noexcept {
+  this_thread.block();
+}
+
+void thread_unblocks() noexcept {
+  this_thread.unblock();
 }
 
 }  // namespace proact::detail

@@ -117,8 +117,13 @@ class completion_engine {
   bool caller_is_active() const noexcept;
 
   // A thread associated with this engine leaves it (exits or moves to
-  // another port) before the engine was closed.
+  // another port), or blocks elsewhere (thread_blocks), before the engine
+  // was closed.
   void detach_thread(bool was_active) noexcept;
+  // A thread that blocked while active counts as active again (it may run
+  // beyond the concurrency value for a while, as a thread that wakes does on
+  // Windows); false once the engine is closed.
+  bool rejoin_thread() noexcept;
 
  private:
   struct waiter;

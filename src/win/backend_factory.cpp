@@ -55,4 +55,9 @@ unsigned processor_count() noexcept {
   return fallback != 0 ? fallback : 1;
 }
 
+// The kernel counts a thread that blocks as not running on its port, and as
+// running again once it wakes.
+void thread_blocks() noexcept {}
+void thread_unblocks() noexcept {}
+
 }  // namespace proact::detail

@@ -2,6 +2,7 @@
 // item 14 (every call is thread-safe).
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -196,6 +197,88 @@ TEST_F(Item12_Concurrency, AtMostTwoActiveWithConcurrencyTwo) {
   if (running_under_wine()) GTEST_SKIP() << wine_concurrency_reason;
   EXPECT_EQ(most_active_at_once(2, 4, 20, 30ms), 2)
       << "with packets queued, exactly `concurrency` threads should run";
+}
+
+// A thread that blocks in a blocking_scope stops counting as active, as one
+// blocked in the kernel does on Windows: with concurrency 1 the packet queued
+// behind the one it holds goes to another thread, which is what it waits
+// for. (Under Wine the concurrency value is ignored: it holds there too.)
+TEST_F(Item12_Concurrency, AThreadInABlockingScopeLetsAnotherRun) {
+  proact::port p;
+  ASSERT_OK(p.open(options(1)));
+  std::mutex m;
+  std::condition_variable cv;
+  bool second_ran = false;
+  std::atomic<int> failures{0};
+  auto worker = [&] {
+    for (;;) {
+      proact::completion c;
+      const std::error_code ec = p.wait(c, proact::timeout{20000});
+      if (ec == proact::errc::port_closed) return;
+      if (ec) {
+        failures.fetch_add(1);
+        return;
+      }
+      std::unique_lock lock(m);
+      if (c.key == 2) {
+        second_ran = true;
+        cv.notify_all();
+        continue;
+      }
+      proact::blocking_scope blocked;
+      if (!cv.wait_for(lock, 10s, [&] { return second_ran; })) failures.fetch_add(1);
+    }
+  };
+  std::thread one(worker);
+  std::thread two(worker);
+  std::this_thread::sleep_for(settle_time);  // both blocked in wait()
+  ASSERT_OK(p.post(1, 0, nullptr));
+  ASSERT_OK(p.post(2, 0, nullptr));
+  EXPECT_TRUE(spin_until(
+      [&] {
+        std::lock_guard lock(m);
+        return second_ran;
+      },
+      15s))
+      << "the packet behind the blocked thread's never ran";
+  EXPECT_OK(p.close());
+  one.join();
+  two.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// Operations a thread started are on their way while it blocks in a
+// blocking_scope, even where their submission waits for its next wait
+// (io_uring, item 2): here the peer, on another port, receives the send.
+TEST_F(Item12_Concurrency, ABlockingScopeLetsWhatTheThreadStartedGo) {
+  proact::port a;
+  proact::port b;
+  ASSERT_OK(a.open(options(1)));
+  ASSERT_OK(b.open(options(1)));
+  tcp_pair pair;
+  ASSERT_TRUE(connect_split_pair(a, b, pair, client_key, server_key));
+  char in[8] = {};
+  proact::operation recv_op;
+  ASSERT_OK(pair.server.recv(recv_op, proact::make_buffer(in)));
+  waiter_thread peer(b, 1);
+  // A packet taken from `a` makes this thread active there: it will wait on
+  // `a` again soon.
+  ASSERT_OK(a.post(9, 0, nullptr));
+  proact::completion c;
+  ASSERT_OK(a.wait(c, must_happen_within));
+  proact::operation send_op;
+  ASSERT_OK(pair.client.send(send_op, proact::make_buffer("ping", 4)));
+  std::vector<proact::completion> got;
+  {
+    proact::blocking_scope blocked;
+    ASSERT_TRUE(peer.join(got));
+  }
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_OK(got[0].error);
+  EXPECT_EQ(text(in, got[0].bytes), "ping");
+  ASSERT_OK(a.wait(c, must_happen_within));
+  EXPECT_EQ(c.op, &send_op);
+  EXPECT_OK(c.error);
 }
 
 // ---- item 14: thread safety ------------------------------------------------------
