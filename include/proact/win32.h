@@ -499,6 +499,23 @@ typedef struct addrinfoW {
 #define IOC_WS2 0x08000000u
 #define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
 #define SIO_GET_EXTENSION_FUNCTION_POINTER _WSAIORW(IOC_WS2, 6)
+// The code's type (bits 27-28): an address family's (IOC_PROTOCOL) or a
+// vendor's (IOC_VENDOR, as <mstcpip.h>'s codes), with their constructors for
+// codes that take input (_WSAIOW) or give output (_WSAIOR). Spelled token
+// for token as <winsock2.h> does: a legacy source that defines them itself
+// (servers built with old SDKs do) repeats an identical definition, which
+// the preprocessor accepts silently.
+// clang-format off
+#define IOC_PROTOCOL 0x10000000
+#define IOC_VENDOR 0x18000000
+#define _WSAIOR(x,y) (IOC_OUT|(x)|(y))
+#define _WSAIOW(x,y) (IOC_IN|(x)|(y))
+// UDP's ICMP reports off or on. The Windows SDK has them in <mstcpip.h>,
+// MinGW-w64 SIO_UDP_CONNRESET in <mswsock.h>: here every compat header
+// gives them, so a source finds them wherever its compiler did.
+#define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR,12)
+#define SIO_UDP_NETRESET _WSAIOW(IOC_VENDOR,15)
+// clang-format on
 
 // WSAAccept's condition function and WSAConnect's quality of service.
 typedef unsigned int GROUP;

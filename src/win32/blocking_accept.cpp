@@ -16,6 +16,7 @@
 
 #include "objects.hpp"
 #include "proact/error.hpp"
+#include "proact/port.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
 
@@ -41,6 +42,7 @@ struct accept_call : proact::operation {
     done_cv.notify_one();
   }
   std::error_code wait() {
+    const proact::blocking_scope blocked;  // another thread may take this one's place on its port
     std::unique_lock lock(mutex);
     done_cv.wait(lock, [this] { return done; });
     return error;

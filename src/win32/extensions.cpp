@@ -1,17 +1,21 @@
-// The Microsoft extensions: WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER),
-// AcceptEx (with initial data), ConnectEx (with a send buffer),
-// GetAcceptExSockaddrs; TransmitFile and DisconnectEx are in transmit.cpp.
+// The Microsoft extensions: WSAIoctl (SIO_GET_EXTENSION_FUNCTION_POINTER,
+// the UDP report switches, SIO_KEEPALIVE_VALS), AcceptEx (with initial data),
+// ConnectEx (with a send buffer), GetAcceptExSockaddrs; TransmitFile and
+// DisconnectEx are in transmit.cpp.
 //
 // AcceptEx's output buffer: the initial data, then the local address in
 // dwLocalAddressLength bytes, then the remote one in dwRemoteAddressLength
 // bytes, each a Windows sockaddr (Windows' own layout inside those areas is
 // undocumented; GetAcceptExSockaddrs is the only reader).
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 
 #include "completion.hpp"
+#include "native_socket.hpp"
 #include "objects.hpp"
 #include "op_record.hpp"
+#include "proact/win32/compat/mstcpip.h"
 #include "sockaddr.hpp"
 #include "status.hpp"
 #include "transmit.hpp"
@@ -137,14 +141,11 @@ void WINAPI get_accept_ex_sockaddrs(PVOID lpOutputBuffer, DWORD dwReceiveDataLen
   if (RemoteSockaddrLength != nullptr) *RemoteSockaddrLength = length(remote);
 }
 
-// <mstcpip.h>'s SIO_UDP_CONNRESET and SIO_UDP_NETRESET (_WSAIOW(IOC_VENDOR,
-// 12) and 15): a UDP server turns off with them the WSAECONNRESET (ICMP port
-// unreachable) and WSAENETRESET (TTL expired) that Windows reports to its
-// next receive. Linux reports neither to a socket that is not connected, so
-// either answer leaves nothing to change; the call succeeds as Windows'.
-constexpr DWORD sio_udp_connreset = 0x9800000Cu;
-constexpr DWORD sio_udp_netreset = 0x9800000Fu;
-
+// SIO_UDP_CONNRESET and SIO_UDP_NETRESET: a UDP server turns off with them
+// the WSAECONNRESET (ICMP port unreachable) and WSAENETRESET (TTL expired)
+// that Windows reports to its next receive. Linux reports neither to a
+// socket that is not connected, so either answer leaves nothing to change;
+// the call succeeds as Windows'.
 int udp_reports(socket_object& so, LPVOID in, DWORD in_size, LPDWORD returned, LPWSAOVERLAPPED ov,
                 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
   if (ov != nullptr || routine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
@@ -152,6 +153,45 @@ int udp_reports(socket_object& so, LPVOID in, DWORD in_size, LPDWORD returned, L
     return fail_wsa(WSAEOPNOTSUPP);
   }
   if (in == nullptr || in_size < sizeof(BOOL)) return fail_wsa(WSAEFAULT);
+  if (returned != nullptr) *returned = 0;
+  return 0;
+}
+
+// Milliseconds to Linux's whole seconds: rounded up (a time is never made
+// shorter), at least 1, at most what Linux takes (32767 for TCP_KEEPIDLE
+// and TCP_KEEPINTVL; Windows takes up to 0xFFFFFFFF ms).
+int keep_alive_seconds(ULONG milliseconds) noexcept {
+  constexpr std::uint64_t most = 32767;
+  const std::uint64_t seconds = (std::uint64_t{milliseconds} + 999) / 1000;
+  return static_cast<int>(seconds < 1 ? 1 : (seconds > most ? most : seconds));
+}
+
+// SIO_KEEPALIVE_VALS: SO_KEEPALIVE on or off and, when on, the idle time
+// and the probe interval, with Windows' 10 probes. A socket whose role is
+// not known yet keeps them for its handle (apply_pending_options), so they
+// hold for an AcceptEx accept socket or a socket before its ConnectEx.
+// "WSAENOPROTOOPT ... is returned for a datagram socket" (SIO_KEEPALIVE_VALS).
+int keep_alive_values(socket_object& so, LPVOID in, DWORD in_size, LPDWORD returned,
+                      LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine) {
+  if (ov != nullptr || routine != nullptr) return fail_wsa(WSAEOPNOTSUPP);
+  if (so.type != SOCK_STREAM) return fail_wsa(WSAENOPROTOOPT);
+  if (in == nullptr || in_size < sizeof(tcp_keepalive)) return fail_wsa(WSAEFAULT);
+  tcp_keepalive values{};
+  std::memcpy(&values, in, sizeof values);
+  std::lock_guard lock(so.mutex);
+  so.keep_alive = values.onoff != 0;
+  if (so.keep_alive) {
+    so.keep_alive_idle = keep_alive_seconds(values.keepalivetime);
+    so.keep_alive_interval = keep_alive_seconds(values.keepaliveinterval);
+  }
+  if (proact::handle* h = so.active()) {
+    const int fd = h->native_handle();
+    if (!set_keep_alive(fd, so.keep_alive)) return fail_wsa(WSAEINVAL);
+    if (so.keep_alive &&
+        !set_keep_alive_times(fd, so.keep_alive_idle, so.keep_alive_interval, keep_alive_probes)) {
+      return fail_wsa(WSAEINVAL);
+    }
+  }
   if (returned != nullptr) *returned = 0;
   return 0;
 }
@@ -188,9 +228,13 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
                     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine) {
   socket_object* so = find_socket(s);
   if (so == nullptr) return fail_wsa(WSAENOTSOCK);
-  if (dwIoControlCode == sio_udp_connreset || dwIoControlCode == sio_udp_netreset) {
+  if (dwIoControlCode == SIO_UDP_CONNRESET || dwIoControlCode == SIO_UDP_NETRESET) {
     return udp_reports(*so, lpvInBuffer, cbInBuffer, lpcbBytesReturned, lpOverlapped,
                        lpCompletionRoutine);
+  }
+  if (dwIoControlCode == SIO_KEEPALIVE_VALS) {
+    return keep_alive_values(*so, lpvInBuffer, cbInBuffer, lpcbBytesReturned, lpOverlapped,
+                             lpCompletionRoutine);
   }
   if (dwIoControlCode != SIO_GET_EXTENSION_FUNCTION_POINTER) return fail_wsa(WSAEOPNOTSUPP);
   if (lpOverlapped != nullptr || lpCompletionRoutine != nullptr) return fail_wsa(WSAEOPNOTSUPP);

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "proact/port.hpp"
+
 namespace proact::win32 {
 namespace {
 
@@ -19,6 +21,7 @@ std::error_code wait_for(const waited_fd& w, short events) noexcept {
   pollfd p{};
   p.fd = w.fd;
   p.events = events;
+  const proact::blocking_scope blocked;  // another thread may take this one's place on its port
   for (;;) {
     const int n = ::poll(&p, 1, -1);
     if (w.stop.load(std::memory_order_acquire)) return {ECANCELED, std::generic_category()};

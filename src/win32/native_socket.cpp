@@ -1,5 +1,7 @@
 #include "native_socket.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +34,14 @@ int buffer_size(int fd, bool send) noexcept {
 bool set_keep_alive(int fd, bool on) noexcept {
   const int value = on ? 1 : 0;
   return ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof value) == 0;
+}
+
+bool set_keep_alive_times(int fd, int idle_seconds, int interval_seconds, int probes) noexcept {
+  const auto set = [fd](int name, int value) {
+    return ::setsockopt(fd, IPPROTO_TCP, name, &value, sizeof value) == 0;
+  };
+  return set(TCP_KEEPIDLE, idle_seconds) && set(TCP_KEEPINTVL, interval_seconds) &&
+         set(TCP_KEEPCNT, probes);
 }
 
 std::error_code pending_error(int fd) noexcept {

@@ -17,6 +17,9 @@ bool set_buffer_size(int fd, bool send, int bytes) noexcept;
 int buffer_size(int fd, bool send) noexcept;
 // SO_KEEPALIVE on or off; false if the kernel refused.
 bool set_keep_alive(int fd, bool on) noexcept;
+// TCP_KEEPIDLE and TCP_KEEPINTVL (seconds), and TCP_KEEPCNT `probes`; false
+// if the kernel refused.
+bool set_keep_alive_times(int fd, int idle_seconds, int interval_seconds, int probes) noexcept;
 // SO_ERROR: the socket's pending error as a std::error_code, cleared.
 std::error_code pending_error(int fd) noexcept;
 // shutdown(2) of both directions: wakes a thread waiting on the descriptor.

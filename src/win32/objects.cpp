@@ -250,6 +250,9 @@ void apply_pending_options(socket_object& s, proact::handle& h) noexcept {
   if (s.no_delay && &h == &s.stream) (void)s.stream.set_no_delay(true);
   if (s.linger_seconds >= 0) set_linger(fd, s.linger_seconds);
   if (s.keep_alive) (void)set_keep_alive(fd, true);
+  if (s.keep_alive_idle > 0) {
+    (void)set_keep_alive_times(fd, s.keep_alive_idle, s.keep_alive_interval, keep_alive_probes);
+  }
   if (s.send_buffer >= 0) (void)set_buffer_size(fd, true, s.send_buffer);
   if (s.receive_buffer >= 0) (void)set_buffer_size(fd, false, s.receive_buffer);
 }

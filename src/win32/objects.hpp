@@ -55,6 +55,11 @@ void release_port(port_object* p) noexcept;
 // A UDP socket has one role from the start.
 enum class socket_role : std::uint8_t { unopened, listener, stream, datagram };
 
+// Unanswered keep-alive probes before the connection is dropped: Windows
+// (Vista and later) sends 10 and does not let them be changed
+// (SIO_KEEPALIVE_VALS).
+inline constexpr int keep_alive_probes = 10;
+
 struct socket_object {
   std::mutex mutex;    // bind, listen, associate, connect setup, close
   UINT_PTR value = 0;  // its SOCKET
@@ -73,6 +78,9 @@ struct socket_object {
   bool no_delay = false;
   int linger_seconds = -1;  // SO_LINGER (-1: none)
   bool keep_alive = false;
+  // SIO_KEEPALIVE_VALS's times, in seconds (-1: the system's until it is called)
+  int keep_alive_idle = -1;
+  int keep_alive_interval = -1;
   bool reuse_address = false;
   int send_buffer = -1;     // SO_SNDBUF (-1: the system's)
   int receive_buffer = -1;  // SO_RCVBUF (-1: the system's)

@@ -8,6 +8,7 @@
 #include "objects.hpp"
 #include "op_record.hpp"
 #include "proact/error.hpp"
+#include "proact/port.hpp"
 #include "status.hpp"
 
 namespace proact::win32 {
@@ -257,11 +258,15 @@ BOOL WINAPI GetOverlappedResult(HANDLE /*hFile*/, LPOVERLAPPED lpOverlapped,
     return fail_win32(ERROR_INVALID_PARAMETER);
   }
   DWORD status = read_status(lpOverlapped);
-  // The result arrives when some thread dequeues the packet; there is no
-  // event to wait on, so a waiting call polls for it.
-  while (status == STATUS_PENDING && bWait) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    status = read_status(lpOverlapped);
+  if (status == STATUS_PENDING && bWait) {
+    // The result arrives when some thread dequeues the packet, which may
+    // need this thread's place on the port; there is no event to wait on,
+    // so the call polls for it.
+    const proact::blocking_scope blocked;
+    while (status == STATUS_PENDING) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      status = read_status(lpOverlapped);
+    }
   }
   if (status == STATUS_PENDING) return fail_win32(ERROR_IO_INCOMPLETE);
   *lpNumberOfBytesTransferred = static_cast<DWORD>(lpOverlapped->InternalHigh);

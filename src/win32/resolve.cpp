@@ -6,6 +6,7 @@
 #include <string>
 
 #include "native_resolve.hpp"
+#include "proact/port.hpp"
 #include "proact/win32.h"
 #include "wide.hpp"
 
@@ -41,6 +42,7 @@ static_assert(native::wsa_host_not_found == WSAHOST_NOT_FOUND &&
 INT WSAAPI getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA* pHints,
                        PADDRINFOA* ppResult) {
   native::win_addrinfo* first = nullptr;
+  const proact::blocking_scope blocked;  // a lookup may wait for DNS
   const int error = native::resolve(pNodeName, pServiceName,
                                     reinterpret_cast<const native::win_addrinfo*>(pHints), &first);
   if (ppResult != nullptr) *ppResult = reinterpret_cast<PADDRINFOA>(first);
@@ -63,6 +65,7 @@ INT WSAAPI GetAddrInfoW(PCWSTR pNodeName, PCWSTR pServiceName, const ADDRINFOW* 
     return WSAHOST_NOT_FOUND;
   }
   native::win_addrinfo* first = nullptr;
+  const proact::blocking_scope blocked;  // a lookup may wait for DNS
   const int error =
       native::resolve(pNodeName == nullptr ? nullptr : node.c_str(),
                       pServiceName == nullptr ? nullptr : service.c_str(),

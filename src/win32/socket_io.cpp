@@ -9,6 +9,7 @@
 #include "objects.hpp"
 #include "op_record.hpp"
 #include "proact/error.hpp"
+#include "proact/port.hpp"
 #include "sockaddr.hpp"
 #include "status.hpp"
 #include "transmit.hpp"
@@ -207,9 +208,12 @@ BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWO
     return refuse(WSAEFAULT);
   }
   DWORD status = read_status(lpOverlapped);
-  while (status == STATUS_PENDING && fWait) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    status = read_status(lpOverlapped);
+  if (status == STATUS_PENDING && fWait) {
+    const proact::blocking_scope blocked;  // as GetOverlappedResult
+    while (status == STATUS_PENDING) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      status = read_status(lpOverlapped);
+    }
   }
   if (status == STATUS_PENDING) return refuse(WSA_IO_INCOMPLETE);
   *lpcbTransfer = static_cast<DWORD>(lpOverlapped->InternalHigh);

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <new>
 
+#include "proact/port.hpp"
 #include "proact/win32.h"
 
 namespace {
@@ -34,7 +35,10 @@ BOOL WINAPI InitializeCriticalSectionAndSpinCount(LPCRITICAL_SECTION lpCriticalS
 }
 
 void WINAPI EnterCriticalSection(LPCRITICAL_SECTION lpCriticalSection) {
-  mutex_of(lpCriticalSection).lock();
+  std::recursive_mutex& m = mutex_of(lpCriticalSection);
+  if (m.try_lock()) return;
+  const proact::blocking_scope blocked;  // another thread may take this one's place on its port
+  m.lock();
 }
 
 BOOL WINAPI TryEnterCriticalSection(LPCRITICAL_SECTION lpCriticalSection) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "proact/port.hpp"
 #include "proact/win32.h"
 
 namespace {
@@ -93,6 +94,11 @@ ULONGLONG WINAPI GetTickCount64() {
 }
 
 void WINAPI Sleep(DWORD dwMilliseconds) {
+  if (dwMilliseconds == 0) {
+    std::this_thread::yield();
+    return;
+  }
+  const proact::blocking_scope blocked;  // another thread may take this one's place on its port
   std::this_thread::sleep_for(std::chrono::milliseconds(dwMilliseconds));
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 
+#include "proact/port.hpp"
 #include "status.hpp"
 
 namespace proact::win32 {
@@ -93,11 +94,16 @@ DWORD wait_for(DWORD count, const HANDLE* handles, bool wait_all, DWORD millisec
   mutex_owner& me = this_thread_as_owner();
   DWORD which = 0;
   const auto ready = [&] { return satisfied(objects, count, wait_all, me, which); };
-  bool done = true;
-  if (milliseconds == INFINITE) {
-    changed.wait(lock, ready);
-  } else {
-    done = changed.wait_for(lock, std::chrono::milliseconds(milliseconds), ready);
+  bool done = ready();
+  if (!done && milliseconds != 0) {
+    // Blocked: another thread may take this one's place on its port.
+    const proact::blocking_scope blocked;
+    if (milliseconds == INFINITE) {
+      changed.wait(lock, ready);
+      done = true;
+    } else {
+      done = changed.wait_for(lock, std::chrono::milliseconds(milliseconds), ready);
+    }
   }
   DWORD abandoned = count;
   if (done) abandoned = consume(objects, count, wait_all, me, which);

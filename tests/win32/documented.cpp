@@ -16,19 +16,30 @@
 //   receives as WSARecv ("for connection-oriented sockets, lpFrom and
 //   lpFromlen are ignored").
 // - WSAIoctl(SIO_UDP_CONNRESET, FALSE), what UDP servers call to turn the
-//   ICMP port-unreachable reports off, succeeds.
+//   ICMP port-unreachable reports off, succeeds; the <mstcpip.h> codes have
+//   Windows' values.
+// - WSAIoctl(SIO_KEEPALIVE_VALS) on a connected TCP socket: 0, and the
+//   connection's keep-alive on with the idle time and interval asked
+//   (milliseconds, whole seconds here) and Windows' 10 probes;
+//   getsockopt(SO_KEEPALIVE) then says on. Set before the connection (an
+//   AcceptEx accept socket, a socket before bind and ConnectEx) it holds
+//   once connected. Off: keep-alive off. No tcp_keepalive in the input
+//   buffer: WSAEFAULT; a datagram socket: WSAENOPROTOOPT ("This error is
+//   returned for a datagram socket").
 // - ConnectEx refused (WSAECONNREFUSED): "the application can call
 //   ConnectEx, WSAConnect, or connect again on the same socket".
 #include "scenario.h"
+
+// After <winsock2.h>, as a ported server has it (SIO_KEEPALIVE_VALS,
+// struct tcp_keepalive, SIO_UDP_CONNRESET).
+#include <mstcpip.h>
+
+#include "native_probe.h"
 
 using namespace scenario;
 
 namespace {
 
-// <mstcpip.h>'s _WSAIOW(IOC_VENDOR, 12).
-#ifndef SIO_UDP_CONNRESET
-#define SIO_UDP_CONNRESET 0x9800000Cu
-#endif
 #ifndef MSG_PUSH_IMMEDIATE
 #define MSG_PUSH_IMMEDIATE 0x20
 #endif
@@ -217,6 +228,123 @@ void udp_cases() {
   CloseHandle(port);
 }
 
+int ioctl_answer(SOCKET s, DWORD code, void* in, DWORD in_size, OVERLAPPED* ov = nullptr) {
+  DWORD returned = 99;
+  const int r = WSAIoctl(s, code, in, in_size, nullptr, 0, &returned, ov, nullptr);
+  if (r == 0 && returned != 0) return -1;  // "a DWORD value of zero for this operation"
+  return r == 0 ? 0 : WSAGetLastError();
+}
+
+int keep_alive_answer(SOCKET s, ULONG onoff, ULONG time_ms, ULONG interval_ms) {
+  tcp_keepalive k;
+  k.onoff = onoff;
+  k.keepalivetime = time_ms;
+  k.keepaliveinterval = interval_ms;
+  return ioctl_answer(s, SIO_KEEPALIVE_VALS, &k, sizeof k);
+}
+
+// What the layer's getsockopt(SO_KEEPALIVE) says (one byte or more).
+int keep_alive_option(SOCKET s) {
+  int value = 0;
+  int length = sizeof value;
+  if (getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, reinterpret_cast<char*>(&value), &length) != 0) {
+    return -1;
+  }
+  return length == 1 ? value & 0xff : value;
+}
+
+u_short peer_port_of(SOCKET s) {
+  sockaddr_in a;
+  int len = sizeof a;
+  if (getpeername(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) fail("getpeername");
+  return ntohs(a.sin_port);
+}
+
+// The connection's keep-alive as Linux holds it: on, idle, interval, probes.
+void check_native(SOCKET s, int on, int idle, int interval, const char* what) {
+  const native_probe::keep_alive k = native_probe::keep_alive_of(port_of(s), peer_port_of(s));
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: on %d idle %d interval %d probes %d", what, k.on, k.idle,
+                k.interval, k.probes);
+  if (on == 0) {
+    check(k.found && k.on == 0, line);
+  } else {
+    check(k.found && k.on == 1 && k.idle == idle && k.interval == interval && k.probes == 10, line);
+  }
+}
+
+void keep_alive_cases() {
+  check_value(SIO_KEEPALIVE_VALS, 0x98000004u, "SIO_KEEPALIVE_VALS: _WSAIOW(IOC_VENDOR,4)");
+  check_value(SIO_UDP_CONNRESET, 0x9800000Cu, "SIO_UDP_CONNRESET: _WSAIOW(IOC_VENDOR,12)");
+  check_value(SIO_UDP_NETRESET, 0x9800000Fu, "SIO_UDP_NETRESET: _WSAIOW(IOC_VENDOR,15)");
+  check_value(sizeof(tcp_keepalive), 12, "sizeof(tcp_keepalive): three ULONGs");
+
+  session s;
+  start(s);
+  check_value(static_cast<unsigned long>(keep_alive_answer(s.server, 1, 30000, 5000)), 0,
+              "SIO_KEEPALIVE_VALS {1, 30000, 5000} on a connected socket: 0");
+  check_native(s.server, 1, 30, 5, "  the connection: keep-alive 30 s, 5 s, 10 probes");
+  check_value(static_cast<unsigned long>(keep_alive_option(s.server)), 1,
+              "  getsockopt(SO_KEEPALIVE): 1");
+  // Whole seconds, rounded up, never 0.
+  check_value(static_cast<unsigned long>(keep_alive_answer(s.server, 1, 1500, 0)), 0,
+              "SIO_KEEPALIVE_VALS {1, 1500, 0}: 0");
+  check_native(s.server, 1, 2, 1, "  the connection: 2 s, 1 s");
+  check_value(static_cast<unsigned long>(keep_alive_answer(s.server, 0, 0, 0)), 0,
+              "SIO_KEEPALIVE_VALS {0, 0, 0}: 0");
+  check_native(s.server, 0, 0, 0, "  the connection: keep-alive off");
+  check_value(static_cast<unsigned long>(keep_alive_option(s.server)), 0,
+              "  getsockopt(SO_KEEPALIVE): 0");
+
+  tcp_keepalive k;
+  k.onoff = 1;
+  k.keepalivetime = 1000;
+  k.keepaliveinterval = 1000;
+  check_value(static_cast<unsigned long>(ioctl_answer(s.server, SIO_KEEPALIVE_VALS, nullptr, 0)),
+              WSAEFAULT, "SIO_KEEPALIVE_VALS without an input buffer: WSAEFAULT");
+  check_value(
+      static_cast<unsigned long>(ioctl_answer(s.server, SIO_KEEPALIVE_VALS, &k, sizeof k - 1)),
+      WSAEFAULT, "SIO_KEEPALIVE_VALS with a buffer too small: WSAEFAULT");
+  check_native(s.server, 0, 0, 0, "  the connection: still off");
+  // The layer's answer to an overlapped WSAIoctl that is not an extension
+  // (docs/win32.md), as for the UDP codes.
+  op o("ioctl");
+  check_value(
+      static_cast<unsigned long>(ioctl_answer(s.server, SIO_KEEPALIVE_VALS, &k, sizeof k, &o.ov)),
+      WSAEOPNOTSUPP, "SIO_KEEPALIVE_VALS overlapped: WSAEOPNOTSUPP");
+  SOCKET udp = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+  check_value(static_cast<unsigned long>(keep_alive_answer(udp, 1, 1000, 1000)), WSAENOPROTOOPT,
+              "SIO_KEEPALIVE_VALS on a UDP socket: WSAENOPROTOOPT");
+  closesocket(udp);
+
+  // Before the connection: on the AcceptEx accept socket, and on the
+  // ConnectEx socket before its bind.
+  SOCKET server = new_socket();
+  SOCKET client = new_socket();
+  check_value(static_cast<unsigned long>(keep_alive_answer(server, 1, 45000, 3000)), 0,
+              "SIO_KEEPALIVE_VALS on the accept socket before AcceptEx: 0");
+  check_value(static_cast<unsigned long>(keep_alive_answer(client, 1, 20000, 2500)), 0,
+              "SIO_KEEPALIVE_VALS on a socket before bind and ConnectEx: 0");
+  check_value(static_cast<unsigned long>(keep_alive_option(client)), 1,
+              "  getsockopt(SO_KEEPALIVE) before the connection: 1");
+  sockaddr_in any;
+  std::memset(&any, 0, sizeof any);
+  any.sin_family = AF_INET;
+  if (bind(client, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) fail("bind(client)");
+  associate(s.port, client, 5);
+  static char addresses[2 * address_space];
+  op accepted("accept_early"), connected("connect_early");
+  accept_and_connect(s.port, s.listener, s.x, server, client, accepted, connected, addresses, 0,
+                     nullptr, "accept and connect, keep-alive set before");
+  check_native(server, 1, 45, 3, "  the accepted connection: 45 s, 3 s");
+  check_native(client, 1, 20, 3, "  the connected one: 20 s, 3 s (2500 ms rounded up)");
+  check_value(static_cast<unsigned long>(keep_alive_option(server)), 1,
+              "  getsockopt(SO_KEEPALIVE) of the accepted socket: 1");
+  closesocket(server);
+  closesocket(client);
+  end(s);
+}
+
 void recv_from_stream() {
   session s;
   start(s);
@@ -363,6 +491,7 @@ int main() {
   shutdown_cases();
   flags_cases();
   udp_cases();
+  keep_alive_cases();
   recv_from_stream();
   connect_again();
   port_cases();
