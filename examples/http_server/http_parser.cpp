@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <vector>
 
 namespace http {
@@ -56,10 +58,12 @@ bool next_line(std::string_view data, std::size_t pos, std::string_view& line, s
   return true;
 }
 
-parse_result fail(int status) {
+// `req`: what the request line said, if it was read (a HEAD gets no body).
+parse_result fail(int status, const request& req = {}) {
   parse_result r;
   r.status = parse_status::error;
   r.error_status = status;
+  r.req = req;
   return r;
 }
 
@@ -102,6 +106,23 @@ int parse_request_line(std::string_view line, request& req) {
   return 0;
 }
 
+// Host = uri-host [ ":" port ]: a reg-name, an IPv4 address or an IP literal
+// in brackets; RFC 9112 (3.2) wants a 400 for anything else.
+bool valid_host(std::string_view v) {
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+  });
+}
+
+// The last transfer coding of a Transfer-Encoding list: only "chunked"
+// there lets the body's end be found (RFC 9112, 6.3).
+std::string_view last_coding(std::string_view list) {
+  std::size_t comma = list.rfind(',');
+  std::string_view last = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+  return last.substr(0, last.find(';'));
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -123,49 +144,57 @@ parse_result parse_request(std::string_view data, std::size_t max_head_bytes) {
   parse_result r;
   std::string_view line;
   std::size_t next = 0;
+  // A request line that does not fit is a target too long (414), not a
+  // head too large (431).
   if (!next_line(data, pos, line, next)) {
-    return data.size() >= max_head_bytes ? fail(431) : r;  // incomplete
+    return data.size() >= max_head_bytes ? fail(414) : r;  // incomplete
   }
-  if (next > max_head_bytes) return fail(431);
+  if (next > max_head_bytes) return fail(414);
   if (int status = parse_request_line(line, r.req)) return fail(status);
 
-  bool have_length = false, chunked_or_other = false, close = false, keep_alive = false;
+  bool have_length = false, chunked_or_other = false, chunked_last = false, close = false,
+       keep_alive = false, bad_host = false;
   std::uint64_t length = 0;
   int hosts = 0;
   for (pos = next;;) {
     if (!next_line(data, pos, line, next)) {
-      return data.size() >= max_head_bytes ? fail(431) : r;  // incomplete
+      return data.size() >= max_head_bytes ? fail(431, r.req) : r;  // incomplete
     }
-    if (next > max_head_bytes) return fail(431);
+    if (next > max_head_bytes) return fail(431, r.req);
     pos = next;
-    if (line.empty()) break;                                            // end of the head
-    if (line.front() == ' ' || line.front() == '\t') return fail(400);  // obsolete folding
+    if (line.empty()) break;                                                   // end of the head
+    if (line.front() == ' ' || line.front() == '\t') return fail(400, r.req);  // obsolete folding
     std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return fail(400);
+    if (colon == std::string_view::npos) return fail(400, r.req);
     std::string_view name = line.substr(0, colon);
     std::string_view value = trim(line.substr(colon + 1));
-    if (!is_token(name) || !valid_field_value(value)) return fail(400);
+    if (!is_token(name) || !valid_field_value(value)) return fail(400, r.req);
     if (iequals(name, "Content-Length")) {
       std::uint64_t v = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
       if (value.empty() || ec != std::errc() || ptr != value.data() + value.size())
-        return fail(400);
-      if (have_length && v != length) return fail(400);
+        return fail(400, r.req);
+      if (have_length && v != length) return fail(400, r.req);
       have_length = true;
       length = v;
     } else if (iequals(name, "Transfer-Encoding")) {
+      // Several lines are one list: the last coding of the last line counts.
       chunked_or_other = true;
+      chunked_last = iequals(last_coding(value), "chunked");
     } else if (iequals(name, "Connection")) {
       close = close || has_token(value, "close");
       keep_alive = keep_alive || has_token(value, "keep-alive");
     } else if (iequals(name, "Host")) {
       ++hosts;
+      bad_host = bad_host || !valid_host(value);
     }
   }
-  // A length and a transfer coding together is how requests get smuggled.
-  if (have_length && chunked_or_other) return fail(400);
-  // HTTP/1.1 requires exactly one Host (RFC 9112, 3.2).
-  if (hosts > 1 || (r.req.version_minor >= 1 && hosts == 0)) return fail(400);
+  // A length and a transfer coding together is how requests get smuggled;
+  // a body whose end cannot be found cannot be skipped either.
+  if (have_length && chunked_or_other) return fail(400, r.req);
+  if (chunked_or_other && !chunked_last) return fail(400, r.req);
+  // HTTP/1.1 requires exactly one valid Host (RFC 9112, 3.2).
+  if (hosts > 1 || bad_host || (r.req.version_minor >= 1 && hosts == 0)) return fail(400, r.req);
 
   r.req.has_body = chunked_or_other || length > 0;
   r.req.keep_alive = r.req.version_minor >= 1 ? !close : (keep_alive && !close);
@@ -181,8 +210,9 @@ resolved_path resolve_target(std::string_view target) {
     if (target.size() >= scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
       target.remove_prefix(scheme.size());
       std::size_t path = target.find_first_of("/?#");
-      target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
-      if (target.front() != '/') return out;
+      // "http://host?q" has an empty path: the root's.
+      target = path == std::string_view::npos || target[path] != '/' ? std::string_view("/")
+                                                                     : target.substr(path);
       break;
     }
   }
@@ -228,6 +258,28 @@ resolved_path resolve_target(std::string_view target) {
   return out;
 }
 
+std::string directory_location(const resolved_path& path, std::string_view target) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string location = "/";
+  for (char c : path.path) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("-._~!$&'()*+,;=@/").find(c) != std::string_view::npos) {
+      location += c;
+    } else {
+      location += '%';
+      location += hex[u >> 4];
+      location += hex[u & 15];
+    }
+  }
+  if (location.back() != '/') location += '/';
+  const std::size_t query = target.find('?');
+  if (query != std::string_view::npos) {
+    location += target.substr(query, target.find('#', query) - query);
+  }
+  return location;
+}
+
 std::string_view content_type(std::string_view file_name) {
   std::size_t dot = file_name.rfind('.');
   std::size_t slash = file_name.find_last_of("/\\");
@@ -254,6 +306,23 @@ std::string_view content_type(std::string_view file_name) {
       {"webp", "image/webp"},
       {"pdf", "application/pdf"},
       {"wasm", "application/wasm"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"csv", "text/csv; charset=utf-8"},
+      {"md", "text/markdown; charset=utf-8"},
+      {"avif", "image/avif"},
+      {"bmp", "image/bmp"},
+      {"woff", "font/woff"},
+      {"woff2", "font/woff2"},
+      {"ttf", "font/ttf"},
+      {"otf", "font/otf"},
+      {"mp3", "audio/mpeg"},
+      {"ogg", "audio/ogg"},
+      {"wav", "audio/wav"},
+      {"mp4", "video/mp4"},
+      {"webm", "video/webm"},
+      {"zip", "application/zip"},
+      {"gz", "application/gzip"},
+      {"tar", "application/x-tar"},
   };
   for (const entry& e : types) {
     if (iequals(ext, e.ext)) return e.type;
@@ -265,6 +334,8 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 301:
+      return "Moved Permanently";
     case 400:
       return "Bad Request";
     case 403:
@@ -273,6 +344,10 @@ std::string_view reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 414:
+      return "URI Too Long";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -286,15 +361,52 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+std::string http_date(std::chrono::system_clock::time_point when) {
+  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(when);
+  const auto day = std::chrono::floor<std::chrono::days>(seconds);
+  const std::chrono::year_month_day ymd(day);
+  const std::chrono::hh_mm_ss time(seconds - day);
+  char text[40];
+  std::snprintf(text, sizeof text, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                days[std::chrono::weekday(day).c_encoding()], static_cast<unsigned>(ymd.day()),
+                months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()));
+  return text;
+}
+
+namespace {
+
+// The Date of this second, formatted once a second per thread.
+std::string_view current_date() {
+  thread_local std::chrono::system_clock::rep cached_second = -1;
+  thread_local std::string cached;
+  const auto now = std::chrono::system_clock::now();
+  const auto second = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+  if (second != cached_second) {
+    cached = http_date(now);
+    cached_second = second;
+  }
+  return cached;
+}
+
+}  // namespace
+
 std::string response_head(int status, std::uint64_t content_length, std::string_view type,
                           bool keep_alive, int version_minor, std::string_view extra) {
   std::string head;
-  head.reserve(160 + extra.size());
+  head.reserve(200 + extra.size());
   head += "HTTP/1.1 ";
   head += std::to_string(status);
   head += ' ';
   head += reason_phrase(status);
-  head += "\r\nServer: proact-http-server\r\nContent-Length: ";
+  // An origin server with a clock must send Date (RFC 9110, 6.6.1).
+  head += "\r\nServer: proact-http-server\r\nDate: ";
+  head += current_date();
+  head += "\r\nContent-Length: ";
   head += std::to_string(content_length);
   head += "\r\n";
   if (!type.empty()) {

@@ -2,6 +2,7 @@
 // so that they can be tested on their own (tests/servers/http_parser_test.cpp).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,15 +30,18 @@ enum class parse_status {
 
 struct parse_result {
   parse_status status = parse_status::incomplete;
-  int error_status = 0;      // 400, 431 or 505 when status == error
+  int error_status = 0;      // 400, 414, 431 or 505 when status == error
   std::size_t consumed = 0;  // bytes of the request head, ending blank line included
-  request req;
+  request req;               // on an error, what the request line said (if it was read)
 };
 
 // Parses the request head at the start of `data` (empty lines before it are
-// skipped, as RFC 9112 allows). A head longer than `max_head_bytes`, or no
-// end of head in the first `max_head_bytes` bytes, is error 431. Lines may
-// end in CRLF or a bare LF. The body, if any, is not consumed.
+// skipped, as RFC 9112 allows). A request line longer than `max_head_bytes`
+// is error 414; a longer head, or no end of head in the first
+// `max_head_bytes` bytes, is 431. Lines may end in CRLF or a bare LF. A
+// Transfer-Encoding whose last coding is not chunked, or with a
+// Content-Length, is 400, as are a missing (HTTP/1.1), repeated or invalid
+// Host. The body, if any, is not consumed.
 parse_result parse_request(std::string_view data, std::size_t max_head_bytes);
 
 // The file a request target names, relative to the document root: the path
@@ -53,6 +57,12 @@ struct resolved_path {
 };
 resolved_path resolve_target(std::string_view target);
 
+// Where a directory named without its trailing slash lives ("/a%20b/?q" for
+// "/a b?q"): the resolved path percent-encoded, a slash, and the target's
+// query. Built from the resolved path, never the raw target, so that it stays
+// on this server ("//host/" would name another one).
+std::string directory_location(const resolved_path& path, std::string_view target);
+
 // "text/html; charset=utf-8" for "index.html", ...; application/octet-stream
 // for unknown extensions.
 std::string_view content_type(std::string_view file_name);
@@ -60,9 +70,12 @@ std::string_view content_type(std::string_view file_name);
 // "Not Found" for 404, ...
 std::string_view reason_phrase(int status);
 
-// The response head: status line, Server, Content-Length, Content-Type (if
-// not empty), Connection (close, or keep-alive for HTTP/1.0), extra header
-// lines (each ending in CRLF), blank line.
+// "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate, RFC 9110 5.6.7).
+std::string http_date(std::chrono::system_clock::time_point when);
+
+// The response head: status line, Server, Date (now), Content-Length,
+// Content-Type (if not empty), Connection (close, or keep-alive for
+// HTTP/1.0), extra header lines (each ending in CRLF), blank line.
 std::string response_head(int status, std::uint64_t content_length, std::string_view type,
                           bool keep_alive, int version_minor, std::string_view extra = {});
 

@@ -6,15 +6,20 @@
 //
 // GET and HEAD; keep-alive (HTTP/1.1 by default, HTTP/1.0 on request) and
 // pipelined requests, answered in order; Content-Length on every response;
-// 400 for malformed requests and refused paths, 404, 405 (Allow: GET, HEAD),
-// 503 when a file cannot be opened for want of descriptors (try again),
-// 431 for a request head over 8 KiB, 505 for HTTP versions other than 1.x.
+// Date on every response; index.html for a directory, and 301 to the
+// directory's URL with its slash when the target lacks it (so that relative
+// links in the index work); 400 for malformed requests and refused paths,
+// 404, 405 (Allow: GET, HEAD), 503 when a file cannot be opened for want of
+// descriptors (try again), 414 for a request line over 8 KiB, 431 for a
+// request head over 8 KiB, 505 for HTTP versions other than 1.x. A request
+// with a body is answered and the connection closed (the body is not read).
 // Files go out with tcp_socket::send_file (sendfile, io_uring splice,
 // TransmitFile), or over TLS in 64 KiB pieces read and encrypted; a file
 // must resolve inside --root after following links.
 // A slow or idle client holds nothing for long: a request head (and the TLS
-// handshake) must arrive within --header-timeout (else 408 and close), a
-// kept-alive connection idle for --idle-timeout is closed, each send must
+// handshake) must arrive within --header-timeout (else 408 and close), as
+// must a new connection's first request (else it is closed), a kept-alive
+// connection idle for --idle-timeout is closed, each send must
 // make progress within --send-timeout, and the lingering close lasts at most
 // --linger-timeout.
 // Prints "listening on ADDRESS:PORT" first; SIGINT or SIGTERM (Ctrl-C) stops
@@ -91,7 +96,7 @@ int run(int argc, char** argv) {
       {"backend", &backend, "epoll, io_uring, iocp or auto"},
       {"acceptors", &acceptors, "accepts pending at once; 0 = the concurrency"},
       {"header-timeout", &header_timeout,
-       "ms from a request's first byte to the end of its head (then 408)"},
+       "ms from a request's first byte (or a connection's start) to the end of its head"},
       {"idle-timeout", &idle_timeout, "ms a kept-alive connection may wait for its next request"},
       {"send-timeout", &send_timeout, "ms each send (a file goes in 4 MiB pieces) may take"},
       {"linger-timeout", &linger_timeout, "ms of draining the peer's data before closing"},

@@ -39,14 +39,16 @@ proact::task<bool> send_all(Transport& t, std::string_view data, server& srv) {
   co_return !ec;
 }
 
-// An answer with a short text body (or none for HEAD).
+// An answer with a short text body (or none for HEAD): an error, or a
+// redirect (`extra` then holds its Location line).
 template <class Transport>
-proact::task<after> send_error(Transport& t, server& srv, int status, bool head_only,
-                               bool keep_alive, int version_minor) {
-  srv.stats.errors.fetch_add(1, std::memory_order_relaxed);
+proact::task<after> send_status(Transport& t, server& srv, int status, bool head_only,
+                                bool keep_alive, int version_minor, std::string_view extra = {}) {
+  if (status >= 400) srv.stats.errors.fetch_add(1, std::memory_order_relaxed);
   const std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
-  std::string message = response_head(status, body.size(), "text/plain; charset=utf-8", keep_alive,
-                                      version_minor, status == 405 ? "Allow: GET, HEAD\r\n" : "");
+  std::string message =
+      response_head(status, body.size(), "text/plain; charset=utf-8", keep_alive, version_minor,
+                    status == 405 ? std::string_view("Allow: GET, HEAD\r\n") : extra);
   if (!head_only) message += body;
   if (!co_await send_all(t, message, srv)) co_return after::abort;
   co_return keep_alive ? after::keep_going : after::close;
@@ -61,11 +63,11 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   const bool keep_alive = req.keep_alive && !req.has_body;
   const bool head_only = req.verb == method::head;
   if (req.verb == method::other) {
-    co_return co_await send_error(t, srv, 405, false, keep_alive, req.version_minor);
+    co_return co_await send_status(t, srv, 405, false, keep_alive, req.version_minor);
   }
   const resolved_path target = resolve_target(req.target);
   if (!target.ok) {
-    co_return co_await send_error(t, srv, 400, head_only, false, req.version_minor);
+    co_return co_await send_status(t, srv, 400, head_only, false, req.version_minor);
   }
 
   // The blocking file-system calls run on a loop thread: the loop has twice
@@ -75,6 +77,12 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   proact::file f;
   std::uint64_t size = 0;
   document_root::outcome found = srv.confined.open_file(relative, f, size);
+  if (found == document_root::outcome::directory && !relative.empty() && !target.trailing_slash) {
+    // Relative links in its index.html resolve against the directory only
+    // when its URL ends in a slash: send the client there.
+    const std::string location = "Location: " + directory_location(target, req.target) + "\r\n";
+    co_return co_await send_status(t, srv, 301, head_only, keep_alive, req.version_minor, location);
+  }
   if (found == document_root::outcome::directory) {
     relative += relative.empty() ? "index.html" : "/index.html";
     found = srv.confined.open_file(relative, f, size);
@@ -83,10 +91,10 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
   }
   if (found == document_root::outcome::unavailable) {
     // Out of descriptors: the connection is fine, the file may open later.
-    co_return co_await send_error(t, srv, 503, head_only, keep_alive, req.version_minor);
+    co_return co_await send_status(t, srv, 503, head_only, keep_alive, req.version_minor);
   }
   if (found != document_root::outcome::file) {
-    co_return co_await send_error(t, srv, 404, head_only, keep_alive, req.version_minor);
+    co_return co_await send_status(t, srv, 404, head_only, keep_alive, req.version_minor);
   }
 
   srv.stats.ok.fetch_add(1, std::memory_order_relaxed);
@@ -112,11 +120,16 @@ proact::task<void> converse(Transport& t, server& srv) {
   after next = after::abort;
   // The deadline of the request head being read; none between requests.
   std::optional<std::chrono::steady_clock::time_point> head_deadline;
+  // A new connection has not earned the idle timeout: its first request
+  // must come within the header timeout, or it is closed without an answer.
+  std::optional<std::chrono::steady_clock::time_point> first_deadline =
+      std::chrono::steady_clock::now() + srv.limits.header;
   for (;;) {
     const parse_result r =
         parse_request(std::string_view(buf.data() + begin, end - begin), buf.size());
     if (r.status == parse_status::complete) {
       head_deadline.reset();
+      first_deadline.reset();
       next = co_await respond(t, srv, r.req);
       begin += r.consumed;
       if (next != after::keep_going) break;
@@ -124,7 +137,7 @@ proact::task<void> converse(Transport& t, server& srv) {
     }
     if (r.status == parse_status::error) {
       srv.stats.requests.fetch_add(1, std::memory_order_relaxed);
-      next = co_await send_error(t, srv, r.error_status, false, false, 1);
+      next = co_await send_status(t, srv, r.error_status, r.req.verb == method::head, false, 1);
       break;
     }
     // Incomplete: move the partial request to the front and read more. The
@@ -138,12 +151,13 @@ proact::task<void> converse(Transport& t, server& srv) {
     // complete by its deadline.
     if (!head_deadline && end > begin)
       head_deadline = std::chrono::steady_clock::now() + srv.limits.header;
-    const auto deadline =
-        head_deadline ? *head_deadline : std::chrono::steady_clock::now() + srv.limits.idle;
+    const auto deadline = head_deadline    ? *head_deadline
+                          : first_deadline ? *first_deadline
+                                           : std::chrono::steady_clock::now() + srv.limits.idle;
     auto [ec, n] = co_await t.recv(proact::buffer{buf.data() + end, buf.size() - end}, deadline);
     if (ec == proact::errc::timed_out && head_deadline) {
       srv.stats.requests.fetch_add(1, std::memory_order_relaxed);
-      next = co_await send_error(t, srv, 408, false, false, 1);
+      next = co_await send_status(t, srv, 408, false, false, 1);
       break;
     }
     if (ec || n == 0) co_return;  // hung up (a partial request is dropped), idle, or stopped

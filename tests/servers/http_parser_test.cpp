@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -137,6 +138,29 @@ TEST(HttpParser, MalformedRequestsAre400) {
   EXPECT_EQ(error_of(std::string_view("GET / HTTP/1.1\r\nHost: h\0x\r\n\r\n", 29)), 400);
   // A bad request line is answered without waiting for the rest of the head.
   EXPECT_EQ(error_of("NOT A REQUEST LINE\r\n"), 400);
+  // Host must be a valid uri-host [":" port] (RFC 9112, 3.2).
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), 400);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), 400);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: user@h\r\n\r\n"), 400);
+  EXPECT_EQ(error_of("GET / HTTP/1.0\r\nHost: <h>\r\n\r\n"), 400);
+  for (std::string_view host : {"h", "h.example:8080", "127.0.0.1:1", "[::1]:80", ""}) {
+    EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n"), 0) << host;
+  }
+  // A body whose end cannot be found (chunked not last) cannot be skipped.
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"), 400);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            400);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                     "Transfer-Encoding: gzip\r\n\r\n"),
+            400);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"), 0);
+}
+
+TEST(HttpParser, AnErrorKeepsTheMethodSoThatHeadGetsNoBody) {
+  const http::parse_result r = http::parse_request("HEAD / HTTP/1.1\r\n\r\n", max_head);
+  ASSERT_EQ(r.status, http::parse_status::error);
+  EXPECT_EQ(r.error_status, 400);
+  EXPECT_EQ(r.req.verb, http::method::head);
 }
 
 TEST(HttpParser, OtherHttpVersionsAre505) {
@@ -150,8 +174,9 @@ TEST(HttpParser, AHeadLargerThanTheLimitIs431) {
   EXPECT_EQ(error_of(std::string_view(big).substr(0, max_head)), 431);
   // A whole head, but longer than the limit.
   EXPECT_EQ(error_of(big + "\r\n\r\n"), 431);
-  // A request line longer than the limit.
-  EXPECT_EQ(error_of("GET /" + std::string(max_head, 'a')), 431);
+  // A request line longer than the limit is a target too long, whole or not.
+  EXPECT_EQ(error_of("GET /" + std::string(max_head, 'a')), 414);
+  EXPECT_EQ(error_of("GET /" + std::string(max_head, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n"), 414);
   // Just under the limit is fine.
   std::string fits = "GET / HTTP/1.1\r\nHost: h\r\nX-Fill: ";
   fits += std::string(max_head - fits.size() - 4, 'y') + "\r\n\r\n";
@@ -177,8 +202,22 @@ TEST(HttpTarget, NormalPaths) {
   EXPECT_EQ(resolve("/x.html?a=/../../etc/passwd#frag").path, "x.html");
   EXPECT_EQ(resolve("http://example.com/a/b?q").path, "a/b");
   EXPECT_EQ(resolve("http://example.com").path, "");
+  EXPECT_TRUE(resolve("http://example.com?q=1").ok);
+  EXPECT_EQ(resolve("http://example.com?q=1").path, "");
   EXPECT_TRUE(resolve("/docs/").trailing_slash);
   EXPECT_FALSE(resolve("/docs").trailing_slash);
+}
+
+TEST(HttpTarget, ADirectoryLocationStaysOnTheServer) {
+  auto location = [](std::string_view target) {
+    return http::directory_location(resolve(target), target);
+  };
+  EXPECT_EQ(location("/docs"), "/docs/");
+  EXPECT_EQ(location("/a%20b/c?x=1&y#frag"), "/a%20b/c/?x=1&y");
+  EXPECT_EQ(location("/a/./b/../c"), "/a/c/");
+  EXPECT_EQ(location("//evil.example"), "/evil.example/");  // not another host
+  EXPECT_EQ(location("http://host/d?q"), "/d/?q");
+  EXPECT_EQ(location("/%E2%82%AC%3F%23"), "/%E2%82%AC%3F%23/");
 }
 
 TEST(HttpTarget, TraversalIsRefused) {
@@ -215,18 +254,46 @@ TEST(HttpResponse, ContentTypes) {
   EXPECT_EQ(http::content_type("photo.JPEG"), "image/jpeg");
   EXPECT_EQ(http::content_type("Makefile"), "application/octet-stream");
   EXPECT_EQ(http::content_type("dir.d/file"), "application/octet-stream");
+  EXPECT_EQ(http::content_type("clip.mp4"), "video/mp4");
+  EXPECT_EQ(http::content_type("font.woff2"), "font/woff2");
+}
+
+TEST(HttpResponse, DatesAreImfFixdate) {
+  using namespace std::chrono;
+  EXPECT_EQ(http::http_date(sys_days(1994y / November / 6) + 8h + 49min + 37s),
+            "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http::http_date(sys_days(2000y / February / 29) + 23h + 59min + 59s + 999ms),
+            "Tue, 29 Feb 2000 23:59:59 GMT");
+  EXPECT_EQ(http::http_date(system_clock::time_point()), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+// The head without its Date line, which must be there exactly once.
+std::string without_date(const std::string& head) {
+  const std::size_t at = head.find("\r\nDate: ");
+  EXPECT_NE(at, std::string::npos) << head;
+  if (at == std::string::npos) return head;
+  EXPECT_EQ(head.find("\r\nDate: ", at + 1), std::string::npos) << head;
+  const std::size_t end = head.find("\r\n", at + 2);
+  EXPECT_EQ(end - at - 2, std::string_view("Date: Sun, 06 Nov 1994 08:49:37 GMT").size()) << head;
+  return head.substr(0, at) + head.substr(end);
 }
 
 TEST(HttpResponse, HeadCarriesLengthAndConnection) {
-  EXPECT_EQ(http::response_head(200, 5, "text/plain", true, 1),
+  EXPECT_EQ(without_date(http::response_head(200, 5, "text/plain", true, 1)),
             "HTTP/1.1 200 OK\r\nServer: proact-http-server\r\nContent-Length: 5\r\n"
             "Content-Type: text/plain\r\n\r\n");
-  EXPECT_EQ(http::response_head(405, 0, "", false, 1, "Allow: GET, HEAD\r\n"),
+  EXPECT_EQ(without_date(http::response_head(405, 0, "", false, 1, "Allow: GET, HEAD\r\n")),
             "HTTP/1.1 405 Method Not Allowed\r\nServer: proact-http-server\r\n"
             "Content-Length: 0\r\nConnection: close\r\nAllow: GET, HEAD\r\n\r\n");
   EXPECT_NE(http::response_head(200, 1, "", true, 0).find("Connection: keep-alive\r\n"),
             std::string::npos);
   EXPECT_NE(http::response_head(431, 1, "", false, 1).find(" 431 Request Header Fields Too Large"),
+            std::string::npos);
+  EXPECT_NE(http::response_head(301, 1, "", true, 1).find(" 301 Moved Permanently\r\n"),
+            std::string::npos);
+  EXPECT_NE(http::response_head(408, 1, "", false, 1).find(" 408 Request Timeout\r\n"),
+            std::string::npos);
+  EXPECT_NE(http::response_head(414, 1, "", false, 1).find(" 414 URI Too Long\r\n"),
             std::string::npos);
 }
 

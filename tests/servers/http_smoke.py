@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """A few requests to the HTTP server (also the Wine smoke test): GET, HEAD,
-404, 405, pipelining, keep-alive and close, a directory's index.html, refused
-traversals, an oversized head; then a clean stop with connections open."""
+404, 405, pipelining, keep-alive and close, a directory's index.html (and a
+301 to it when the slash is missing), refused
+traversals, absolute-form targets, requests with a body (answered, then the
+connection closes: the body is never taken for a request), 400 for a bad
+Host or an unframeable body, 414 and 431 for an oversized request line and
+head, Date and the right reason phrase on every answer; then a clean stop
+with connections open."""
 
 import os
 import shutil
@@ -33,6 +38,8 @@ def main():
             f.write(blob)
         with open(os.path.join(root, "a b.txt"), "wb") as f:
             f.write(b"space\n")
+        with open(os.path.join(root, "clip.mp4"), "wb") as f:
+            f.write(b"not really a video\n")
         with open(os.path.join(top, "secret.txt"), "wb") as f:
             f.write(b"must not be served\n")
         run(args, root, hello, index, blob)
@@ -71,6 +78,14 @@ def run(args, root, hello, index, blob):
     c.send(hc.request("GET", "/docs/"))
     r = expect(c.response(), 200, "GET /docs/")
     st.check(r.body == index and r.headers["content-type"].startswith("text/html"), f"{r}")
+    # A directory named without its slash: 301 to the URL with it (relative
+    # links in its index.html resolve against the directory only then).
+    c.send(hc.request("GET", "/docs"))
+    r = expect(c.response(), 301, "GET /docs")
+    st.check(r.headers.get("location") == "/docs/", f"301 to {r.headers}")
+    c.send(hc.request("HEAD", "/docs?x=1"))
+    r = expect(c.response(head_request=True), 301, "HEAD /docs?x=1")
+    st.check(r.headers.get("location") == "/docs/?x=1", f"301 to {r.headers}")
     c.send(hc.request("GET", "/a%20b.txt?query=1"))
     r = expect(c.response(), 200, "GET /a%20b.txt")
     st.check(r.body == b"space\n", f"{r}")
@@ -82,6 +97,14 @@ def run(args, root, hello, index, blob):
     st.check(expect(c.response(), 200, "pipelined 2").body == blob, "pipelined 2 body")
     r = expect(c.response(head_request=True), 404, "pipelined 3 (HEAD of a missing file)")
     st.check(expect(c.response(), 200, "pipelined 4").body == index, "pipelined 4 body")
+    # absolute-form, with a query and with no path at all (the root: no index).
+    c.send(hc.request("GET", "http://test/hello.txt?x=1"))
+    st.check(expect(c.response(), 200, "GET http://test/hello.txt?x=1").body == hello, "body")
+    c.send(hc.request("GET", "http://test?x=1"))
+    expect(c.response(), 404, "GET http://test?x=1")
+    c.send(hc.request("HEAD", "/clip.mp4"))
+    r = expect(c.response(head_request=True), 200, "HEAD /clip.mp4")
+    st.check(r.headers.get("content-type") == "video/mp4", f"type {r.headers}")
     # Connection: close is honoured.
     c.send(hc.request("GET", "/hello.txt", {"Connection": "close"}))
     r = expect(c.response(), 200, "GET with Connection: close")
@@ -111,16 +134,38 @@ def run(args, root, hello, index, blob):
         c.send(hc.request("GET", target))
         expect(c.response(), 400, f"GET {target}")
         c.close()
-    # Malformed, and a head larger than the server's 8 KiB buffer.
+    # Malformed, and a request line or a head larger than the server's 8 KiB
+    # buffer. The answer to a HEAD has no body even then: at_eof() sees a
+    # stray byte.
     for raw, status in [(b"GARBAGE\r\n\r\n", 400),
                         (b"GET /hello.txt HTTP/1.1\r\n\r\n", 400),  # no Host
+                        (b"HEAD /hello.txt HTTP/1.1\r\n\r\n", 400),
+                        (hc.request("GET", "/hello.txt", host="a b"), 400),
+                        (hc.request("GET", "/hello.txt", host="x/y"), 400),
+                        (hc.request("POST", "/hello.txt", {"Transfer-Encoding": "gzip"}), 400),
                         (b"GET /hello.txt HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+                        (hc.request("GET", "/" + "a" * 9000), 414),
                         (hc.request("GET", "/hello.txt", {"X-Big": "x" * 9000}), 431)]:
         c = hc.Connection(h, p)
         c.send(raw)
-        r = expect(c.response(), status, f"{raw[:40]!r}")
+        r = expect(c.response(head_request=raw.startswith(b"HEAD")), status, f"{raw[:40]!r}")
         st.check(r.headers.get("connection", "").lower() == "close", f"{r.headers}")
-        st.check(c.at_eof(), f"{raw[:40]!r}: the connection stayed open after {status}")
+        st.check(c.at_eof(), f"{raw[:40]!r}: the connection stayed open after {status}, "
+                 f"or a HEAD got a body")
+        c.close()
+
+    # A request with a body is answered and the connection closes: the body,
+    # here a whole request, is never answered as one.
+    smuggled = hc.request("GET", "/blob.bin")
+    for raw, status in [
+            (hc.request("POST", "/hello.txt", {"Content-Length": len(smuggled)}) + smuggled, 405),
+            (hc.request("GET", "/hello.txt", {"Transfer-Encoding": "chunked"}) +
+             b"%x\r\n" % len(smuggled) + smuggled + b"\r\n0\r\n\r\n", 200)]:
+        c = hc.Connection(h, p)
+        c.send(raw + hc.request("GET", "/hello.txt"))
+        r = expect(c.response(), status, f"{raw[:40]!r} with a body")
+        st.check(r.headers.get("connection", "").lower() == "close", f"{r.headers}")
+        st.check(c.at_eof(), f"{raw[:40]!r}: more after the answer to a request with a body")
         c.close()
 
     # Stop with an idle keep-alive connection and a half-sent request open:
@@ -135,8 +180,9 @@ def run(args, root, hello, index, blob):
     if stats is None:
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
     else:
-        # 12 files served; 404 twice, 405, 7 refused targets, 4 malformed heads.
-        st.check(stats["responses_2xx"] == "12" and stats["responses_error"] == "14",
+        # 15 files served; 404 three times, 405 twice, 7 refused targets, 9
+        # malformed heads.
+        st.check(stats["responses_2xx"] == "15" and stats["responses_error"] == "21",
                  f"statistics: {stats}")
 
 

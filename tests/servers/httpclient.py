@@ -2,19 +2,44 @@
 exactly the bytes given (pipelined, malformed, ...) and parses answers
 strictly, so that a missing Content-Length or a stray byte is noticed."""
 
+import email.utils
+import re
 import socket
+import time
 
 import servertest as st
 
+# What the server must say for each status it answers (RFC 9110, 15).
+REASONS = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 408: "Request Timeout", 414: "URI Too Long",
+           431: "Request Header Fields Too Large", 503: "Service Unavailable",
+           505: "HTTP Version Not Supported"}
+
+# IMF-fixdate, the only form a sender may generate (RFC 9110, 5.6.7).
+_IMF_FIXDATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
+                          r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+                          r"\d\d:\d\d:\d\d GMT$")
+
+
+def check_date(headers, what):
+    """An origin server with a clock sends Date (RFC 9110, 6.6.1): IMF-fixdate,
+    and the time now."""
+    date = headers.get("date")
+    st.check(date is not None, f"{what}: no Date header in {headers}")
+    st.check(_IMF_FIXDATE.match(date) is not None, f"{what}: Date not IMF-fixdate: {date!r}")
+    skew = abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time())
+    st.check(skew < 120, f"{what}: Date {date!r} is {skew:.0f} s off")
+
 
 class Response:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, reason=""):
         self.status = status
         self.headers = headers  # lower-case name -> value
         self.body = body
+        self.reason = reason
 
     def __repr__(self):
-        return f"<{self.status} {self.headers} {len(self.body)} bytes>"
+        return f"<{self.status} {self.reason} {self.headers} {len(self.body)} bytes>"
 
 
 class Connection:
@@ -49,11 +74,15 @@ class Connection:
             st.check(name.lower() not in headers, f"header {name} twice")
             headers[name.lower()] = value.strip()
         st.check("content-length" in headers, f"no Content-Length in {lines}")
+        status = int(parts[1])
+        reason = parts[2] if len(parts) > 2 else ""
+        st.check(REASONS.get(status, reason) == reason, f"status line {lines[0]!r}")
+        check_date(headers, lines[0])
         length = 0 if head_request else int(headers["content-length"])
         while len(self.buf) < length:
             st.check(self._fill(), f"eof inside a body ({len(self.buf)} of {length} bytes)")
         body, self.buf = self.buf[:length], self.buf[length:]
-        return Response(int(parts[1]), headers, body)
+        return Response(status, headers, body, reason)
 
     def at_eof(self):
         """True if the server closed the connection (after what was read)."""
