@@ -67,7 +67,8 @@ struct loop_options {
   // 0 = number of processors.
   unsigned concurrency = 0;
   // Worker threads start() launches; 0 = twice the concurrency value, the
-  // completion-port guidance, so a callback that blocks leaves others running.
+  // completion-port guidance, so a callback that blocks leaves others running
+  // (on IOCP by itself, on epoll and io_uring inside a proact::blocking_scope).
   unsigned threads = 0;
   // Most completions one thread dequeues at once (1..64); 0 = 16 when the
   // concurrency value is 1, else 1: a batch runs on one thread, so with

@@ -159,7 +159,8 @@ T sync_wait(loop& lp, task<T> t) {
 // every task started in the scope, request_stop() reaches all of them. An
 // exception escaping a task is kept and rethrown by join() (the first one).
 // The destructor requests stop and blocks until every task finished: join
-// first, and never destroy a scope on the loop's only thread with tasks left.
+// first, and never destroy a scope on the loop's only thread with tasks left
+// (on one of several, the others finish them: it counts as blocked there).
 class task_scope {
  public:
   explicit task_scope(loop& lp) noexcept : loop_(lp) {}
@@ -167,6 +168,8 @@ class task_scope {
   task_scope& operator=(const task_scope&) = delete;
   ~task_scope() {
     stop_.request_stop();
+    // On a loop thread: the loop's other threads run the tasks meanwhile.
+    const blocking_scope blocked;
     std::unique_lock lock(mutex_);
     all_done_.wait(lock, [this] { return running_ == 0; });
   }

@@ -192,5 +192,30 @@ TEST_F(Structured, TaskScopeWaitsForEveryTaskStartedInIt) {
   lp.reset();
 }
 
+proact::task<void> after_a_post(proact::loop& lp, std::atomic<bool>& finished) {
+  co_await lp.schedule();  // resumed by whichever loop thread dequeues it
+  finished = true;
+}
+
+// The destructor of a task_scope blocks until its tasks finished. On a loop
+// thread it counts as blocked (blocking_scope), so with one thread allowed to
+// run, the loop's other thread finishes them meanwhile.
+TEST_F(Structured, ATaskScopeEndingOnALoopThreadLetsAnotherFinishItsTasks) {
+  auto lp = make_loop(2, 1);
+  ASSERT_OK(lp->start());
+  std::atomic<bool> finished{false};
+  event done;
+  ASSERT_OK(lp->post([&] {
+    {
+      proact::task_scope scope(*lp);
+      (void)scope.spawn(after_a_post(*lp, finished));
+    }
+    done.set();
+  }));
+  EXPECT_TRUE(done.wait(10s)) << "the scope's task never ran";
+  EXPECT_TRUE(finished.load());
+  lp.reset();
+}
+
 }  // namespace
 }  // namespace proact_test
