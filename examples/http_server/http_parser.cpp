@@ -155,7 +155,7 @@ parse_result parse_request(std::string_view data, std::size_t max_head_bytes) {
   bool have_length = false, chunked_or_other = false, chunked_last = false, close = false,
        keep_alive = false, bad_host = false;
   std::uint64_t length = 0;
-  int hosts = 0;
+  int hosts = 0, ranges = 0;
   for (pos = next;;) {
     if (!next_line(data, pos, line, next)) {
       return data.size() >= max_head_bytes ? fail(431, r.req) : r;  // incomplete
@@ -187,8 +187,16 @@ parse_result parse_request(std::string_view data, std::size_t max_head_bytes) {
     } else if (iequals(name, "Host")) {
       ++hosts;
       bad_host = bad_host || !valid_host(value);
+    } else if (iequals(name, "Range")) {
+      ++ranges;
+      r.req.range = value;
+    } else if (iequals(name, "If-Range")) {
+      r.req.if_range = true;
     }
   }
+  // Range is not a list: twice, it is invalid, and an invalid Range is
+  // ignored (RFC 9110, 14.2).
+  if (ranges > 1) r.req.range = {};
   // A length and a transfer coding together is how requests get smuggled;
   // a body whose end cannot be found cannot be skipped either.
   if (have_length && chunked_or_other) return fail(400, r.req);
@@ -280,6 +288,63 @@ std::string directory_location(const resolved_path& path, std::string_view targe
   return location;
 }
 
+namespace {
+
+// 1*DIGIT, saturating at the largest value rather than wrapping.
+bool parse_position(std::string_view s, std::uint64_t& value) {
+  if (s.empty()) return false;
+  constexpr std::uint64_t max = ~std::uint64_t{0};
+  value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    value = value > (max - digit) / 10 ? max : value * 10 + digit;
+  }
+  return true;
+}
+
+}  // namespace
+
+byte_range select_range(std::string_view range, bool if_range, std::uint64_t size) {
+  const byte_range whole{200, 0, size};
+  const byte_range unsatisfiable{416, 0, 0};
+  // No validator is ever sent, so an If-Range never matches (RFC 9110,
+  // 13.1.5): the client wants the whole file then, not a part of another.
+  if (range.empty() || if_range) return whole;
+  const std::size_t equals = range.find('=');
+  if (equals == std::string_view::npos || !iequals(range.substr(0, equals), "bytes")) return whole;
+  const std::string_view spec = range.substr(equals + 1);
+  const std::size_t dash = spec.find('-');
+  // A comma: several ranges (or empty list elements), answered as a whole.
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return whole;
+  std::uint64_t first = 0, last = 0;
+  if (!parse_position(spec.substr(dash + 1), last)) {
+    if (dash + 1 != spec.size()) return whole;
+    last = ~std::uint64_t{0};  // "a-": to the end
+  }
+  if (dash == 0) {  // "-n": the last n bytes
+    if (spec.size() == 1) return whole;
+    if (last == 0) return unsatisfiable;
+    if (size == 0) return whole;  // no byte to send, and Content-Range cannot say so
+    const std::uint64_t n = std::min(last, size);
+    return {206, size - n, n};
+  }
+  if (!parse_position(spec.substr(0, dash), first) || last < first) return whole;
+  if (first >= size) return unsatisfiable;
+  return {206, first, std::min(last, size - 1) - first + 1};
+}
+
+std::string range_fields(const byte_range& part, std::uint64_t size) {
+  std::string fields = "Accept-Ranges: bytes\r\n";
+  if (part.status == 206) {
+    fields += "Content-Range: bytes " + std::to_string(part.first) + "-" +
+              std::to_string(part.first + part.length - 1) + "/" + std::to_string(size) + "\r\n";
+  } else if (part.status == 416) {
+    fields += "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+  }
+  return fields;
+}
+
 std::string_view content_type(std::string_view file_name) {
   std::size_t dot = file_name.rfind('.');
   std::size_t slash = file_name.find_last_of("/\\");
@@ -334,6 +399,8 @@ std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 206:
+      return "Partial Content";
     case 301:
       return "Moved Permanently";
     case 400:
@@ -348,6 +415,8 @@ std::string_view reason_phrase(int status) {
       return "Request Timeout";
     case 414:
       return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
     case 431:
       return "Request Header Fields Too Large";
     case 500:

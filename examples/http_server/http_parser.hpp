@@ -20,6 +20,8 @@ struct request {
   int version_minor = 1;         // HTTP/1.<minor>; 1.2 and later count as 1.1
   bool keep_alive = true;        // HTTP/1.1 unless "close"; 1.0 only with "keep-alive"
   bool has_body = false;         // a Content-Length > 0 or a Transfer-Encoding
+  std::string_view range;        // the Range field's value; empty if none or sent twice
+  bool if_range = false;         // an If-Range field came
 };
 
 enum class parse_status {
@@ -62,6 +64,29 @@ resolved_path resolve_target(std::string_view target);
 // query. Built from the resolved path, never the raw target, so that it stays
 // on this server ("//host/" would name another one).
 std::string directory_location(const resolved_path& path, std::string_view target);
+
+// What to send of a file of `size` bytes (RFC 9110, 14): 200, all of it;
+// 206, `length` bytes from `first`; 416, nothing (no range is satisfiable).
+struct byte_range {
+  int status = 200;
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+
+// The answer to a GET or HEAD with this Range value (`range`, as in
+// `request`) and maybe an If-Range. One range: "bytes=a-b", "bytes=a-" or
+// "bytes=-n", the end clamped to the file's. Everything else gets the whole
+// file, which RFC 9110 always allows: no Range; several ranges (no
+// multipart); another unit; a malformed value, including spaces, signs and
+// a last byte before the first; and any If-Range, since this server sends
+// no Last-Modified or ETag it could match. 416 for a first byte at or past
+// the end, or a suffix of 0 bytes. Numbers too large for 64 bits count as
+// the largest: past the end of any file.
+byte_range select_range(std::string_view range, bool if_range, std::uint64_t size);
+
+// The header lines of a file's answer about ranges: Accept-Ranges, and
+// Content-Range for a 206 ("bytes 0-9/100") or a 416 ("bytes */100").
+std::string range_fields(const byte_range& part, std::uint64_t size);
 
 // "text/html; charset=utf-8" for "index.html", ...; application/octet-stream
 // for unknown extensions.

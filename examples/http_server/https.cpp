@@ -35,15 +35,14 @@ struct tls_transport {
     return tls.send(b).with_timeout(timeout);
   }
 
-  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t size,
-                               server& srv) {
+  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t offset,
+                               std::uint64_t count, server& srv) {
     if (!co_await send_all(*this, head, srv)) co_return false;
     if (srv.lp->associate(f)) co_return false;
     // Allocated for the body only: idle connections hold no piece.
     const auto piece = std::make_unique<char[]>(file_piece);
-    for (std::uint64_t offset = 0; offset < size;) {
-      const auto want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(size - offset, file_piece));
+    for (const std::uint64_t end = offset + count; offset < end;) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(end - offset, file_piece));
       // A file that shrank since its size was taken ends in eof: the
       // Content-Length cannot be kept.
       auto [read_ec, got] = co_await f.read_at(offset, proact::buffer{piece.get(), want});

@@ -8,8 +8,11 @@
 // pipelined requests, answered in order; Content-Length on every response;
 // Date on every response; index.html for a directory, and 301 to the
 // directory's URL with its slash when the target lacks it (so that relative
-// links in the index work); 400 for malformed requests and refused paths,
-// 404, 405 (Allow: GET, HEAD), 503 when a file cannot be opened for want of
+// links in the index work); Accept-Ranges: bytes, and one byte range per
+// request (Range: bytes=a-b, a- or -n: 206 with Content-Range, 416 when it
+// starts past the end; several ranges, a malformed one or any If-Range get
+// the whole file); 400 for malformed requests and refused paths, 404, 405
+// (Allow: GET, HEAD), 503 when a file cannot be opened for want of
 // descriptors (try again), 414 for a request line over 8 KiB, 431 for a
 // request head over 8 KiB, 505 for HTTP versions other than 1.x. A request
 // with a body is answered and the connection closed (the body is not read).

@@ -28,13 +28,13 @@ struct plain_transport {
   // sendfile or TransmitFile: the file's bytes never pass through the
   // process. The head goes with the first chunk, in the same segment as
   // its first bytes.
-  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t size,
-                               server& srv) {
+  proact::task<bool> send_file(std::string_view head, proact::file& f, std::uint64_t offset,
+                               std::uint64_t count, server& srv) {
     proact::send_file_buffers around{proact::const_buffer(head.data(), head.size()), {}};
-    for (std::uint64_t offset = 0; offset < size;) {
-      const auto count = static_cast<std::size_t>(std::min(size - offset, send_file_chunk));
+    for (const std::uint64_t end = offset + count; offset < end;) {
+      const auto chunk = static_cast<std::size_t>(std::min(end - offset, send_file_chunk));
       auto [ec, sent] =
-          co_await s.send_file(f, offset, count, around).with_timeout(srv.limits.send);
+          co_await s.send_file(f, offset, chunk, around).with_timeout(srv.limits.send);
       srv.stats.bytes.fetch_add(sent, std::memory_order_relaxed);
       if (ec) co_return false;
       offset += sent - around.head.size;

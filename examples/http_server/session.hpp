@@ -2,8 +2,9 @@
 // plain.cpp, TLS in https.cpp). A Transport has:
 //   recv(buffer, deadline), send(const_buffer, timeout): awaitables giving
 //       an io_result;
-//   send_file(head, file, size, srv): a task<bool>, the response head and
-//       then the file's bytes (false: the connection failed);
+//   send_file(head, file, offset, count, srv): a task<bool>, the response
+//       head and then `count` bytes of the file from `offset` (false: the
+//       connection failed);
 //   finish(srv, scratch): a task<void>, the end of a connection that closes
 //       after its answer (shutting down the sending side, lingering close).
 #pragma once
@@ -97,13 +98,19 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
     co_return co_await send_status(t, srv, 404, head_only, keep_alive, req.version_minor);
   }
 
+  // A HEAD answers as its GET would, 206 or 416 included.
+  const byte_range part = select_range(req.range, req.if_range, size);
+  if (part.status == 416) {
+    co_return co_await send_status(t, srv, 416, head_only, keep_alive, req.version_minor,
+                                   range_fields(part, size));
+  }
   srv.stats.ok.fetch_add(1, std::memory_order_relaxed);
-  const std::string head =
-      response_head(200, size, content_type(relative.substr(relative.rfind('/') + 1)), keep_alive,
-                    req.version_minor);
-  if (head_only || size == 0) {
+  const std::string head = response_head(part.status, part.length,
+                                         content_type(relative.substr(relative.rfind('/') + 1)),
+                                         keep_alive, req.version_minor, range_fields(part, size));
+  if (head_only || part.length == 0) {
     if (!co_await send_all(t, head, srv)) co_return after::abort;
-  } else if (!co_await t.send_file(head, f, size, srv)) {
+  } else if (!co_await t.send_file(head, f, part.first, part.length, srv)) {
     co_return after::abort;  // a failure in the body: the Content-Length cannot be kept
   }
   co_return keep_alive ? after::keep_going : after::close;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -295,6 +296,154 @@ TEST(HttpResponse, HeadCarriesLengthAndConnection) {
             std::string::npos);
   EXPECT_NE(http::response_head(414, 1, "", false, 1).find(" 414 URI Too Long\r\n"),
             std::string::npos);
+  EXPECT_NE(http::response_head(206, 1, "", true, 1).find(" 206 Partial Content\r\n"),
+            std::string::npos);
+  EXPECT_NE(http::response_head(416, 1, "", true, 1).find(" 416 Range Not Satisfiable\r\n"),
+            std::string::npos);
+}
+
+TEST(HttpParser, RangeAndIfRangeAreNoted) {
+  http::parse_result r =
+      http::parse_request("GET /a HTTP/1.1\r\nHost: h\r\nrange:  bytes=0-9 \r\n\r\n", max_head);
+  ASSERT_EQ(r.status, http::parse_status::complete);
+  EXPECT_EQ(r.req.range, "bytes=0-9");
+  EXPECT_FALSE(r.req.if_range);
+  r = http::parse_request(
+      "GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\nIf-Range: \"x\"\r\n\r\n", max_head);
+  ASSERT_EQ(r.status, http::parse_status::complete);
+  EXPECT_EQ(r.req.range, "bytes=0-9");
+  EXPECT_TRUE(r.req.if_range);
+  r = http::parse_request("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", max_head);
+  EXPECT_EQ(r.req.range, "");
+  EXPECT_FALSE(r.req.if_range);
+  // Range is no list: twice, it is ignored.
+  r = http::parse_request(
+      "GET /a HTTP/1.1\r\nHost: h\r\nRange: bytes=0-9\r\nRange: bytes=1-2\r\n\r\n", max_head);
+  ASSERT_EQ(r.status, http::parse_status::complete);
+  EXPECT_EQ(r.req.range, "");
+}
+
+// "200", "206 first+length" or "416": what select_range chose.
+std::string range(std::string_view value, std::uint64_t size, bool if_range = false) {
+  const http::byte_range part = http::select_range(value, if_range, size);
+  if (part.status == 200) {
+    EXPECT_EQ(part.first, 0u) << value;
+    EXPECT_EQ(part.length, size) << value;
+    return "200";
+  }
+  if (part.status == 206) {
+    EXPECT_GE(part.length, 1u) << value;
+    EXPECT_LE(part.first + part.length, size) << value;
+    return "206 " + std::to_string(part.first) + "+" + std::to_string(part.length);
+  }
+  return std::to_string(part.status);
+}
+
+TEST(HttpRange, OneRangeIsAPart) {
+  EXPECT_EQ(range("bytes=0-9", 100), "206 0+10");
+  EXPECT_EQ(range("bytes=10-19", 100), "206 10+10");
+  EXPECT_EQ(range("bytes=99-99", 100), "206 99+1");
+  EXPECT_EQ(range("bytes=0-0", 1), "206 0+1");
+  EXPECT_EQ(range("bytes=0-", 100), "206 0+100");
+  EXPECT_EQ(range("bytes=40-", 100), "206 40+60");
+  EXPECT_EQ(range("bytes=-10", 100), "206 90+10");
+  EXPECT_EQ(range("bytes=-1", 100), "206 99+1");
+  EXPECT_EQ(range("Bytes=1-2", 100), "206 1+2");  // units are case-insensitive
+  EXPECT_EQ(range("bytes=007-008", 100), "206 7+2");
+  // The last byte at or past the end: up to the end. A suffix longer than
+  // the file: all of it.
+  EXPECT_EQ(range("bytes=90-100", 100), "206 90+10");
+  EXPECT_EQ(range("bytes=90-5000", 100), "206 90+10");
+  EXPECT_EQ(range("bytes=-100", 100), "206 0+100");
+  EXPECT_EQ(range("bytes=-5000", 100), "206 0+100");
+  // Files beyond 4 GiB.
+  EXPECT_EQ(range("bytes=5000000000-", 6000000000), "206 5000000000+1000000000");
+  EXPECT_EQ(range("bytes=-5000000000", 6000000000), "206 1000000000+5000000000");
+}
+
+TEST(HttpRange, PastTheEndIsUnsatisfiable) {
+  EXPECT_EQ(range("bytes=100-", 100), "416");
+  EXPECT_EQ(range("bytes=100-200", 100), "416");
+  EXPECT_EQ(range("bytes=5000-", 100), "416");
+  EXPECT_EQ(range("bytes=-0", 100), "416");  // a suffix of no bytes
+  EXPECT_EQ(range("bytes=-000", 100), "416");
+  EXPECT_EQ(range("bytes=0-", 0), "416");
+  EXPECT_EQ(range("bytes=0-0", 0), "416");
+  EXPECT_EQ(range("bytes=-0", 0), "416");
+  // An empty file has no last bytes to send, and "bytes 0--1/0" says nothing.
+  EXPECT_EQ(range("bytes=-5", 0), "200");
+}
+
+TEST(HttpRange, NumbersBeyond64BitsSaturate) {
+  EXPECT_EQ(range("bytes=99999999999999999999999-", 100), "416");
+  EXPECT_EQ(range("bytes=18446744073709551616-18446744073709551617", 100), "416");
+  EXPECT_EQ(range("bytes=18446744073709551615-", 100), "416");
+  EXPECT_EQ(range("bytes=0-99999999999999999999999", 100), "206 0+100");
+  EXPECT_EQ(range("bytes=5-18446744073709551615", 100), "206 5+95");
+  EXPECT_EQ(range("bytes=-99999999999999999999999", 100), "206 0+100");
+  EXPECT_EQ(range("bytes=0-18446744073709551615", ~std::uint64_t{0}), "206 0+18446744073709551615");
+}
+
+TEST(HttpRange, SeveralRangesGetTheWholeFile) {
+  EXPECT_EQ(range("bytes=0-1,5-6", 100), "200");
+  EXPECT_EQ(range("bytes=0-1, 5-6", 100), "200");
+  EXPECT_EQ(range("bytes=-1,0-0", 100), "200");
+  EXPECT_EQ(range("bytes=200-300,0-1", 100), "200");
+  EXPECT_EQ(range("bytes=0-1,", 100), "200");
+}
+
+TEST(HttpRange, MalformedRangesAndOtherUnitsAreIgnored) {
+  for (std::string_view value : {"",
+                                 "bytes",
+                                 "bytes=",
+                                 "bytes=-",
+                                 "bytes=--5",
+                                 "bytes=-5-10",
+                                 "bytes=5-2",
+                                 "bytes=1-0",
+                                 "bytes=-1-",
+                                 "bytes=0--1",
+                                 "bytes=+5-",
+                                 "bytes=5-+9",
+                                 "bytes= 0-9",
+                                 "bytes=0 -9",
+                                 "bytes=0- 9",
+                                 "bytes =0-9",
+                                 "bytes=0-9 x",
+                                 "bytes=a-b",
+                                 "bytes=0x10-",
+                                 "bytes=1.5-2",
+                                 "bytes=5",
+                                 "bytes=0-9=",
+                                 "=0-9",
+                                 "items=0-9",
+                                 "byte=0-9",
+                                 "bytesx=0-9",
+                                 "0-9",
+                                 "bytes=99999999999999999999999-1",
+                                 "bytes=-99999999999999999999999-"}) {
+    EXPECT_EQ(range(value, 100), "200") << value;
+  }
+}
+
+TEST(HttpRange, AnyIfRangeGetsTheWholeFile) {
+  // This server sends no Last-Modified or ETag: no If-Range can match one.
+  EXPECT_EQ(range("bytes=0-9", 100, true), "200");
+  EXPECT_EQ(range("bytes=500-", 100, true), "200");
+  EXPECT_EQ(range("", 100, true), "200");
+}
+
+TEST(HttpRange, HeaderFields) {
+  EXPECT_EQ(http::range_fields(http::select_range("", false, 100), 100),
+            "Accept-Ranges: bytes\r\n");
+  EXPECT_EQ(http::range_fields(http::select_range("bytes=10-19", false, 100), 100),
+            "Accept-Ranges: bytes\r\nContent-Range: bytes 10-19/100\r\n");
+  EXPECT_EQ(http::range_fields(http::select_range("bytes=-1", false, 100), 100),
+            "Accept-Ranges: bytes\r\nContent-Range: bytes 99-99/100\r\n");
+  EXPECT_EQ(http::range_fields(http::select_range("bytes=100-", false, 100), 100),
+            "Accept-Ranges: bytes\r\nContent-Range: bytes */100\r\n");
+  EXPECT_EQ(http::range_fields(http::select_range("bytes=0-", false, 0), 0),
+            "Accept-Ranges: bytes\r\nContent-Range: bytes */0\r\n");
 }
 
 }  // namespace

@@ -5,8 +5,11 @@
 traversals, absolute-form targets, requests with a body (answered, then the
 connection closes: the body is never taken for a request), 400 for a bad
 Host or an unframeable body, 414 and 431 for an oversized request line and
-head, Date and the right reason phrase on every answer; then a clean stop
-with connections open."""
+head, Date and the right reason phrase on every answer; single byte ranges
+(206 with the file's slice and Content-Range, a suffix, an end past the
+file's clamped, 416, several ranges or a malformed one or an If-Range
+answered with the whole file, HEAD, pipelined, curl -r and curl -C -); then
+a clean stop with connections open."""
 
 import os
 import shutil
@@ -65,9 +68,11 @@ def run(args, root, hello, index, blob):
     r = expect(c.response(), 200, "GET /hello.txt")
     st.check(r.body == hello, f"GET /hello.txt body {r.body!r}")
     st.check(r.headers.get("content-type", "").startswith("text/plain"), f"type {r.headers}")
+    st.check(r.headers.get("accept-ranges") == "bytes", f"no Accept-Ranges: bytes: {r.headers}")
     c.send(hc.request("HEAD", "/blob.bin"))
     r = expect(c.response(head_request=True), 200, "HEAD /blob.bin")
     st.check(r.headers["content-length"] == str(len(blob)), f"HEAD length {r.headers}")
+    st.check(r.headers.get("accept-ranges") == "bytes", f"no Accept-Ranges: bytes: {r.headers}")
     st.check(r.headers.get("content-type") == "application/octet-stream", f"type {r.headers}")
     # 404, 405 (with Allow), a directory's index.html, a percent-encoded name.
     c.send(hc.request("GET", "/missing.html"))
@@ -168,6 +173,8 @@ def run(args, root, hello, index, blob):
         st.check(c.at_eof(), f"{raw[:40]!r}: more after the answer to a request with a body")
         c.close()
 
+    ranges_ok, ranges_error = ranges(h, p, root, blob)
+
     # Stop with an idle keep-alive connection and a half-sent request open:
     # their pending receives are cancelled and they are closed.
     idle = hc.Connection(h, p)
@@ -181,9 +188,111 @@ def run(args, root, hello, index, blob):
         print("test: no clean stop (allowed with --no-clean-stop)", flush=True)
     else:
         # 15 files served; 404 three times, 405 twice, 7 refused targets, 9
-        # malformed heads.
-        st.check(stats["responses_2xx"] == "15" and stats["responses_error"] == "21",
-                 f"statistics: {stats}")
+        # malformed heads; and the range requests.
+        st.check(stats["responses_2xx"] == str(15 + ranges_ok) and
+                 stats["responses_error"] == str(21 + ranges_error), f"statistics: {stats}")
+
+
+def ranges(h, p, root, blob):
+    """Single byte ranges (RFC 9110, 14) of /blob.bin on one kept-alive
+    connection; returns how many 2xx and error answers were given."""
+    size = len(blob)
+    answered = {"ok": 0, "error": 0}
+    c = hc.Connection(h, p)
+
+    def get(spec, status, extra=None, method="GET"):
+        headers = {"Range": spec} if spec is not None else {}
+        headers.update(extra or {})
+        c.send(hc.request(method, "/blob.bin", headers))
+        r = expect(c.response(head_request=method == "HEAD"), status, f"{method} Range: {spec}")
+        answered["ok" if status < 400 else "error"] += 1
+        st.check(r.headers.get("accept-ranges") == "bytes", f"Range: {spec}: {r.headers}")
+        st.check("connection" not in r.headers, f"Range: {spec}: not kept alive: {r.headers}")
+        return r
+
+    def part(spec, first, last, method="GET"):
+        """A 206 with bytes first..last (inclusive) of the file."""
+        r = get(spec, 206, method=method)
+        st.check(r.headers.get("content-range") == f"bytes {first}-{last}/{size}",
+                 f"Range: {spec}: Content-Range {r.headers.get('content-range')!r}, expected "
+                 f"bytes {first}-{last}/{size}")
+        st.check(r.headers["content-length"] == str(last - first + 1),
+                 f"Range: {spec}: Content-Length {r.headers['content-length']}")
+        if method == "GET":
+            st.check(r.body == blob[first:last + 1],
+                     f"Range: {spec}: {len(r.body)} bytes, not the file's {first}-{last}")
+
+    def whole(spec, extra=None):
+        r = get(spec, 200, extra)
+        st.check("content-range" not in r.headers, f"Range: {spec}: 200 with {r.headers}")
+        st.check(r.body == blob, f"Range: {spec}: {len(r.body)} bytes, not the whole file")
+
+    def unsatisfiable(spec, method="GET"):
+        r = get(spec, 416, method=method)
+        st.check(r.headers.get("content-range") == f"bytes */{size}",
+                 f"Range: {spec}: 416 with {r.headers}")
+
+    part("bytes=100-1099", 100, 1099)
+    part("bytes=0-0", 0, 0)
+    part("bytes=0-", 0, size - 1)
+    part(f"bytes={size - 1}-", size - 1, size - 1)
+    part("bytes=300000-", 300000, size - 1)
+    part("bytes=-500", size - 500, size - 1)
+    part(f"bytes=-{size + 1000}", 0, size - 1)  # a suffix longer than the file: all of it
+    part(f"bytes={size - 10}-{size + 1000}", size - 10, size - 1)  # the end clamped
+    part("bytes=5-99999999999999999999999", 5, size - 1)
+    part("BYTES=7-8", 7, 8)
+    part("bytes=200-299", 200, 299, method="HEAD")
+    unsatisfiable(f"bytes={size}-")
+    unsatisfiable(f"bytes={size + 5}-{size + 10}")
+    unsatisfiable("bytes=-0")
+    unsatisfiable(f"bytes={size}-", method="HEAD")
+    # Ignored: several ranges (no multipart), malformed ones, another unit,
+    # and any If-Range (the server sends no validator it could match).
+    for spec in ["bytes=0-1,5-6", "bytes=5-2", "bytes=", "bytes=-", "bytes= 0-9",
+                 "bytes=-5-10", "items=0-9", "bytes=0x10-"]:
+        whole(spec)
+    whole("bytes=0-9", {"If-Range": '"some-etag"'})
+    whole("bytes=0-9", {"If-Range": "Sun, 06 Nov 1994 08:49:37 GMT"})
+    # Pipelined: each part framed by its Content-Length, the whole file after.
+    c.send(hc.request("GET", "/blob.bin", {"Range": "bytes=10-19"}) +
+           hc.request("GET", "/blob.bin", {"Range": f"bytes={size}-"}) +
+           hc.request("HEAD", "/blob.bin", {"Range": "bytes=-3"}) +
+           hc.request("GET", "/blob.bin", {"Range": "bytes=-3"}) +
+           hc.request("GET", "/blob.bin"))
+    st.check(expect(c.response(), 206, "pipelined range").body == blob[10:20], "pipelined range")
+    expect(c.response(), 416, "pipelined unsatisfiable range")
+    expect(c.response(head_request=True), 206, "pipelined HEAD range")
+    st.check(expect(c.response(), 206, "pipelined suffix").body == blob[-3:], "pipelined suffix")
+    st.check(expect(c.response(), 200, "pipelined whole").body == blob, "pipelined whole")
+    answered["ok"] += 4
+    answered["error"] += 1
+    c.close()
+
+    # curl, as people resume and cut downloads.
+    curl = shutil.which("curl")
+    if curl is None:
+        print("test: curl is not installed: no curl -r or -C - checks", flush=True)
+        return answered["ok"], answered["error"]
+    url = f"http://{h}:{p}/blob.bin"
+    r = st.run([curl, "--silent", "--show-error", "--fail", "-r", "10-19", "--write-out",
+                "\n%{http_code}", url], capture_output=True, timeout=60)
+    st.check(r.returncode == 0, f"curl -r 10-19 failed: {r.stderr!r}")
+    body, _, code = r.stdout.rpartition(b"\n")
+    st.check(code == b"206" and body == blob[10:20], f"curl -r 10-19: {code!r}, {body!r}")
+    # -C -: curl asks for the rest of the partial file and appends it.
+    partial = os.path.join(os.path.dirname(root), "resumed.bin")
+    with open(partial, "wb") as f:
+        f.write(blob[:12345])
+    r = st.run([curl, "--silent", "--show-error", "--fail", "-C", "-", "-o", partial,
+                "--write-out", "%{http_code}", url], capture_output=True, timeout=60)
+    st.check(r.returncode == 0, f"curl -C - failed: {r.stderr!r}")
+    with open(partial, "rb") as f:
+        resumed = f.read()
+    st.check(r.stdout == b"206" and resumed == blob,
+             f"curl -C -: {r.stdout!r}, {len(resumed)} bytes, the file's: {resumed == blob}")
+    answered["ok"] += 2
+    return answered["ok"], answered["error"]
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """proact-http-server over HTTPS (--tls-cert, --tls-key), with certificates
 made by the openssl command line and verified by the clients:
   --case download: curl fetches a 100 MB file byte-exact twice over one
-      kept-alive connection (read in pieces and encrypted, not sendfile);
+      kept-alive connection (read in pieces and encrypted, not sendfile),
+      and a byte range of it across pieces (206, the file's slice);
       paths out of the root (.., encoded .., a link) are refused;
   --case wrk: wrk -c 100 -t 2 -d 10s over https: no errors, no non-2xx;
   --case limits: a client that connects and never completes the handshake
@@ -81,6 +82,17 @@ def download(args, top, ca, server):
     for o in outs:
         st.check(os.path.getsize(o) == size, f"{o}: {os.path.getsize(o)} bytes")
         st.check(sha256(o) == expected, f"{o}: the bytes differ from the file's")
+    # A range that starts inside one 64 KiB piece and ends in another.
+    first, last = 65000, 200000
+    r = curl(ca, url, "--fail", "-r", f"{first}-{last}", "--write-out", "\\n%{http_code}")
+    st.check(r.returncode == 0, f"curl -r {first}-{last} failed: {r.stderr!r}")
+    body, _, code = r.stdout.rpartition(b"\n")
+    with open(big, "rb") as f:
+        f.seek(first)
+        expected_part = f.read(last - first + 1)
+    st.check(code == b"206" and body == expected_part,
+             f"curl -r {first}-{last}: {code!r}, {len(body)} bytes, the file's: "
+             f"{body == expected_part}")
     # The host name is checked too: the certificate names localhost.
     r = curl(ca, f"https://localhost:{server.port}/hello.txt", "--fail")
     st.check(r.returncode == 0 and r.stdout == b"hello\n", f"by name: {r}")
