@@ -47,7 +47,7 @@ socket_object* socket_for_io(SOCKET s, socket_role role, DWORD count, LPWSAOVERL
 // message-oriented protocols (neither TCP nor UDP: ignored), and
 // MSG_PUSH_IMMEDIATE is a hint for streams. MSG_PEEK, MSG_WAITALL and
 // MSG_OOB are not provided on overlapped sockets here.
-bool receive_flags_supported(const LPDWORD flags, bool stream) noexcept {
+bool receive_flags_supported(const DWORD* flags, bool stream) noexcept {
   if (flags == nullptr) return true;
   const DWORD allowed = MSG_PARTIAL | (stream ? msg_push_immediate : 0);
   return (*flags & ~allowed) == 0;
