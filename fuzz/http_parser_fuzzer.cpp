@@ -5,6 +5,8 @@
 //  - a parsed head lies inside the input, and parsing exactly that head again
 //    gives the same request;
 //  - an error carries one of the statuses the server answers with;
+//  - a Range field selects the whole file, a part inside it (206) or
+//    nothing (416), for any file size;
 //  - a resolved target never leaves the document root: no "..", ".", empty
 //    segment, leading '/', backslash, ':' or control character in the path.
 //
@@ -26,6 +28,25 @@ void require(bool condition) {
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() ||
          (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+void check_range(std::string_view range, bool if_range, std::uint64_t size) {
+  const http::byte_range part = http::select_range(range, if_range, size);
+  switch (part.status) {
+    case 200:
+      require(part.first == 0 && part.length == size);
+      break;
+    case 206:
+      require(part.length > 0 && part.first < size && part.length <= size - part.first);
+      break;
+    case 416:
+      require(part.length == 0);
+      break;
+    default:
+      require(false);
+  }
+  const std::string fields = http::range_fields(part, size);
+  require(fields.size() >= 2 && fields.compare(fields.size() - 2, 2, "\r\n") == 0);
 }
 
 void check_resolved(const http::resolved_path& r) {
@@ -71,19 +92,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               again.req.version_minor == r.req.version_minor &&
               again.req.has_body == r.req.has_body);
       check_resolved(http::resolve_target(r.req.target));
+      for (const std::uint64_t file_size :
+           {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1000}, ~std::uint64_t{0}})
+        check_range(r.req.range, r.req.if_range, file_size);
       const std::string response =
           http::response_head(200, r.consumed, "text/plain", r.req.keep_alive, r.req.version_minor);
       require(response.size() >= 4 && response.compare(response.size() - 4, 4, "\r\n\r\n") == 0);
       break;
     }
     case http::parse_status::error:
-      require(r.error_status == 400 || r.error_status == 431 || r.error_status == 505);
+      require(r.error_status == 400 || r.error_status == 414 || r.error_status == 431 ||
+              r.error_status == 505);
       require(!http::reason_phrase(r.error_status).empty());
       break;
     case http::parse_status::incomplete:
       break;
   }
-  // Any bytes as a target: refused or inside the root.
+  // Any bytes as a target: refused or inside the root; as a Range value: a
+  // part inside the file.
   check_resolved(http::resolve_target(input));
+  check_range(input, false, 1000);
   return 0;
 }
