@@ -335,7 +335,7 @@ byte_range select_range(std::string_view range, bool if_range, std::uint64_t siz
 }
 
 std::string range_fields(const byte_range& part, std::uint64_t size) {
-  std::string fields = "Accept-Ranges: bytes\r\n";
+  std::string fields(accept_ranges_field);
   if (part.status == 206) {
     fields += "Content-Range: bytes " + std::to_string(part.first) + "-" +
               std::to_string(part.first + part.length - 1) + "/" + std::to_string(size) + "\r\n";

@@ -86,6 +86,9 @@ byte_range select_range(std::string_view range, bool if_range, std::uint64_t siz
 
 // The header lines of a file's answer about ranges: Accept-Ranges, and
 // Content-Range for a 206 ("bytes 0-9/100") or a 416 ("bytes */100").
+// A whole file's (200) is only accept_ranges_field, which needs no string
+// built per answer.
+inline constexpr std::string_view accept_ranges_field = "Accept-Ranges: bytes\r\n";
 std::string range_fields(const byte_range& part, std::uint64_t size);
 
 // "text/html; charset=utf-8" for "index.html", ...; application/octet-stream

@@ -105,9 +105,10 @@ proact::task<after> respond(Transport& t, server& srv, const request& req) {
                                    range_fields(part, size));
   }
   srv.stats.ok.fetch_add(1, std::memory_order_relaxed);
-  const std::string head = response_head(part.status, part.length,
-                                         content_type(relative.substr(relative.rfind('/') + 1)),
-                                         keep_alive, req.version_minor, range_fields(part, size));
+  const std::string partial = part.status == 200 ? std::string() : range_fields(part, size);
+  const std::string head = response_head(
+      part.status, part.length, content_type(relative.substr(relative.rfind('/') + 1)), keep_alive,
+      req.version_minor, part.status == 200 ? accept_ranges_field : partial);
   if (head_only || part.length == 0) {
     if (!co_await send_all(t, head, srv)) co_return after::abort;
   } else if (!co_await t.send_file(head, f, part.first, part.length, srv)) {
